@@ -30,6 +30,10 @@ Category = Literal[
 CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 
+def _carcs(codes: str) -> tuple[str, ...]:
+    return tuple(codes.split())
+
+
 @dataclass(frozen=True)
 class CategoryInfo:
     """What a category means to the staff who fix it."""
@@ -48,75 +52,72 @@ CATEGORY_TABLE: dict[Category, CategoryInfo] = {
             "Coverage may not be active for this service",
             "Verify coverage for the date of service (270/271), correct the member id, "
             "or bill the right payer.",
-            ("26", "27", "31", "32", "33", "140", "177", "200"),
+            _carcs("26 27 31 32 33 140 177 200"),
         ),
         CategoryInfo(
             "authorization",
             "Authorization does not cover this service",
             "Obtain or correct the prior authorization: code, dates, units and provider "
             "must match the claim.",
-            ("15", "39", "62", "197", "198", "243"),
+            _carcs("15 39 62 197 198 243"),
         ),
         CategoryInfo(
             "coding",
             "Coding edit likely to fail",
             "Review modifiers, code pairs, units, place of service and age/sex edits.",
-            (
-                "4", "5", "6", "7", "8", "9", "10", "11", "58", "97",
-                "146", "151", "181", "182", "189", "236",
-            ),
-        ),  # fmt: skip
+            _carcs("4 5 6 7 8 9 10 11 58 97 146 151 181 182 189 236"),
+        ),
         CategoryInfo(
             "documentation",
             "Claim data or documentation is missing",
             "Complete the missing fields and attach the records the payer asks for (PWK).",
-            ("16", "163", "164", "226", "227", "252"),
+            _carcs("16 163 164 226 227 252"),
         ),
         CategoryInfo(
             "timely_filing",
             "Claim is at or past the payer's filing limit",
             "Submit today; if already late, gather proof of timely filing for an appeal.",
-            ("29",),
+            _carcs("29"),
         ),
         CategoryInfo(
             "credentialing",
             "Provider may not be enrolled with this payer",
             "Confirm the rendering provider's enrollment and network status with the payer "
             "for the date of service.",
-            ("170", "185", "242", "B7"),
+            _carcs("170 185 242 B7"),
         ),
         CategoryInfo(
             "duplicate",
             "Looks like a duplicate of a claim already submitted",
             "Do not resubmit what is in process; send a corrected claim (frequency 7) "
             "if this one changes it.",
-            ("18",),
+            _carcs("18"),
         ),
         CategoryInfo(
             "medical_necessity",
             "Diagnosis may not support the service",
             "Check that the diagnosis codes and pointers support each procedure under the "
             "payer's LCD/NCD policy.",
-            ("50", "55", "56", "167"),
+            _carcs("50 55 56 167"),
         ),
         CategoryInfo(
             "coordination_of_benefits",
             "Another payer may be primary",
             "Confirm the patient's other coverage and bill the primary payer first.",
-            ("19", "20", "21", "22", "109"),
+            _carcs("19 20 21 22 109"),
         ),
         CategoryInfo(
             "non_covered",
             "Service may not be covered by this plan",
             "Check the plan's benefits; obtain a signed advance notice (ABN) or bill the "
             "patient where allowed.",
-            ("35", "49", "96", "119", "149", "204"),
+            _carcs("35 49 96 119 149 204"),
         ),
         CategoryInfo(
             "other",
             "Other payer edits",
             "Review the claim against the payer's remittance history.",
-            ("13", "40", "188"),
+            _carcs("13 40 188"),
         ),
     )
 }

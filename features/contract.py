@@ -261,9 +261,18 @@ def _column_spec(name: str, annotation: Any, required: bool) -> ColumnSpec:
     elif get_origin(base) is Literal:
         return ColumnSpec(name, "str", required, choices=tuple(get_args(base)))
     else:
-        kind = {str: "str", dt.date: "date", float: "number", int: "int", bool: "bool"}[base]
+        kinds: dict[Any, Kind] = {
+            str: "str",
+            dt.date: "date",
+            float: "number",
+            int: "int",
+            bool: "bool",
+        }
+        kind = kinds[base]
     spec: dict[str, Any] = {}
-    flat = [m for meta in metadata for m in (meta.metadata if isinstance(meta, FieldInfo) else [meta])]
+    flat = [
+        m for meta in metadata for m in (meta.metadata if isinstance(meta, FieldInfo) else [meta])
+    ]
     for meta in flat:
         pattern = getattr(meta, "pattern", None)
         if pattern:

@@ -1,0 +1,187 @@
+"""History-derived state: fitted on a history, saved with the model, applied unchanged later.
+
+Every learner builds ``AsOfTable``s from events dated in the history (outcomes by adjudication
+date, claims by submission date) and is looked up strictly before each claim's submission day,
+so a history row sees what a request would have seen on that day, and no later outcome.
+
+- ``DecayedRate``: a payer's denial rate in one category for claims or lines sharing a key,
+  recency-weighted (half-life ``tau_days * ln 2``) so a policy change shows within weeks, and
+  shrunk towards the same key across payers, then the global rate, so rare payer x code pairs
+  borrow strength instead of reading 0/1 as certainty.
+- ``DenialCount``: earlier denials in one category for the same member, patient or provider.
+- ``FilingLimit``: per payer, the shortest lag that drew a timely-filing denial and the longest
+  lag that was paid.
+- ``PriorSubmissions``: earlier submissions of the same patient, service date and code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+
+from features.asof import Accumulate, AsOfTable, key_hash
+from features.categories import Category
+from features.facts import Facts
+
+BASE_RATE = 0.01  # prior for the global rate before any outcome is known
+
+
+@dataclass(frozen=True)
+class Outcomes:
+    """First-pass outcomes aligned with a batch's claims (``adj_day`` -1 when unlabeled)."""
+
+    adj_day: np.ndarray
+    denied: np.ndarray
+    category: np.ndarray  # object array of category names or None
+
+    def denied_in(self, category: str) -> np.ndarray:
+        return self.denied & (self.category == category)
+
+
+def _level(facts: Facts, level: str) -> pd.DataFrame:
+    return facts.lines if level == "line" else facts.claims
+
+
+def _claim_of(facts: Facts, level: str) -> np.ndarray:
+    if level == "line":
+        return facts.lines["claim_pos"].to_numpy()
+    return np.arange(len(facts.claims))
+
+
+@dataclass(frozen=True)
+class DecayedRate:
+    """Recency-weighted rate of ``category`` denials among rows sharing ``key``.
+
+    ``key`` names fact columns; its first column is dropped for the shrinkage parent (so the
+    parent of payer x code is code across payers). ``where`` restricts the rows it is learned
+    from and applied to.
+    """
+
+    category: Category
+    key: tuple[str, ...]
+    level: Literal["line", "claim"] = "line"
+    where: str | None = None
+    tau_days: float = 60.0
+    prior_weight: float = 5.0
+
+    def _rows(self, facts: Facts) -> np.ndarray:
+        frame = _level(facts, self.level)
+        if self.where is None:
+            return np.ones(len(frame), dtype=bool)
+        return np.asarray(frame[self.where].fillna(0).to_numpy(float) > 0)
+
+    def _keys(self, facts: Facts) -> list[np.ndarray]:
+        frame = _level(facts, self.level)
+        columns = [frame[name].to_numpy() for name in self.key]
+        return [key_hash(*columns), key_hash(*columns[1:]), np.zeros(len(frame), np.uint64)]
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> FittedRate:
+        claim = _claim_of(facts, self.level)
+        rows = self._rows(facts) & (outcomes.adj_day[claim] >= 0)
+        days = outcomes.adj_day[claim][rows]
+        ref_day = int(days.min()) if len(days) else 0
+        weight = np.exp((days - ref_day) / self.tau_days)
+        denied = outcomes.denied_in(self.category)[claim][rows]
+        values = {"n": weight, "d": weight * denied}
+        tables = tuple(
+            AsOfTable.build(keys[rows], days, values, {"n": "sum", "d": "sum"})
+            for keys in self._keys(facts)
+        )
+        return FittedRate(self, tables, ref_day)
+
+
+@dataclass(frozen=True)
+class FittedRate:
+    spec: DecayedRate
+    tables: tuple[AsOfTable, ...]  # full key, parent key, global
+    ref_day: int
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        """The shrunk rate per row of the spec's level; NaN for rows outside ``where``."""
+        spec = self.spec
+        days = facts.claims["sub_day"].to_numpy()[_claim_of(facts, spec.level)]
+        decay = np.exp(-(days - self.ref_day) / spec.tau_days)
+        rate = np.full(len(days), BASE_RATE)
+        for table, keys in zip(reversed(self.tables), reversed(spec._keys(facts)), strict=True):
+            counts = np.nan_to_num(table.lookup(keys, days)) * decay[:, None]
+            rate = (counts[:, 1] + spec.prior_weight * rate) / (counts[:, 0] + spec.prior_weight)
+        return np.where(spec._rows(facts), rate, np.nan)
+
+
+@dataclass(frozen=True)
+class DenialCount:
+    """Earlier ``category`` denials (adjudicated before submission) of claims sharing ``key``."""
+
+    category: Category
+    key: str
+    table: AsOfTable | None = None
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> DenialCount:
+        rows = outcomes.denied_in(self.category) & (outcomes.adj_day >= 0)
+        keys = facts.claims[self.key].to_numpy()[rows]
+        ones = np.ones(int(rows.sum()))
+        table = AsOfTable.build(keys, outcomes.adj_day[rows], {"n": ones}, {"n": "sum"})
+        return replace(self, table=table)
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        keys, days = facts.claims[self.key].to_numpy(), facts.claims["sub_day"].to_numpy()
+        return np.nan_to_num(_fitted(self.table).lookup(keys, days)[:, 0])
+
+
+@dataclass(frozen=True)
+class FilingLimit:
+    """Per payer: shortest lag denied for timely filing, longest lag paid (as of each claim)."""
+
+    table: AsOfTable | None = None
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> FilingLimit:
+        labeled = outcomes.adj_day >= 0
+        lag = facts.claims["lag_days"].to_numpy(float)
+        late = outcomes.denied_in("timely_filing")
+        values = {
+            "denied_min_lag": np.where(late, lag, np.inf)[labeled],
+            "paid_max_lag": np.where(~outcomes.denied, lag, -np.inf)[labeled],
+        }
+        keys = key_hash(facts.claims["payer_id"])[labeled]
+        how: dict[str, Accumulate] = {"denied_min_lag": "min", "paid_max_lag": "max"}
+        table = AsOfTable.build(keys, outcomes.adj_day[labeled], values, how)
+        return replace(self, table=table)
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        """Per claim: [shortest lag denied as late, longest lag paid], NaN where none yet."""
+        payers, days = key_hash(facts.claims["payer_id"]), facts.claims["sub_day"].to_numpy()
+        found = _fitted(self.table).lookup(payers, days)
+        return np.where(np.isfinite(found), found, np.nan)
+
+
+@dataclass(frozen=True)
+class PriorSubmissions:
+    """Earlier submissions of the same patient, service date and procedure code."""
+
+    table: AsOfTable | None = None
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> PriorSubmissions:
+        lines = facts.lines
+        sub_day = facts.claims["sub_day"].to_numpy()[lines["claim_pos"].to_numpy()]
+        table = AsOfTable.build(
+            lines["dup_key"].to_numpy(),
+            sub_day,
+            {"n": np.ones(len(lines)), "last_day": sub_day.astype(float)},
+            {"n": "sum", "last_day": "max"},
+        )
+        return replace(self, table=table)
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        """Per line: [earlier submissions, day of the latest], NaN where none."""
+        lines = facts.lines
+        sub_day = facts.claims["sub_day"].to_numpy()[lines["claim_pos"].to_numpy()]
+        return _fitted(self.table).lookup(lines["dup_key"].to_numpy(), sub_day)
+
+
+def _fitted(table: AsOfTable | None) -> AsOfTable:
+    if table is None:
+        raise RuntimeError("learner used before it was fitted")
+    return table

@@ -1,0 +1,104 @@
+"""The feature pipeline: fit the history-derived state once, then compute features anywhere.
+
+``fit_state`` learns the as-of tables of every registered learner from a labelled batch;
+``compute_features`` turns any batch (a history, a partition of one, or claim requests) into the
+ordered feature matrix with that state, unchanged. Training and serving call the same two
+functions; the state travels inside the model artifact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import pickle
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from features.asof import day_numbers
+from features.batch import ClaimBatch
+from features.categories import Category
+from features.definitions import REGISTRY
+from features.facts import Facts, build_facts
+from features.history import History
+from features.learned import Outcomes
+
+FEATURE_SET_VERSION = "1"
+
+
+def feature_set_id() -> str:
+    """Version plus a digest of the registry, so an artifact knows exactly what it was fed."""
+    digest = hashlib.sha256(
+        "\n".join(f"{f.name}|{f.category}|{f.description}" for f in REGISTRY).encode()
+    ).hexdigest()[:10]
+    return f"{FEATURE_SET_VERSION}-{digest}"
+
+
+@dataclass(frozen=True)
+class FeatureState:
+    """Everything fitted on a history that the features need, and what it was fitted on."""
+
+    feature_set: str
+    feature_names: tuple[str, ...]
+    categories: dict[str, Category]
+    fitted: dict[str, Any]
+    last_event_day: int
+
+    def save(self, path: Path) -> None:
+        path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+
+    @staticmethod
+    def load(path: Path) -> FeatureState:
+        state = pickle.loads(path.read_bytes())
+        if not isinstance(state, FeatureState):
+            raise TypeError(f"{path}: not a feature state")
+        if state.feature_set != feature_set_id():
+            raise ValueError(
+                f"{path}: feature set {state.feature_set} does not match this code's "
+                f"{feature_set_id()}; retrain the model"
+            )
+        return state
+
+
+def outcomes_for(history: History, claim_ids: pd.Series) -> Outcomes:
+    """The first-pass outcome of each claim, aligned with ``claim_ids`` (-1 day: pending)."""
+    labels = history.labels.labels.set_index("claim_id").reindex(claim_ids)
+    adjudicated = history.outcomes.set_index("claim_id")["adjudication_date"].reindex(claim_ids)
+    labeled = labels["denied"].notna().to_numpy()
+    category: np.ndarray = labels["denial_category"].to_numpy(dtype=object, na_value=None)
+    return Outcomes(
+        adj_day=np.where(labeled, day_numbers(adjudicated), -1),
+        denied=labels["denied"].fillna(False).to_numpy(bool),
+        category=category,
+    )
+
+
+def fit_state(facts: Facts, outcomes: Outcomes) -> FeatureState:
+    """Fit every learner on the facts of a labelled batch."""
+    fitted = {name: learner.fit(facts, outcomes) for name, learner in REGISTRY.learners.items()}
+    labeled = outcomes.adj_day[outcomes.adj_day >= 0]
+    return FeatureState(
+        feature_set=feature_set_id(),
+        feature_names=tuple(REGISTRY.names()),
+        categories={f.name: f.category for f in REGISTRY},
+        fitted=fitted,
+        last_event_day=int(labeled.max()) if len(labeled) else -1,
+    )
+
+
+def compute_features(facts: Facts, state: FeatureState) -> pd.DataFrame:
+    """The feature matrix of a batch, one row per claim, columns in the state's order."""
+    columns = {}
+    for name in state.feature_names:
+        values = np.asarray(REGISTRY.features[name].compute(facts, state.fitted), dtype=float)
+        if values.shape != (len(facts.claims),):
+            raise ValueError(f"feature {name} returned shape {values.shape}")
+        columns[name] = values
+    return pd.DataFrame(columns, index=pd.Index(facts.claims["claim_id"], name="claim_id"))
+
+
+def transform(batch: ClaimBatch, state: FeatureState) -> pd.DataFrame:
+    """Features of any batch with a fitted state."""
+    return compute_features(build_facts(batch), state)

@@ -57,6 +57,11 @@ def _gather(values: pd.Series | np.ndarray, rows: np.ndarray, fill: float = np.n
     return np.where(rows >= 0, array[np.maximum(rows, 0)], fill)
 
 
+def _text(values: pd.Series) -> np.ndarray:
+    """Text column as an object array with None for unknown (safe to compare elementwise)."""
+    return values.to_numpy(dtype=object, na_value=None)
+
+
 def _claim_facts(batch: ClaimBatch) -> pd.DataFrame:
     claims = batch.claims
     sub_day = day_numbers(claims["submission_date"])
@@ -65,24 +70,24 @@ def _claim_facts(batch: ClaimBatch) -> pd.DataFrame:
     facts = pd.DataFrame(
         {
             "claim_id": claims["claim_id"].to_numpy(),
-            "payer_id": claims["payer_id"].to_numpy(),
-            "plan_type": claims["plan_type"].to_numpy(),
-            "place_of_service": claims["place_of_service"].to_numpy(),
+            "payer_id": _text(claims["payer_id"]),
+            "plan_type": _text(claims["plan_type"]),
+            "place_of_service": _text(claims["place_of_service"]),
             "patient_key": key_hash(claims["patient_id"]),
             "member_key": key_hash(claims["member_id"], claims["payer_id"]),
-            "provider_npi": provider.to_numpy(),
+            "provider_npi": _text(provider),
             "provider_key": key_hash(provider, claims["payer_id"]),
             "sub_day": sub_day,
             "svc_day": svc_day,
             "lag_days": (sub_day - svc_day).astype(float),
             "total_charge": claims["total_charge"].to_numpy(float),
-            "frequency_code": claims["frequency_code"].to_numpy(),
-            "patient_sex": claims["patient_sex"].to_numpy(),
+            "frequency_code": _text(claims["frequency_code"]),
+            "patient_sex": _text(claims["patient_sex"]),
             "referral_missing": claims["referral_number"].isna().to_numpy(float),
             "attachment_missing": (~claims["has_attachment"].fillna(False)).to_numpy(float),
             "birth_date_missing": claims["patient_birth_date"].isna().to_numpy(float),
             "sex_missing": claims["patient_sex"].isna().to_numpy(float),
-            "prior_auth_number": claims["prior_auth_number"].to_numpy(),
+            "prior_auth_number": _text(claims["prior_auth_number"]),
             "n_diagnoses": claims["diagnosis_codes"].map(len).to_numpy(float),
         }
     )
@@ -215,12 +220,8 @@ def _line_facts(batch: ClaimBatch, claim_facts: pd.DataFrame) -> pd.DataFrame:
 
 def _attach_authorizations(facts: pd.DataFrame, batch: ClaimBatch, claim: pd.DataFrame) -> None:
     auths = batch.authorizations
-    codes_per_auth = auths["procedure_codes"].map(len).to_numpy()
-    auth_row = np.repeat(np.arange(len(auths)), codes_per_auth)
-    auth_codes = np.concatenate(
-        [np.asarray(c, dtype=object) for c in auths["procedure_codes"]]
-        or [np.array([], dtype=object)]
-    )
+    auth_codes = auths["procedure_codes"].explode().dropna()
+    auth_row = auth_codes.index.to_numpy(np.int64)
     pairs = pd.DataFrame(
         {
             "line": np.arange(len(facts)),
@@ -250,12 +251,12 @@ def _attach_authorizations(facts: pd.DataFrame, batch: ClaimBatch, claim: pd.Dat
     line, auth, start, end = line[on_file], auth[on_file], start[on_file], end[on_file]
     day = facts["line_day"].to_numpy()[line]
     gap = np.maximum.reduce([start - day, day - end, np.zeros_like(day)])
-    auth_npi = auths["provider_npi"].to_numpy(dtype=object)[auth]
+    auth_npi = _text(auths["provider_npi"])[auth]
     npis = {"rendering": batch.claims["rendering_npi"], "billing": batch.claims["billing_npi"]}
     claim_of_line = facts["claim_pos"].to_numpy()[line]
     provider_ok = pd.isna(auth_npi)
     for column in npis.values():
-        provider_ok |= auth_npi == column.to_numpy(dtype=object)[claim_of_line]
+        provider_ok |= auth_npi == _text(column)[claim_of_line]
     approved = auths["units"].to_numpy(float)[auth]
     short = np.where(np.isnan(approved), 0.0, facts["units"].to_numpy()[line] - approved)
     status = np.select(
@@ -283,9 +284,7 @@ def _attach_authorizations(facts: pd.DataFrame, batch: ClaimBatch, claim: pd.Dat
     facts["auth_end_date"] = _dates(auths["end_date"], np.where(known, auth_rows, -1))
     facts["auth_provider_npi"] = np.where(
         auth_rows >= 0,
-        auths["provider_npi"].to_numpy(dtype=object)[np.maximum(auth_rows, 0)]
-        if len(number)
-        else None,
+        _text(auths["provider_npi"])[np.maximum(auth_rows, 0)] if len(number) else None,
         None,
     )
 

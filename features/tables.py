@@ -170,7 +170,8 @@ class _Column:
             if self.spec.name == "diagnosis_codes":
                 clean = [normalize_diagnosis(c) for c in clean]
         if self.spec.required:
-            self.flag(np.array([len(r) == 0 for r in items]) & ~self.blank, "must not be empty")
+            empty = np.fromiter((len(r) == 0 for r in items), bool, len(items))
+            self.flag(empty & ~self.blank, "must not be empty")
         return pd.Series(_regroup(clean, owner, len(items)), dtype=object)
 
     def _flag_items(self, owner: np.ndarray, bad_item: np.ndarray, n: int, problem: str) -> None:

@@ -1,0 +1,23 @@
+"""Hand-built claim requests for tests: the contract's example claim, changed field by field."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+from typing import Any
+
+from features.contract import ClaimIn
+
+EXAMPLE = json.loads((Path(__file__).parent / "fixtures" / "contract_example.json").read_text())
+
+
+def claim_json(**changes: Any) -> dict[str, Any]:
+    """The contract example with top-level fields replaced (``None`` removes context)."""
+    body = copy.deepcopy(EXAMPLE)
+    body.update(changes)
+    return body
+
+
+def claim(**changes: Any) -> ClaimIn:
+    return ClaimIn.model_validate(claim_json(**changes))

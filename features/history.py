@@ -192,3 +192,33 @@ def load_history(folder: Path, *, skip_invalid: bool = False) -> History:
     labels = label_outcomes(tables["outcomes"])
     report.unlisted_carcs = labels.unlisted_carcs
     return History(report=report, labels=labels, **tables)
+
+
+def known_at(history: History, until: pd.Timestamp) -> History:
+    """The history as it stood on ``until``: claims submitted by then, outcomes adjudicated by
+    then (later outcomes become pending), context dated by then."""
+    claims = history.claims[history.claims["submission_date"] <= until]
+    keep = claims["claim_id"]
+    outcomes = history.outcomes[
+        history.outcomes["claim_id"].isin(keep) & (history.outcomes["adjudication_date"] <= until)
+    ]
+    labels = history.labels.labels[history.labels.labels["claim_id"].isin(outcomes["claim_id"])]
+    context = {
+        "eligibility_checks": history.eligibility_checks[
+            history.eligibility_checks["checked_on"] <= until
+        ],
+        "authorizations": history.authorizations[history.authorizations["start_date"] <= until],
+        "provider_enrollments": history.provider_enrollments[
+            history.provider_enrollments["effective_date"] <= until
+        ],
+    }
+    return History(
+        claims=claims.reset_index(drop=True),
+        claim_lines=history.claim_lines[history.claim_lines["claim_id"].isin(keep)].reset_index(
+            drop=True
+        ),
+        outcomes=outcomes.reset_index(drop=True),
+        report=history.report,
+        labels=LabelSummary(labels.reset_index(drop=True), history.labels.unlisted_carcs),
+        **{name: frame.reset_index(drop=True) for name, frame in context.items()},
+    )

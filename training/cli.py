@@ -8,11 +8,12 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from features.history import HistoryError, LoadReport, load_history
+from features.history import History, HistoryError, LoadReport, load_history
 
 app = typer.Typer(
     help="claimrisk: predict medical claim denials before submission, and say why.",
@@ -32,7 +33,7 @@ SkipInvalid = Annotated[
 ]
 
 
-def _load(history: Path, skip_invalid: bool):  # type: ignore[no-untyped-def]
+def _load(history: Path, skip_invalid: bool) -> History:
     try:
         with console.status(f"Loading and validating {history} ..."):
             loaded = load_history(history, skip_invalid=skip_invalid)
@@ -78,7 +79,7 @@ def simulate(
             claims,
             seed,
             requests=requests,
-            fmt=fmt,  # type: ignore[arg-type]
+            fmt=fmt,
             start=dt.date.fromisoformat(start),
             months=months,
             progress=lambda step: status.update(f"Simulating: {step}"),
@@ -132,15 +133,144 @@ def features(
         console.print(f"Wrote {out}")
 
 
-def _print_summary(summary) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(summary: pd.DataFrame) -> None:
     table = Table(title="Features (denial rate where the feature is non-zero vs zero)")
     for column in summary.columns:
         table.add_column(column, justify="left" if column in ("feature", "category") else "right")
     for row in summary.itertuples(index=False):
+        table.add_row(*(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row))
+    console.print(table)
+
+
+def _truth_next_to(history: Path) -> pd.DataFrame | None:
+    """A simulated history's ground truth, when the simulator left one beside it."""
+    path = history.parent / "ground_truth.parquet"
+    return pd.read_parquet(path) if path.exists() else None
+
+
+@app.command()
+def train(
+    history: HistoryDir,
+    until: Annotated[
+        str | None, typer.Option(help="Train on what was known on this date (YYYY-MM-DD).")
+    ] = None,
+    no_refit: Annotated[
+        bool, typer.Option("--no-refit", help="Register the evaluation model, not a refit.")
+    ] = False,
+    skip_invalid: SkipInvalid = False,
+) -> None:
+    """Train, calibrate and evaluate on a time split; register the model as challenger."""
+    from training.settings import get_settings
+    from training.tracking import log_training_run
+    from training.train import train as run
+
+    loaded = _load(history, skip_invalid)
+    started = time.perf_counter()
+    with console.status("Training ...") as status:
+        result = run(
+            loaded,
+            until=dt.date.fromisoformat(until) if until else None,
+            refit=not no_refit,
+            truth=_truth_next_to(history),
+            progress=lambda step: status.update(f"Training: {step}"),
+        )
+        status.update("Logging the run and registering the model in MLflow ...")
+        run_id, version = log_training_run(
+            result, loaded, get_settings(), {"history": str(history), "until": until or ""}
+        )
+    _print_metrics(result.metrics)
+    console.print(
+        f"Trained in {time.perf_counter() - started:.0f} s. MLflow run {run_id}; registered "
+        f"{get_settings().model_name} version {version} as [bold]challenger[/bold]."
+    )
+
+
+def _print_metrics(metrics: dict[str, float]) -> None:
+    table = Table(title="Test window")
+    for column in ("model", "ROC AUC", "PR AUC", "R@90%P", "R@95%P", "Brier", "ECE"):
+        table.add_column(column, justify="left" if column == "model" else "right")
+    for prefix in ("lgbm", "logistic", "prior"):
         table.add_row(
-            *(f"{v:.3g}" if isinstance(v, float) else str(v) for v in row)  # type: ignore[arg-type]
+            prefix,
+            *(
+                f"{metrics[f'{prefix}_{name}']:.4f}"
+                for name in (
+                    "roc_auc",
+                    "pr_auc",
+                    "recall_at_90_precision",
+                    "recall_at_95_precision",
+                    "brier",
+                    "ece",
+                )
+            ),
         )
     console.print(table)
+    recall = ", ".join(
+        f"{name.removeprefix('recall_')} {value:.2f}"
+        for name, value in metrics.items()
+        if name.startswith("recall_") and not name.startswith("recall_at")
+    )
+    console.print(f"Top reason names the denial category: {recall}")
+    if "oracle_roc_auc" in metrics:
+        console.print(
+            f"Oracle AUC {metrics['oracle_roc_auc']:.4f}; model/oracle "
+            f"{metrics['auc_ratio_to_oracle']:.3f}; single-cause denials whose top reason is "
+            f"the true cause: {metrics['single_cause_top_reason_hit']:.1%}"
+        )
+
+
+@app.command()
+def promote(
+    history: Annotated[
+        Path | None, typer.Option(help="History holding the challenger's test claims.")
+    ] = None,
+) -> None:
+    """Move the champion alias to the challenger if it passes the gate."""
+    from training.promotion import promote as run
+    from training.settings import get_settings
+
+    loaded = load_history(history) if history is not None else None
+    result = run(get_settings(), loaded)
+    for reason in result.reasons:
+        console.print(("[green]" if reason.startswith("ok") else "[red]") + reason)
+    if result.passed:
+        console.print(f"[green]Promoted[/green] version {result.challenger} to champion.")
+    else:
+        console.print(f"[red]Not promoted[/red]: champion stays {result.champion}.")
+        raise typer.Exit(1)
+
+
+@app.command()
+def backtest(
+    history: HistoryDir,
+    every: Annotated[str, typer.Option(help="Retrain period: 1M, 2W, ...")] = "1M",
+) -> None:
+    """Rolling retrain-and-score over the history; per-period AUC and policy-change recovery."""
+    import json
+
+    from training.backtest import Segment
+    from training.backtest import backtest as run
+
+    loaded = _load(history, False)
+    world = history.parent / "world.json"
+    segment = None
+    if world.exists():
+        change = json.loads(world.read_text())["policy_changes"][0]
+        segment = Segment(
+            change["payer_id"], change["procedure_code"], pd.Timestamp(change["date"])
+        )
+    with console.status("Backtesting ...") as status:
+        result = run(
+            loaded, every=every, segment=segment, progress=lambda s: status.update(f"Backtest: {s}")
+        )
+    console.print(result.periods.to_string(index=False))
+    if result.segment_weeks is not None and segment is not None:
+        console.print(
+            f"Policy change: payer {segment.payer_id} requires authorization for "
+            f"{segment.procedure_code} from {segment.since.date()}"
+        )
+        console.print(result.segment_weeks.to_string(index=False))
+        console.print(f"Weeks until learned: {result.recovery_weeks}")
 
 
 @app.command()
@@ -151,9 +281,11 @@ def demo(
     claims: Annotated[int, typer.Option(help="Claims to simulate.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
 ) -> None:
-    """The main job on embedded defaults: simulate a history, then summarise its features."""
+    """The main job on embedded defaults: simulate, summarise features, train, promote."""
     simulate(out=directory, claims=claims, seed=seed)
     features(history=directory / "history")
+    train(history=directory / "history")
+    promote(history=directory / "history")
 
 
 if __name__ == "__main__":

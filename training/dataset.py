@@ -1,0 +1,115 @@
+"""From a validated history to a labelled feature matrix with a time split.
+
+The split is by submission date, never random: train, then validation, then test. A training
+row must have been adjudicated before the validation window starts (and a validation row
+before the test window), as it would have been when a model was trained on that day.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from features.asof import day_numbers
+from features.batch import CONTEXTS, ClaimBatch, batch_from_history
+from features.facts import build_facts
+from features.history import History
+from features.pipeline import FeatureState, compute_features, fit_state, outcomes_for
+
+SPLITS = ("train", "validation", "test")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """Features and labels of every claim of a history, aligned by position."""
+
+    features: pd.DataFrame
+    label: np.ndarray  # 1.0 denied, 0.0 paid, NaN pending
+    category: np.ndarray  # denial category or None
+    submission_day: np.ndarray
+    adjudication_day: np.ndarray  # -1 pending
+    charge: np.ndarray
+    state: FeatureState
+
+    @property
+    def labeled(self) -> np.ndarray:
+        return ~np.isnan(self.label)
+
+    def rows(self, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return self.features.to_numpy(float)[mask], self.label[mask]
+
+
+def build_dataset(history: History, context_dropout: float = 0.05, seed: int = 0) -> Dataset:
+    """Fit the feature state on the history and compute every claim's features.
+
+    ``context_dropout``: the share of claims whose context (each kind independently) is
+    recomputed as "not sent", so the model learns what a request without it means.
+    """
+    batch = batch_from_history(history)
+    facts = build_facts(batch)
+    outcomes = outcomes_for(history, history.claims["claim_id"])
+    state = fit_state(facts, outcomes)
+    features = compute_features(facts, state)
+    if context_dropout > 0:
+        features = _with_context_dropout(batch, features, state, context_dropout, seed)
+    labeled = outcomes.adj_day >= 0
+    return Dataset(
+        features=features,
+        label=np.where(labeled, outcomes.denied.astype(float), np.nan),
+        category=outcomes.category,
+        submission_day=day_numbers(history.claims["submission_date"]),
+        adjudication_day=outcomes.adj_day,
+        charge=history.claims["total_charge"].to_numpy(float),
+        state=state,
+    )
+
+
+def _with_context_dropout(
+    batch: ClaimBatch, features: pd.DataFrame, state: FeatureState, share: float, seed: int
+) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    features = features.copy()
+    for context in CONTEXTS:
+        if not batch.known[context].any():
+            continue
+        chosen = np.flatnonzero(rng.random(len(batch)) < share)
+        masked = batch.take(chosen)
+        masked = masked.without_context(context, np.ones(len(chosen), dtype=bool))
+        features.iloc[chosen] = compute_features(build_facts(masked), state).to_numpy()
+    return features
+
+
+@dataclass(frozen=True)
+class TimeSplit:
+    """Masks of the three windows and their first submission days."""
+
+    masks: dict[str, np.ndarray]
+    starts: dict[str, int]
+
+    def describe(self) -> dict[str, str]:
+        return {name: str(np.datetime64(int(day), "D")) for name, day in self.starts.items()}
+
+
+def time_split(dataset: Dataset, validation: float = 0.15, test: float = 0.15) -> TimeSplit:
+    """Split labelled claims by submission date into train / validation / test windows."""
+    labeled = dataset.labeled
+    days = dataset.submission_day[labeled]
+    validation_start = int(np.quantile(days, 1 - validation - test))
+    test_start = int(np.quantile(days, 1 - test))
+    sub, adj = dataset.submission_day, dataset.adjudication_day
+    masks = {
+        "train": labeled & (sub < validation_start) & (adj < validation_start),
+        "validation": labeled & (sub >= validation_start) & (sub < test_start) & (adj < test_start),
+        "test": labeled & (sub >= test_start),
+    }
+    for name, mask in masks.items():
+        if mask.sum() < 50 or dataset.label[mask].sum() < 5:
+            raise ValueError(
+                f"the {name} window has {int(mask.sum())} labelled claims and "
+                f"{int(np.nansum(dataset.label[mask]))} denials: too few to train on"
+            )
+    return TimeSplit(
+        masks, {"train": int(days.min()), "validation": validation_start, "test": test_start}
+    )

@@ -1,0 +1,150 @@
+"""The denial model: a LightGBM classifier, its probability calibration and its risk bands.
+
+The model's shape is part of the serving design: exact TreeSHAP (LightGBM ``pred_contrib``)
+cost grows with leaves and depth, so trees are kept small (15 leaves, depth 6) and the number
+of rounds is chosen by early stopping on the validation window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import lightgbm as lgb
+import numpy as np
+from sklearn.isotonic import IsotonicRegression
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, precision_recall_curve
+
+DEFAULT_PARAMS: dict[str, Any] = {
+    "objective": "binary",
+    "learning_rate": 0.08,
+    "num_leaves": 15,
+    "max_depth": 6,
+    "min_data_in_leaf": 40,
+    "min_sum_hessian_in_leaf": 1.0,
+    "lambda_l2": 1.0,
+    "feature_fraction": 0.9,
+    "bagging_fraction": 0.8,
+    "bagging_freq": 1,
+    "num_threads": 2,
+    "deterministic": True,
+    "force_row_wise": True,
+    "seed": 0,
+    "verbosity": -1,
+}
+MAX_ROUNDS = 1500
+EARLY_STOPPING_ROUNDS = 50
+
+
+def params_for(n_rows: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Defaults scaled for small practices: fewer rows get larger leaves and more shrinkage."""
+    params = dict(DEFAULT_PARAMS)
+    if n_rows < 20_000:
+        params.update(min_data_in_leaf=max(10, n_rows // 400), lambda_l2=5.0, learning_rate=0.05)
+    params.update(overrides or {})
+    return params
+
+
+def fit_booster(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_valid: np.ndarray | None,
+    y_valid: np.ndarray | None,
+    feature_names: list[str],
+    params: dict[str, Any],
+    rounds: int | None = None,
+) -> lgb.Booster:
+    """Fit with early stopping on validation, or for a fixed number of ``rounds``."""
+    train = lgb.Dataset(x_train, y_train, feature_name=feature_names, free_raw_data=False)
+    if rounds is not None:
+        return lgb.train(params, train, num_boost_round=rounds)
+    valid = lgb.Dataset(x_valid, y_valid, reference=train)
+    return lgb.train(
+        params,
+        train,
+        num_boost_round=MAX_ROUNDS,
+        valid_sets=[valid],
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
+
+
+@dataclass
+class Calibrator:
+    """Maps the model's raw probability to a calibrated one (isotonic or Platt)."""
+
+    method: Literal["isotonic", "platt", "none"]
+    isotonic: IsotonicRegression | None = None
+    platt: LogisticRegression | None = None
+
+    @staticmethod
+    def fit(raw: np.ndarray, y: np.ndarray, method: Literal["isotonic", "platt"]) -> Calibrator:
+        if method == "isotonic":
+            iso = IsotonicRegression(y_min=1e-4, y_max=1 - 1e-4, out_of_bounds="clip")
+            return Calibrator("isotonic", isotonic=iso.fit(raw, y))
+        platt = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y)
+        return Calibrator("platt", platt=platt)
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        if self.isotonic is not None:
+            return np.asarray(self.isotonic.predict(raw), dtype=float)
+        if self.platt is not None:
+            return np.asarray(self.platt.predict_proba(_logit(raw)[:, None])[:, 1], dtype=float)
+        return raw
+
+
+def _logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+@dataclass(frozen=True)
+class CalibrationChoice:
+    calibrator: Calibrator
+    brier: dict[str, float] = field(default_factory=dict)  # cross-fitted, per method
+
+
+def choose_calibration(raw: np.ndarray, y: np.ndarray) -> CalibrationChoice:
+    """Pick isotonic or Platt by cross-fitted Brier on the validation window (two time-ordered
+    halves, each calibrated on the other), then fit the winner on the whole window."""
+    half = len(raw) // 2
+    folds = [(slice(0, half), slice(half, None)), (slice(half, None), slice(0, half))]
+    brier: dict[str, float] = {"none": float(brier_score_loss(y, raw))}
+    methods: tuple[Literal["isotonic", "platt"], ...] = ("isotonic", "platt")
+    for method in methods:
+        predicted = np.empty_like(raw)
+        for fit_part, score_part in folds:
+            calibrator = Calibrator.fit(raw[fit_part], y[fit_part], method)
+            predicted[score_part] = calibrator(raw[score_part])
+        brier[method] = float(brier_score_loss(y, predicted))
+    best = min(methods, key=lambda m: brier[m])
+    return CalibrationChoice(Calibrator.fit(raw, y, best), brier)
+
+
+BAND_PRECISION = {"high": 0.70, "medium": 0.35}
+
+
+@dataclass(frozen=True)
+class RiskBands:
+    """Probability thresholds of the medium and high bands, set from validation precision."""
+
+    medium: float
+    high: float
+    precision: dict[str, float]
+
+    def band(self, probability: np.ndarray) -> np.ndarray:
+        return np.where(
+            probability >= self.high, "high", np.where(probability >= self.medium, "medium", "low")
+        )
+
+    @staticmethod
+    def fit(probability: np.ndarray, y: np.ndarray) -> RiskBands:
+        """The lowest thresholds above which validation precision stays at the band's target."""
+        precision, _, thresholds = precision_recall_curve(y, probability)
+        staying = np.minimum.accumulate(precision[:-1][::-1])[::-1]
+        found = {}
+        for band, target in BAND_PRECISION.items():
+            reaching = np.flatnonzero(staying >= target)
+            found[band] = float(thresholds[reaching[0]]) if len(reaching) else 1.0
+        medium = min(found["medium"], found["high"])
+        return RiskBands(medium=medium, high=found["high"], precision=dict(BAND_PRECISION))

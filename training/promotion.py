@@ -1,0 +1,135 @@
+"""The promotion gate: move ``champion`` to the challenger only if it is at least as good.
+
+Both models are compared on the challenger's test window, the most recent labelled window of
+its history, which the challenger's evaluation model never trained on. The challenger's
+figures there are the ones it recorded at training time; the champion scores the same claims
+now. With no champion yet, the challenger is promoted if it beat both baselines.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from features.batch import batch_from_history
+from features.history import History
+from training.metrics import category_recall, classification_metrics, top_category
+from training.settings import Settings
+from training.tracking import CHALLENGER, CHAMPION, load_model, run_artifact, version_for
+
+AUC_TOLERANCE = 0.005
+CALIBRATION_TOLERANCE = 0.005  # ECE points
+RECALL_COLLAPSE = 0.15  # a category's top-reason recall may not drop by more than this
+MIN_CATEGORY_DENIALS = 30  # ... when it has at least this many denials in the window
+
+
+@dataclass
+class GateResult:
+    passed: bool
+    challenger: str
+    champion: str | None
+    reasons: list[str] = field(default_factory=list)
+    figures: dict[str, float] = field(default_factory=dict)
+
+
+def _challenger_predictions(version: object) -> pd.DataFrame:
+    run_id = version.tags.get("run_id") or version.run_id  # type: ignore[attr-defined]
+    return pd.read_parquet(run_artifact(run_id, "test_predictions.parquet"))
+
+
+def compare(
+    challenger: pd.DataFrame, champion: pd.DataFrame, baselines: dict[str, float]
+) -> GateResult:
+    """Gate decision from both models' predictions on the same claims."""
+    y = challenger["label"].to_numpy(float)
+    new = classification_metrics(y, challenger["probability"].to_numpy(float))
+    old = classification_metrics(y, champion["probability"].to_numpy(float))
+    denied = y == 1
+    truth = challenger["true_category"].to_numpy(dtype=object)[denied]
+    new_recall = category_recall(truth, challenger["top_category"].to_numpy(dtype=object)[denied])
+    old_recall = category_recall(truth, champion["top_category"].to_numpy(dtype=object)[denied])
+    reasons, passed = [], True
+    auc_drop = old["roc_auc"] - new["roc_auc"]
+    ok = auc_drop <= AUC_TOLERANCE
+    passed &= ok
+    reasons.append(
+        f"{'ok' if ok else 'FAIL'}: AUC {new['roc_auc']:.4f} vs champion "
+        f"{old['roc_auc']:.4f} (may be lower by at most {AUC_TOLERANCE})"
+    )
+    ok = new["ece"] <= old["ece"] + CALIBRATION_TOLERANCE
+    passed &= ok
+    reasons.append(
+        f"{'ok' if ok else 'FAIL'}: calibration error {new['ece']:.4f} vs champion {old['ece']:.4f}"
+    )
+    for category, recall in old_recall.items():
+        count = int((truth == category).sum())
+        if category == "all" or count < MIN_CATEGORY_DENIALS:
+            continue
+        drop = recall - new_recall.get(category, 0.0)
+        if drop > RECALL_COLLAPSE:
+            passed = False
+            reasons.append(
+                f"FAIL: {category} reason recall {new_recall.get(category, 0):.2f} "
+                f"vs champion {recall:.2f} ({count} denials)"
+            )
+    if passed:
+        reasons.append("ok: no category's reason recall collapsed")
+    figures = {f"challenger_{k}": v for k, v in new.items()}
+    figures |= {f"champion_{k}": v for k, v in old.items()} | baselines
+    return GateResult(passed, "", None, reasons, figures)
+
+
+def first_promotion(metrics: dict[str, float]) -> GateResult:
+    """With no champion: the challenger must beat the logistic and prior baselines."""
+    auc = metrics["lgbm_roc_auc"]
+    reasons, passed = [], True
+    for baseline in ("logistic", "prior"):
+        other = metrics[f"{baseline}_roc_auc"]
+        ok = auc > other
+        passed &= ok
+        reasons.append(
+            f"{'ok' if ok else 'FAIL'}: AUC {auc:.4f} vs {baseline} baseline {other:.4f}"
+        )
+    return GateResult(passed, "", None, reasons, dict(metrics))
+
+
+def promote(settings: Settings, history: History | None) -> GateResult:
+    """Run the gate and, if it passes, move the champion alias to the challenger."""
+    challenger_version = version_for(settings, CHALLENGER)
+    if challenger_version is None:
+        raise LookupError(f"no {CHALLENGER} version of {settings.model_name}; train one first")
+    champion_version = version_for(settings, CHAMPION)
+    client = MlflowClient()
+    run_id = challenger_version.tags.get("run_id") or challenger_version.run_id
+    metrics = dict(client.get_run(run_id).data.metrics)
+    if champion_version is None:
+        result = first_promotion(metrics)
+    elif champion_version.version == challenger_version.version:
+        result = GateResult(False, "", None, ["challenger is already the champion"])
+    else:
+        if history is None:
+            raise ValueError("a champion exists: give --history to compare on recent claims")
+        predictions = _challenger_predictions(challenger_version)
+        champion_model, _ = load_model(settings, str(champion_version.version))
+        batch = batch_from_history(history)
+        positions = pd.Index(history.claims["claim_id"]).get_indexer(predictions["claim_id"])
+        if (positions < 0).any():
+            raise ValueError("the history does not hold the challenger's test claims")
+        x = champion_model.features(batch.take(positions)).to_numpy(float)
+        champion = pd.DataFrame(
+            {
+                "probability": champion_model.probability(x),
+                "top_category": top_category(
+                    champion_model.category_contributions(champion_model.contributions(x))
+                ),
+            }
+        )
+        baselines = {k: v for k, v in metrics.items() if k.startswith(("logistic_", "prior_"))}
+        result = compare(predictions, champion, baselines)
+    result.challenger = str(challenger_version.version)
+    result.champion = str(champion_version.version) if champion_version is not None else None
+    if result.passed:
+        client.set_registered_model_alias(settings.model_name, CHAMPION, result.challenger)
+    return result

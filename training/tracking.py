@@ -1,0 +1,182 @@
+"""MLflow: runs with params, metrics, data fingerprint, plots and the model; registry by alias.
+
+A trained model is logged as one MLflow pyfunc model whose only artifact is the claimrisk
+model folder (``training.artifact``); each new version gets the ``challenger`` alias and
+``claimrisk promote`` moves ``champion``. Stages are not used (deprecated in MLflow).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow.tracking import MlflowClient
+
+from features.history import History
+from training.artifact import ClaimRiskModel
+from training.card import model_card
+from training.metrics import top_category
+from training.settings import Settings
+
+CHAMPION, CHALLENGER = "champion", "challenger"
+BUNDLE = "claimrisk_model"
+
+
+class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
+    """pyfunc face of the model: claim requests (one JSON object per row) in, probabilities out."""
+
+    def load_context(self, context: Any) -> None:
+        self.model = ClaimRiskModel.load(Path(context.artifacts[BUNDLE]))
+
+    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
+        from features.batch import batch_from_requests
+        from features.contract import ClaimIn
+
+        claims = [ClaimIn.model_validate(row) for row in model_input.to_dict(orient="records")]
+        x = self.model.features(batch_from_requests(claims)).to_numpy(float)
+        return self.model.probability(x)
+
+
+def use_tracking(settings: Settings) -> str:
+    """Point MLflow at the configured store; create the experiment if needed; its id."""
+    mlflow.set_tracking_uri(settings.tracking_uri)
+    experiment = mlflow.get_experiment_by_name(settings.experiment)
+    if experiment is not None:
+        return str(experiment.experiment_id)
+    settings.artifact_root.mkdir(parents=True, exist_ok=True)
+    return str(
+        mlflow.create_experiment(
+            settings.experiment, artifact_location=settings.artifact_root.resolve().as_uri()
+        )
+    )
+
+
+def data_fingerprint(history: History) -> dict[str, Any]:
+    """Row counts, date range and file hashes of the history a model was trained on."""
+    report = history.report
+    return {
+        "folder": str(report.folder),
+        "rows": report.rows_kept,
+        "skipped": dict(report.skipped),
+        "missing_context": report.missing_context,
+        "submission_dates": [
+            str(history.claims["submission_date"].min().date()),
+            str(history.claims["submission_date"].max().date()),
+        ],
+        "file_sha256": {
+            table: hashlib.sha256(path.read_bytes()).hexdigest()
+            for table, path in report.files.items()
+        },
+        "unlisted_carcs": dict(report.unlisted_carcs),
+    }
+
+
+def log_training_run(
+    result: Any, history: History, settings: Settings, extra_params: dict[str, Any]
+) -> tuple[str, str]:
+    """Log a ``TrainResult`` as a run and register its model as the challenger.
+
+    Returns (run id, model version).
+    """
+    from training import plots
+
+    experiment_id = use_tracking(settings)
+    model: ClaimRiskModel = result.model
+    split_test = result.split.masks["test"]
+    y_test = result.dataset.label[split_test]
+    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        mlflow.log_params({**result.params, **extra_params, "feature_set": model.state.feature_set})
+        mlflow.log_metrics(result.metrics)
+        mlflow.log_metrics(
+            {f"calibration_brier_{k}": v for k, v in result.calibration_brier.items()}
+        )
+        mlflow.log_dict(data_fingerprint(history), "data_fingerprint.json")
+        category = model.category_contributions(result.test_contributions)
+        x_test = result.dataset.features.to_numpy(float)[split_test]
+        for path in (
+            plots.calibration_plot(y_test, result.test_probability, folder / "calibration.png"),
+            plots.pr_plot(y_test, {"LightGBM": result.test_probability}, folder / "pr_curve.png"),
+            plots.shap_summary_by_category(category, folder / "shap_by_category.png"),
+            plots.shap_beeswarm(
+                result.test_contributions, x_test, model.feature_names, folder / "shap_features.png"
+            ),
+        ):
+            mlflow.log_artifact(str(path), "plots")
+        predictions = pd.DataFrame(
+            {
+                "claim_id": result.dataset.features.index.to_numpy()[split_test],
+                "label": y_test,
+                "probability": result.test_probability,
+                "top_category": top_category(category),
+                "true_category": result.dataset.category[split_test],
+            }
+        )
+        predictions.to_parquet(folder / "test_predictions.parquet")
+        mlflow.log_artifact(str(folder / "test_predictions.parquet"))
+        bundle = model.save(folder / BUNDLE)
+        info = mlflow.pyfunc.log_model(
+            name="model",
+            python_model=ClaimRiskPyfunc(),
+            artifacts={BUNDLE: str(bundle)},
+            registered_model_name=settings.model_name,
+            pip_requirements=["claimrisk"],
+        )
+        version = str(info.registered_model_version)
+        mlflow.log_text(
+            model_card(
+                {**model.meta, "feature_set": model.state.feature_set}, history.report, version
+            ),
+            "model_card.md",
+        )
+    client = MlflowClient()
+    client.set_registered_model_alias(settings.model_name, CHALLENGER, version)
+    client.set_model_version_tag(settings.model_name, version, "run_id", run.info.run_id)
+    client.set_model_version_tag(
+        settings.model_name, version, "roc_auc", f"{result.metrics['lgbm_roc_auc']:.4f}"
+    )
+    return run.info.run_id, version
+
+
+def version_for(settings: Settings, alias: str) -> Any | None:
+    """The model version behind ``alias``, or None."""
+    use_tracking(settings)
+    try:
+        return MlflowClient().get_model_version_by_alias(settings.model_name, alias)
+    except mlflow.exceptions.MlflowException:
+        return None
+
+
+def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[ClaimRiskModel, str]:
+    """Download and load a registered model by alias (or version number); (model, version)."""
+    use_tracking(settings)
+    reference = (
+        f"models:/{settings.model_name}/{alias_or_version}"
+        if alias_or_version.isdigit()
+        else f"models:/{settings.model_name}@{alias_or_version}"
+    )
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference))
+    model = ClaimRiskModel.load(local / "artifacts" / BUNDLE)
+    version = alias_or_version
+    if not alias_or_version.isdigit():
+        found = version_for(settings, alias_or_version)
+        version = str(found.version) if found is not None else "?"
+    return model, version
+
+
+def run_artifact(run_id: str, path: str) -> Path:
+    return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path))
+
+
+def run_metrics(run_id: str) -> dict[str, float]:
+    return dict(MlflowClient().get_run(run_id).data.metrics)
+
+
+def describe(version: Any) -> str:
+    return json.dumps({"version": version.version, "aliases": list(version.aliases)})

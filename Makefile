@@ -38,6 +38,8 @@ test: lint typecheck unit
 bench: setup
 	$(BIN)/python -m benchmarks.simulator
 	$(BIN)/python -m benchmarks.features
+	$(BIN)/python -m benchmarks.learning_curve
+	$(BIN)/python -m benchmarks.training
 
 clean:
-	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) mlruns mlflow.db .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache

@@ -17,20 +17,55 @@ import pandas as pd
 
 DAY_BITS = 17  # day numbers since 1970 up to the year 2328
 Accumulate = Literal["sum", "min", "max", "last"]
-_RUNNING = {"sum": "cumsum", "min": "cummin", "max": "cummax"}
+_MIX = np.uint64(0x9E3779B97F4A7C15)
 
 
 def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
     """Days since 1970-01-01 as int64; unknown dates become -1."""
-    values = np.asarray(dates, dtype="datetime64[D]")
-    days = values.astype("int64")
-    return np.where(np.isnat(values), -1, days)
+    values = np.asarray(dates)
+    if values.dtype.kind == "i":
+        return values.astype(np.int64)
+    if values.dtype.kind == "f":
+        return np.where(np.isnan(values), -1, values).astype(np.int64)
+    days = values.astype("datetime64[D]")
+    return np.where(np.isnat(days), -1, days.astype(np.int64))
 
 
-def key_hash(*columns: pd.Series | np.ndarray) -> np.ndarray:
-    """A uint64 hash per row of the given key columns (the same for equal values)."""
-    frame = pd.DataFrame({i: np.asarray(c, dtype=object) for i, c in enumerate(columns)})
-    return np.asarray(pd.util.hash_pandas_object(frame, index=False), dtype=np.uint64)
+def key_hash(*columns: np.ndarray | pd.Series) -> np.ndarray:
+    """A uint64 hash per row of the given key columns (equal values, equal hashes)."""
+    combined: np.ndarray | None = None
+    for column in columns:
+        values = np.asarray(column)
+        if values.dtype.kind == "f":
+            values = np.where(np.isnan(values), -1, values).astype(np.int64)
+        hashed = pd.util.hash_array(values, categorize=False)
+        combined = hashed if combined is None else (combined * _MIX) ^ hashed
+    if combined is None:
+        raise ValueError("key_hash needs at least one column")
+    return combined
+
+
+def _group_starts(sorted_values: np.ndarray) -> np.ndarray:
+    if len(sorted_values) == 0:
+        return np.zeros(0, dtype=np.int64)
+    return np.flatnonzero(np.r_[True, sorted_values[1:] != sorted_values[:-1]])
+
+
+def _running(values: np.ndarray, group_starts: np.ndarray, how: Accumulate) -> np.ndarray:
+    """Running accumulation within consecutive groups starting at ``group_starts``."""
+    if how == "last" or len(values) == 0:
+        return values
+    if how == "sum":
+        total = np.cumsum(values)
+        before = np.r_[0.0, total][group_starts]
+        sizes = np.diff(np.r_[group_starts, len(values)])
+        return total - np.repeat(before, sizes)
+    groups = np.repeat(np.arange(len(group_starts)), np.diff(np.r_[group_starts, len(values)]))
+    running = pd.Series(values).groupby(groups)
+    return (running.cummin() if how == "min" else running.cummax()).to_numpy(float)
+
+
+_DAILY = {"sum": np.add, "min": np.minimum, "max": np.maximum}
 
 
 @dataclass(frozen=True)
@@ -41,7 +76,7 @@ class AsOfTable:
     the latest day (the last event of that day in input order).
     """
 
-    keys: pd.Index
+    keys: np.ndarray  # sorted unique uint64 key hashes; a key's code is its position
     composite: np.ndarray
     values: np.ndarray
     columns: tuple[str, ...]
@@ -54,25 +89,28 @@ class AsOfTable:
         values: dict[str, np.ndarray],
         how: dict[str, Accumulate],
     ) -> AsOfTable:
+        days = day_numbers(days)
         known = days >= 0
-        codes, uniques = pd.factorize(keys[known])
+        uniques, codes = np.unique(np.asarray(keys, dtype=np.uint64)[known], return_inverse=True)
         composite = (codes.astype(np.int64) << DAY_BITS) | days[known]
-        frame = pd.DataFrame({name: np.asarray(v, float)[known] for name, v in values.items()})
-        daily = frame.groupby(composite, sort=True).agg(how)
-        key_of = daily.index.to_numpy() >> DAY_BITS
-        by_key = daily.groupby(key_of, sort=False)
-        cumulated = pd.DataFrame(
-            {
-                name: daily[name]
-                if how[name] == "last"
-                else getattr(by_key[name], _RUNNING[how[name]])()
-                for name in values
-            }
-        )
+        order = np.argsort(composite, kind="stable")
+        composite = composite[order]
+        day_starts = _group_starts(composite)
+        day_ends = np.r_[day_starts[1:], len(composite)] - 1
+        daily_composite = composite[day_starts]
+        key_starts = _group_starts(daily_composite >> DAY_BITS)
+        columns = []
+        for name, column in values.items():
+            ordered = np.asarray(column, dtype=float)[known][order]
+            if how[name] == "last":
+                daily = ordered[day_ends] if len(ordered) else ordered
+            else:
+                daily = _DAILY[how[name]].reduceat(ordered, day_starts) if len(ordered) else ordered
+            columns.append(_running(daily, key_starts, how[name]))
         return cls(
-            keys=pd.Index(uniques),
-            composite=daily.index.to_numpy(np.int64),
-            values=cumulated.to_numpy(float),
+            keys=uniques,
+            composite=daily_composite,
+            values=np.column_stack(columns) if columns else np.zeros((len(daily_composite), 0)),
             columns=tuple(values),
         )
 
@@ -81,10 +119,11 @@ class AsOfTable:
 
         Rows whose key has no earlier event get NaN.
         """
+        days = day_numbers(days)
         result = np.full((len(keys), len(self.columns)), np.nan)
         if len(self.composite) == 0 or len(keys) == 0:
             return result
-        codes = self.keys.get_indexer(keys).astype(np.int64)
+        codes = self.codes(keys)
         query = (codes << DAY_BITS) | np.maximum(days, 0)
         position = np.searchsorted(self.composite, query, side="left") - 1
         safe = np.maximum(position, 0)
@@ -93,5 +132,9 @@ class AsOfTable:
         result[found] = self.values[safe[found]]
         return result
 
-    def column(self, name: str) -> int:
-        return self.columns.index(name)
+    def codes(self, keys: np.ndarray) -> np.ndarray:
+        """Position of each key among the table's keys, -1 for keys it has never seen."""
+        position = np.searchsorted(self.keys, keys)
+        safe = np.minimum(position, max(len(self.keys) - 1, 0))
+        hit = (position < len(self.keys)) & (self.keys[safe] == keys)
+        return np.where(hit, position, -1).astype(np.int64)

@@ -1,11 +1,17 @@
 """The one input of the feature pipeline: claims, their lines and the context known for them.
 
-A history folder and a batch of claim requests both become a ``ClaimBatch`` in the normalised
-form of ``features.tables``; from there on, one code path computes the features.
+A batch is columnar plain numpy, so the same code is fast for one claim request and for a
+million history rows. A history folder (pandas, validated) and claim requests (pydantic,
+validated) both become a ``ClaimBatch``; from there on, one code path computes the features.
+
+Column encodings: text is an object array with ``None`` for unknown; dates are float day
+numbers since 1970-01-01 with NaN for unknown; numbers are float64 (booleans 1/0/NaN); lists
+are object arrays of lists. Lines carry ``claim_pos``, the position of their claim.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
@@ -14,9 +20,23 @@ import pandas as pd
 
 from features.contract import ClaimIn, table_spec
 from features.history import History
-from features.tables import normalize_table
 
+Table = dict[str, np.ndarray]
 CONTEXTS = ("eligibility", "authorizations", "provider_enrollment")
+CONTEXT_TABLES = {
+    "eligibility": "eligibility_checks",
+    "authorizations": "authorizations",
+    "provider_enrollment": "provider_enrollments",
+}
+_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
+
+
+def table_length(table: Table) -> int:
+    return len(next(iter(table.values()))) if table else 0
+
+
+def take(table: Table, rows: np.ndarray) -> Table:
+    return {name: values[rows] for name, values in table.items()}
 
 
 @dataclass(frozen=True)
@@ -24,15 +44,15 @@ class ClaimBatch:
     """Claims with their lines and context tables; ``known`` says, per claim and context,
     whether that context was available (a history table present, a request field sent)."""
 
-    claims: pd.DataFrame
-    claim_lines: pd.DataFrame
-    eligibility_checks: pd.DataFrame
-    authorizations: pd.DataFrame
-    provider_enrollments: pd.DataFrame
+    claims: Table
+    lines: Table
+    eligibility_checks: Table
+    authorizations: Table
+    provider_enrollments: Table
     known: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __len__(self) -> int:
-        return len(self.claims)
+        return table_length(self.claims)
 
     def without_context(self, context: str, mask: np.ndarray) -> ClaimBatch:
         """The same batch with ``context`` marked unknown for the claims in ``mask``."""
@@ -42,71 +62,116 @@ class ClaimBatch:
 
     def take(self, positions: np.ndarray) -> ClaimBatch:
         """The claims at ``positions`` (with their lines; context tables are shared)."""
-        claims = self.claims.iloc[positions].reset_index(drop=True)
-        lines = self.claim_lines[self.claim_lines["claim_id"].isin(claims["claim_id"])]
+        new_position = np.full(len(self), -1)
+        new_position[positions] = np.arange(len(positions))
+        line_rows = np.flatnonzero(new_position[self.lines["claim_pos"]] >= 0)
+        lines = take(self.lines, line_rows)
+        lines["claim_pos"] = new_position[lines["claim_pos"]]
         return replace(
             self,
-            claims=claims,
-            claim_lines=lines.reset_index(drop=True),
+            claims=take(self.claims, positions),
+            lines=lines,
             known={name: flags[positions] for name, flags in self.known.items()},
         )
 
 
+# --- from a validated history (pandas, normalised by features.tables) -----------------------
+
+
+def _from_frame(table: str, frame: pd.DataFrame) -> Table:
+    columns: Table = {}
+    for spec in table_spec(table):
+        values = frame[spec.name]
+        if spec.kind == "date":
+            days = np.asarray(values, dtype="datetime64[D]")
+            columns[spec.name] = np.where(np.isnat(days), np.nan, days.astype(np.int64))
+        elif spec.kind in ("number", "int", "bool"):
+            columns[spec.name] = values.to_numpy(dtype=float, na_value=np.nan)
+        else:
+            columns[spec.name] = values.to_numpy(dtype=object, na_value=None)
+    return columns
+
+
 def batch_from_history(history: History) -> ClaimBatch:
     """All claims of a history; a context is known for every claim when its table exists."""
-    n = len(history.claims)
-    missing = set(history.report.missing_context)
-    tables = {
-        "eligibility": "eligibility_checks",
-        "authorizations": "authorizations",
-        "provider_enrollment": "provider_enrollments",
-    }
-    known = {ctx: np.full(n, tables[ctx] not in missing) for ctx in CONTEXTS}
-    return ClaimBatch(
-        claims=history.claims,
-        claim_lines=history.claim_lines,
-        eligibility_checks=history.eligibility_checks,
-        authorizations=history.authorizations,
-        provider_enrollments=history.provider_enrollments,
-        known=known,
+    claims = _from_frame("claims", history.claims)
+    lines = _from_frame("claim_lines", history.claim_lines)
+    lines["claim_pos"] = pd.Index(history.claims["claim_id"]).get_indexer(
+        history.claim_lines["claim_id"]
     )
+    missing = set(history.report.missing_context)
+    n = len(history.claims)
+    return ClaimBatch(
+        claims=claims,
+        lines=lines,
+        eligibility_checks=_from_frame("eligibility_checks", history.eligibility_checks),
+        authorizations=_from_frame("authorizations", history.authorizations),
+        provider_enrollments=_from_frame("provider_enrollments", history.provider_enrollments),
+        known={ctx: np.full(n, CONTEXT_TABLES[ctx] not in missing) for ctx in CONTEXTS},
+    )
+
+
+# --- from claim requests (pydantic, validated by features.contract) -------------------------
+
+
+def _value(kind: str, value: object) -> object:
+    if value is None:
+        return np.nan if kind in ("date", "number", "int", "bool") else None
+    if kind == "date":
+        return float(value.toordinal() - _EPOCH_ORDINAL)  # type: ignore[attr-defined]
+    if kind in ("number", "int", "bool"):
+        return float(value)  # type: ignore[arg-type]
+    return value
+
+
+def _from_rows(table: str, rows: list[dict[str, object]]) -> Table:
+    columns: Table = {}
+    for spec in table_spec(table):
+        values = [_value(spec.kind, row.get(spec.name)) for row in rows]
+        numeric = spec.kind in ("date", "number", "int", "bool")
+        array = np.empty(len(values), dtype=float if numeric else object)
+        array[:] = values
+        columns[spec.name] = array
+    return columns
 
 
 def batch_from_requests(requests: Sequence[ClaimIn]) -> ClaimBatch:
     """Claim requests as one batch: each request's inlined context becomes its table rows."""
-    claims, lines, checks, auths, enrollments = [], [], [], [], []
-    for request in requests:
-        claim = request.model_dump(mode="json")
+    claims: list[dict[str, object]] = []
+    lines: list[dict[str, object]] = []
+    line_claim: list[int] = []
+    checks: list[dict[str, object]] = []
+    auths: list[dict[str, object]] = []
+    enrollments: list[dict[str, object]] = []
+    for position, request in enumerate(requests):
+        claims.append(request.__dict__)
         keys = {"member_id": request.member_id, "payer_id": request.payer_id}
-        for line in claim.pop("lines"):
-            lines.append({"claim_id": request.claim_id, **line})
-        check = claim.pop("eligibility")
-        if check is not None:
-            checks.append({**keys, **check})
-        for auth in claim.pop("authorizations") or ():
-            auths.append({**keys, **auth})
-        enrollment = claim.pop("provider_enrollment")
-        if enrollment is not None:
+        for line in request.lines:
+            lines.append(line.__dict__)
+            line_claim.append(position)
+        if request.eligibility is not None:
+            checks.append({**keys, **request.eligibility.__dict__})
+        for auth in request.authorizations or ():
+            auths.append({**keys, **auth.__dict__})
+        if request.provider_enrollment is not None:
             npi = request.rendering_npi or request.billing_npi
+            enrollment = request.provider_enrollment.__dict__
             enrollments.append({"npi": npi, "payer_id": request.payer_id, **enrollment})
-        claims.append(claim)
-    known = {
-        "eligibility": np.array([r.eligibility is not None for r in requests], dtype=bool),
-        "authorizations": np.array([r.authorizations is not None for r in requests], dtype=bool),
-        "provider_enrollment": np.array(
-            [r.provider_enrollment is not None for r in requests], dtype=bool
-        ),
-    }
+    line_table = _from_rows("claim_lines", lines)
+    line_table["claim_pos"] = np.asarray(line_claim, dtype=np.int64)
     return ClaimBatch(
-        claims=_normalized("claims", claims),
-        claim_lines=_normalized("claim_lines", lines),
-        eligibility_checks=_normalized("eligibility_checks", checks),
-        authorizations=_normalized("authorizations", auths),
-        provider_enrollments=_normalized("provider_enrollments", enrollments),
-        known=known,
+        claims=_from_rows("claims", claims),
+        lines=line_table,
+        eligibility_checks=_from_rows("eligibility_checks", checks),
+        authorizations=_from_rows("authorizations", auths),
+        provider_enrollments=_from_rows("provider_enrollments", enrollments),
+        known={
+            "eligibility": np.array([r.eligibility is not None for r in requests], dtype=bool),
+            "authorizations": np.array(
+                [r.authorizations is not None for r in requests], dtype=bool
+            ),
+            "provider_enrollment": np.array(
+                [r.provider_enrollment is not None for r in requests], dtype=bool
+            ),
+        },
     )
-
-
-def _normalized(table: str, rows: list[dict[str, object]]) -> pd.DataFrame:
-    columns = [spec.name for spec in table_spec(table)]
-    return normalize_table(table, pd.DataFrame(rows, columns=columns)).frame

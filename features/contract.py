@@ -12,6 +12,7 @@ import re
 import types
 import typing
 from dataclasses import dataclass
+from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -288,11 +289,12 @@ def _column_spec(name: str, annotation: Any, required: bool) -> ColumnSpec:
     return ColumnSpec(name, kind, required, **spec)
 
 
-def table_spec(table: str) -> list[ColumnSpec]:
+@cache
+def table_spec(table: str) -> tuple[ColumnSpec, ...]:
     """The columns of a history table, in contract order, as its record model declares them."""
     model = TABLE_MODELS[table]
     hints = typing.get_type_hints(model, include_extras=True)
-    return [
+    return tuple(
         _column_spec(name, hints[name], field.is_required())
         for name, field in model.model_fields.items()
-    ]
+    )

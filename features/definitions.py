@@ -1,39 +1,43 @@
 """Every feature of the model, grouped by the denial category it speaks for.
 
-Each is a pure, vectorised function of a batch's facts and the fitted learners; the value a
-history row gets is the value the same claim gets as a request. NaN means "not known" (the
-context was not available), which the model treats apart from 0.
+Each is a pure, vectorised numpy function of a batch's facts and the fitted learners; the value
+a history row gets is the value the same claim gets as a request. NaN means "not known" (the
+context was not sent or the history lacks its table), which the model treats apart from 0.
 """
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from features import codes
 from features.facts import AUTH_NONE, AUTH_OTHER_PROVIDER, AUTH_OUTSIDE_DATES, Facts
-from features.learned import DecayedRate, DenialCount, FilingLimit, PriorSubmissions
+from features.learned import DecayedRate, DenialCount, FilingLimit, PriorSubmissions, zero_nan
 from features.registry import Fitted, Registry
 
 REGISTRY = Registry()
 feature, learner = REGISTRY.feature, REGISTRY.learner
 
 
+def _flag(condition: np.ndarray, source: np.ndarray) -> np.ndarray:
+    """1/0 where ``source`` is known, NaN where it is not."""
+    return np.where(np.isnan(source), np.nan, condition.astype(float))
+
+
 def _unknown_unless(facts: Facts, context: str, values: np.ndarray) -> np.ndarray:
     return np.where(facts.known[context], values, np.nan)
 
 
-def _line_rate_max(
-    facts: Facts, fitted: Fitted, name: str, context: str | None = None
-) -> np.ndarray:
+def _members(values: np.ndarray, choices: frozenset[str] | dict[str, int]) -> np.ndarray:
+    return np.fromiter((v in choices for v in values), bool, len(values))
+
+
+def _line_rate_max(f: Facts, fitted: Fitted, name: str) -> np.ndarray:
     """Highest learned rate among the lines the rate applies to; 0 when none applies."""
-    rates = fitted[name].lookup(facts)
-    values = facts.per_claim(rates, "max", empty=0.0)
-    return values if context is None else _unknown_unless(facts, context, values)
+    return f.per_claim(fitted[name].lookup(f), "max", empty=0.0)
 
 
-def _claim_rate(facts: Facts, fitted: Fitted, name: str) -> np.ndarray:
-    return np.nan_to_num(fitted[name].lookup(facts), nan=0.0)
+def _claim_rate(f: Facts, fitted: Fitted, name: str) -> np.ndarray:
+    return zero_nan(fitted[name].lookup(f))
 
 
 # --- eligibility ---------------------------------------------------------------------------
@@ -47,57 +51,42 @@ ELIG_MEMBER_DENIALS = learner("elig_member_denials", DenialCount("eligibility", 
 
 @feature("elig_no_check", "eligibility", "No eligibility check on or before submission", "flag")
 def _elig_no_check(f: Facts, _: Fitted) -> np.ndarray:
-    return 1.0 - f.claims["elig_found"].to_numpy(float)
+    return 1.0 - f.claims["elig_found"]
 
 
-@feature(
-    "elig_check_age_days",
-    "eligibility",
-    "Days from the last eligibility check to submission",
-    "days",
-)
+@feature("elig_check_age_days", "eligibility", "Days from the last check to submission", "days")
 def _elig_check_age(f: Facts, _: Fitted) -> np.ndarray:
-    return (f.claims["sub_day"] - f.claims["elig_check_day"]).to_numpy(float)
+    return f.claims["sub_day"] - f.claims["elig_check_day"]
 
 
 @feature("elig_check_inactive", "eligibility", "The last check said coverage is inactive", "flag")
 def _elig_inactive(f: Facts, _: Fitted) -> np.ndarray:
-    return (
-        (f.claims["elig_status"] == 1)
-        .astype(float)
-        .where(f.claims["elig_status"].notna())
-        .to_numpy()
-    )
+    return _flag(f.claims["elig_status"] == 1, f.claims["elig_status"])
 
 
 @feature("elig_member_not_found", "eligibility", "The last check did not find the member", "flag")
 def _elig_not_found(f: Facts, _: Fitted) -> np.ndarray:
-    return (
-        (f.claims["elig_status"] == 2)
-        .astype(float)
-        .where(f.claims["elig_status"].notna())
-        .to_numpy()
-    )
+    return _flag(f.claims["elig_status"] == 2, f.claims["elig_status"])
 
 
 @feature(
     "elig_days_past_coverage_end",
     "eligibility",
-    "Days the service falls after the coverage end date on file (negative: inside)",
+    "Days the service falls after the coverage end on file (negative: inside)",
     "days",
 )
 def _elig_past_end(f: Facts, _: Fitted) -> np.ndarray:
-    return (f.claims["svc_day"] - f.claims["elig_coverage_end_day"]).to_numpy(float)
+    return f.claims["svc_day"] - f.claims["elig_coverage_end_day"]
 
 
 @feature(
     "elig_days_before_coverage_start",
     "eligibility",
-    "Days the service falls before the coverage start date on file (negative: inside)",
+    "Days the service falls before the coverage start on file (negative: inside)",
     "days",
 )
 def _elig_before_start(f: Facts, _: Fitted) -> np.ndarray:
-    return (f.claims["elig_coverage_start_day"] - f.claims["svc_day"]).to_numpy(float)
+    return f.claims["elig_coverage_start_day"] - f.claims["svc_day"]
 
 
 @feature(
@@ -124,15 +113,14 @@ def _elig_member_denials(f: Facts, fitted: Fitted) -> np.ndarray:
 
 AUTH_RATE = learner(
     "auth_no_valid_auth_rate",
-    DecayedRate(
-        "authorization", ("payer_id", "procedure_code"), where="no_valid_auth", tau_days=30
-    ),
-)
+    DecayedRate("authorization", ("payer_id", "procedure_code"), where="no_valid_auth",
+                tau_days=30),
+)  # fmt: skip
 
 
 def _auth_lines(f: Facts, status: int) -> np.ndarray:
-    matches = (f.lines["auth_status"] == status).astype(float).where(f.lines["auth_status"].notna())
-    return _unknown_unless(f, "authorizations", f.per_claim(matches.to_numpy(), "sum"))
+    matches = _flag(f.lines["auth_status"] == status, f.lines["auth_status"])
+    return _unknown_unless(f, "authorizations", f.per_claim(matches, "sum"))
 
 
 @feature(
@@ -142,7 +130,7 @@ def _auth_lines(f: Facts, status: int) -> np.ndarray:
     "rate",
 )
 def _auth_rate(f: Facts, fitted: Fitted) -> np.ndarray:
-    return _line_rate_max(f, fitted, AUTH_RATE, "authorizations")
+    return _unknown_unless(f, "authorizations", _line_rate_max(f, fitted, AUTH_RATE))
 
 
 @feature(
@@ -162,8 +150,9 @@ def _auth_none(f: Facts, _: Fitted) -> np.ndarray:
     "days",
 )
 def _auth_outside(f: Facts, _: Fitted) -> np.ndarray:
-    gap = f.lines["auth_gap_days"].where(f.lines["auth_status"] == AUTH_OUTSIDE_DATES, 0.0)
-    return _unknown_unless(f, "authorizations", f.per_claim(gap.to_numpy(float), "max"))
+    outside = f.lines["auth_status"] == AUTH_OUTSIDE_DATES
+    gap = np.where(outside, f.lines["auth_gap_days"], 0.0)
+    return _unknown_unless(f, "authorizations", f.per_claim(gap, "max"))
 
 
 @feature(
@@ -176,13 +165,9 @@ def _auth_provider(f: Facts, _: Fitted) -> np.ndarray:
     return _auth_lines(f, AUTH_OTHER_PROVIDER)
 
 
-@feature(
-    "auth_units_short", "authorization", "Most units billed beyond the units authorized", "float"
-)
+@feature("auth_units_short", "authorization", "Most units billed beyond the units authorized")
 def _auth_units(f: Facts, _: Fitted) -> np.ndarray:
-    return _unknown_unless(
-        f, "authorizations", f.per_claim(f.lines["auth_units_short"].to_numpy(float), "max")
-    )
+    return _unknown_unless(f, "authorizations", f.per_claim(f.lines["auth_units_short"], "max"))
 
 
 @feature(
@@ -193,10 +178,9 @@ def _auth_units(f: Facts, _: Fitted) -> np.ndarray:
 )
 def _auth_number(f: Facts, _: Fitted) -> np.ndarray:
     lines = f.lines
-    has_auth = (lines["auth_status"] <= AUTH_OTHER_PROVIDER).to_numpy()
-    claim_number = f.claims["prior_auth_number"].to_numpy(dtype=object)[lines["claim_pos"]]
-    missing = has_auth & (lines["auth_number"].to_numpy(dtype=object) != claim_number)
-    return _unknown_unless(f, "authorizations", f.per_claim(missing.astype(float), "max"))
+    has_auth = lines["auth_status"] <= AUTH_OTHER_PROVIDER
+    missing = has_auth & (lines["auth_number"] != f.claims["prior_auth_number"][lines["claim_pos"]])
+    return _unknown_unless(f, "authorizations", f.per_claim(missing, "max"))
 
 
 # --- coding --------------------------------------------------------------------------------
@@ -214,19 +198,17 @@ CODING_RATE = learner(
 )
 def _coding_25(f: Facts, _: Fitted) -> np.ndarray:
     lines = f.lines
-    em_without_25 = f.per_claim((lines["is_em"] & ~lines["has_25"]).to_numpy(float), "max")
-    procedure = f.per_claim(lines["global_procedure"].to_numpy(float), "max")
-    return em_without_25 * procedure
+    em_without_25 = f.per_claim(lines["is_em"] & ~lines["has_25"], "max")
+    return em_without_25 * f.per_claim(lines["global_procedure"], "max")
 
 
 @feature(
     "coding_units_over_limit",
     "coding",
     "Most units billed above the code's medically unlikely edit",
-    "float",
 )
 def _coding_units(f: Facts, _: Fitted) -> np.ndarray:
-    excess = np.nan_to_num(f.lines["units"] - f.lines["max_units"], nan=0.0).clip(min=0)
+    excess = np.maximum(zero_nan(f.lines["units"] - f.lines["max_units"]), 0.0)
     return f.per_claim(excess, "max")
 
 
@@ -237,7 +219,7 @@ def _coding_units(f: Facts, _: Fitted) -> np.ndarray:
     "count",
 )
 def _coding_sex(f: Facts, _: Fitted) -> np.ndarray:
-    return f.per_claim(f.lines["sex_conflict"].to_numpy(float), "sum")
+    return f.per_claim(f.lines["sex_conflict"], "sum")
 
 
 @feature(
@@ -247,10 +229,8 @@ def _coding_sex(f: Facts, _: Fitted) -> np.ndarray:
     "flag",
 )
 def _coding_telehealth(f: Facts, _: Fitted) -> np.ndarray:
-    telehealth = np.isin(
-        f.claims["place_of_service"].to_numpy(dtype=object), list(codes.TELEHEALTH_POS)
-    )
-    with_modifier = f.per_claim(f.lines["telehealth_modifier"].to_numpy(float), "max")
+    telehealth = _members(f.claims["place_of_service"], codes.TELEHEALTH_POS)
+    with_modifier = f.per_claim(f.lines["telehealth_modifier"], "max")
     return (telehealth & (with_modifier == 0)).astype(float)
 
 
@@ -272,10 +252,9 @@ ATTACHMENT_RATE = learner(
 )
 REFERRAL_RATE = learner(
     "doc_referral_missing_rate",
-    DecayedRate(
-        "documentation", ("payer_id", "plan_type"), level="claim", where="referral_missing"
-    ),
-)
+    DecayedRate("documentation", ("payer_id", "plan_type"), level="claim",
+                where="referral_missing"),
+)  # fmt: skip
 
 
 @feature(
@@ -291,7 +270,7 @@ def _doc_attachment(f: Facts, fitted: Fitted) -> np.ndarray:
 @feature(
     "doc_referral_missing_rate",
     "documentation",
-    "Recent documentation-denial rate of this payer for claims without a referral number",
+    "Payer's recent documentation-denial rate for claims without a referral number",
     "rate",
 )
 def _doc_referral(f: Facts, fitted: Fitted) -> np.ndarray:
@@ -305,7 +284,7 @@ def _doc_referral(f: Facts, fitted: Fitted) -> np.ndarray:
     "count",
 )
 def _doc_patient(f: Facts, _: Fitted) -> np.ndarray:
-    return (f.claims["birth_date_missing"] + f.claims["sex_missing"]).to_numpy(float)
+    return f.claims["birth_date_missing"] + f.claims["sex_missing"]
 
 
 @feature(
@@ -315,7 +294,7 @@ def _doc_patient(f: Facts, _: Fitted) -> np.ndarray:
     "flag",
 )
 def _doc_npi(f: Facts, _: Fitted) -> np.ndarray:
-    return f.claims["npi_check_digit_bad"].to_numpy(float)
+    return f.claims["npi_check_digit_bad"]
 
 
 @feature(
@@ -325,8 +304,8 @@ def _doc_npi(f: Facts, _: Fitted) -> np.ndarray:
     "flag",
 )
 def _doc_charge(f: Facts, _: Fitted) -> np.ndarray:
-    lines_total = f.per_claim(f.lines["line_charge"].to_numpy(float), "sum")
-    return (np.abs(f.claims["total_charge"].to_numpy(float) - lines_total) > 0.005).astype(float)
+    lines_total = f.per_claim(f.lines["line_charge"], "sum")
+    return (np.abs(f.claims["total_charge"] - lines_total) > 0.005).astype(float)
 
 
 @feature(
@@ -336,7 +315,7 @@ def _doc_charge(f: Facts, _: Fitted) -> np.ndarray:
     "count",
 )
 def _doc_pointer(f: Facts, _: Fitted) -> np.ndarray:
-    return f.per_claim(f.lines["pointer_out_of_range"].to_numpy(float), "sum")
+    return f.per_claim(f.lines["pointer_out_of_range"], "sum")
 
 
 # --- timely filing -------------------------------------------------------------------------
@@ -344,13 +323,9 @@ def _doc_pointer(f: Facts, _: Fitted) -> np.ndarray:
 FILING = learner("filing_limit", FilingLimit())
 
 
-def _filing(f: Facts, fitted: Fitted) -> np.ndarray:
-    return fitted[FILING].lookup(f)
-
-
 @feature("filing_lag_days", "timely_filing", "Days from service to submission", "days")
 def _filing_lag(f: Facts, _: Fitted) -> np.ndarray:
-    return f.claims["lag_days"].to_numpy(float)
+    return f.claims["lag_days"]
 
 
 @feature(
@@ -360,7 +335,7 @@ def _filing_lag(f: Facts, _: Fitted) -> np.ndarray:
     "days",
 )
 def _filing_learned(f: Facts, fitted: Fitted) -> np.ndarray:
-    return f.claims["lag_days"].to_numpy(float) - _filing(f, fitted)[:, 0]
+    return f.claims["lag_days"] - fitted[FILING].lookup(f)[:, 0]
 
 
 @feature(
@@ -370,7 +345,7 @@ def _filing_learned(f: Facts, fitted: Fitted) -> np.ndarray:
     "days",
 )
 def _filing_paid(f: Facts, fitted: Fitted) -> np.ndarray:
-    return f.claims["lag_days"].to_numpy(float) - _filing(f, fitted)[:, 1]
+    return f.claims["lag_days"] - fitted[FILING].lookup(f)[:, 1]
 
 
 @feature(
@@ -380,8 +355,9 @@ def _filing_paid(f: Facts, fitted: Fitted) -> np.ndarray:
     "days",
 )
 def _filing_typical(f: Facts, _: Fitted) -> np.ndarray:
-    limit = pd.Series(f.claims["plan_type"]).map(codes.TYPICAL_FILING_LIMIT_DAYS)
-    return f.claims["lag_days"].to_numpy(float) - limit.to_numpy(float)
+    plans = f.claims["plan_type"]
+    limits = codes.TYPICAL_FILING_LIMIT_DAYS
+    return f.claims["lag_days"] - np.fromiter((limits[p] for p in plans), float, len(plans))
 
 
 # --- credentialing -------------------------------------------------------------------------
@@ -398,7 +374,7 @@ CRED_DENIALS = learner("cred_provider_denials", DenialCount("credentialing", "pr
 def _cred_enrolled(f: Facts, _: Fitted) -> np.ndarray:
     c = f.claims
     covered = (c["enroll_effective_day"] <= c["svc_day"]) & ~(c["enroll_end_day"] < c["svc_day"])
-    return _unknown_unless(f, "provider_enrollment", (~covered).to_numpy(float))
+    return _unknown_unless(f, "provider_enrollment", (~covered).astype(float))
 
 
 @feature(
@@ -408,7 +384,7 @@ def _cred_enrolled(f: Facts, _: Fitted) -> np.ndarray:
     "days",
 )
 def _cred_before(f: Facts, _: Fitted) -> np.ndarray:
-    return (f.claims["enroll_effective_day"] - f.claims["svc_day"]).to_numpy(float)
+    return f.claims["enroll_effective_day"] - f.claims["svc_day"]
 
 
 @feature(
@@ -418,7 +394,7 @@ def _cred_before(f: Facts, _: Fitted) -> np.ndarray:
     "days",
 )
 def _cred_after(f: Facts, _: Fitted) -> np.ndarray:
-    return (f.claims["svc_day"] - f.claims["enroll_end_day"]).to_numpy(float)
+    return f.claims["svc_day"] - f.claims["enroll_end_day"]
 
 
 @feature(
@@ -436,10 +412,6 @@ def _cred_denials(f: Facts, fitted: Fitted) -> np.ndarray:
 PRIOR = learner("prior_submissions", PriorSubmissions())
 
 
-def _prior(f: Facts, fitted: Fitted) -> np.ndarray:
-    return fitted[PRIOR].lookup(f)
-
-
 @feature(
     "dup_prior_submissions",
     "duplicate",
@@ -447,7 +419,7 @@ def _prior(f: Facts, fitted: Fitted) -> np.ndarray:
     "count",
 )
 def _dup_count(f: Facts, fitted: Fitted) -> np.ndarray:
-    return f.per_claim(np.nan_to_num(_prior(f, fitted)[:, 0]), "max")
+    return f.per_claim(zero_nan(fitted[PRIOR].lookup(f)[:, 0]), "max")
 
 
 @feature(
@@ -457,8 +429,8 @@ def _dup_count(f: Facts, fitted: Fitted) -> np.ndarray:
     "days",
 )
 def _dup_days(f: Facts, fitted: Fitted) -> np.ndarray:
-    sub_day = f.claims["sub_day"].to_numpy()[f.lines["claim_pos"].to_numpy()]
-    return f.per_claim(sub_day - _prior(f, fitted)[:, 1], "min", empty=np.nan)
+    sub_day = f.claims["sub_day"][f.lines["claim_pos"]]
+    return f.per_claim(sub_day - fitted[PRIOR].lookup(f)[:, 1], "min", empty=np.nan)
 
 
 @feature(
@@ -468,7 +440,7 @@ def _dup_days(f: Facts, fitted: Fitted) -> np.ndarray:
     "flag",
 )
 def _dup_replacement(f: Facts, _: Fitted) -> np.ndarray:
-    return np.isin(f.claims["frequency_code"].to_numpy(dtype=object), ["7", "8"]).astype(float)
+    return _members(f.claims["frequency_code"], frozenset({"7", "8"})).astype(float)
 
 
 # --- medical necessity ---------------------------------------------------------------------
@@ -486,7 +458,7 @@ NECESSITY_RATE = learner(
     "count",
 )
 def _medn_lines(f: Facts, _: Fitted) -> np.ndarray:
-    return f.per_claim(f.lines["dx_unsupported"].to_numpy(float), "sum")
+    return f.per_claim(f.lines["dx_unsupported"], "sum")
 
 
 @feature(
@@ -564,9 +536,9 @@ def _other_rate(f: Facts, fitted: Fitted) -> np.ndarray:
 
 @feature("other_total_charge", "other", "Total charge of the claim in dollars")
 def _total_charge(f: Facts, _: Fitted) -> np.ndarray:
-    return f.claims["total_charge"].to_numpy(float)
+    return f.claims["total_charge"]
 
 
 @feature("other_line_count", "other", "Number of service lines", "count")
 def _line_count(f: Facts, _: Fitted) -> np.ndarray:
-    return f.per_claim(np.ones(len(f.lines)), "sum")
+    return f.per_claim(np.ones(len(f.lines["claim_pos"])), "sum")

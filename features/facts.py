@@ -1,21 +1,21 @@
 """Facts: a claim batch joined to its context as of each claim's submission date.
 
-Per claim: dates as day numbers, the eligibility check that applies (the latest on or before
+Per claim: day numbers, the eligibility check that applies (the latest on or before
 submission), the provider's latest enrollment on file. Per line: the best authorization on file
 for its code (valid / units short / other provider / outside dates / none), diagnosis support,
 modifiers and unit edits. Feature functions read these columns; nothing here is learned.
+All columns are numpy arrays (see ``features.batch`` for encodings).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 
 from features import codes
-from features.asof import AsOfTable, day_numbers, key_hash
-from features.batch import ClaimBatch
+from features.asof import AsOfTable, key_hash
+from features.batch import ClaimBatch, Table, table_length
 
 # Best authorization status of a line, best first.
 AUTH_VALID, AUTH_UNITS_SHORT, AUTH_OTHER_PROVIDER, AUTH_OUTSIDE_DATES, AUTH_NONE = range(5)
@@ -26,271 +26,266 @@ ELIG_ACTIVE_COVERED, ELIG_NO_CHECK, ELIG_ACTIVE_OUTSIDE, ELIG_INACTIVE, ELIG_NOT
 
 @dataclass(frozen=True)
 class Facts:
-    """Per-claim and per-line facts of a batch (positional indexes; lines carry claim_pos)."""
+    """Per-claim and per-line facts of a batch; lines carry ``claim_pos``."""
 
-    claims: pd.DataFrame
-    lines: pd.DataFrame
+    claims: Table
+    lines: Table
     known: dict[str, np.ndarray]
+    _hashes: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def key(self, level: str, columns: tuple[str, ...]) -> np.ndarray:
+        """Hash of key ``columns`` of the claims or lines, computed once per batch."""
+        cache_key = (level, *columns)
+        if cache_key not in self._hashes:
+            table = self.lines if level == "line" else self.claims
+            self._hashes[cache_key] = key_hash(*(table[name] for name in columns))
+        return self._hashes[cache_key]
+
+    @property
+    def n_claims(self) -> int:
+        return table_length(self.claims)
 
     def per_claim(self, values: np.ndarray, how: str, empty: float = 0.0) -> np.ndarray:
-        """Aggregate a line-level array to claims (``max``, ``min`` or ``sum``); NaN lines skip."""
-        series = pd.Series(values, dtype=float).groupby(self.lines["claim_pos"].to_numpy())
-        result = getattr(series, how)().reindex(range(len(self.claims)))
-        return result.fillna(empty).to_numpy(float)
+        """Aggregate line values to claims (``max``, ``min``, ``sum``), skipping NaN lines;
+        a claim with no (non-NaN) line gets ``empty``."""
+        values = np.asarray(values, dtype=float)
+        position = self.lines["claim_pos"]
+        if how == "sum":
+            total = np.zeros(self.n_claims)
+            np.add.at(total, position, np.where(np.isnan(values), 0.0, values))
+            seen = np.zeros(self.n_claims)
+            np.add.at(seen, position, ~np.isnan(values))
+            return np.where(seen > 0, total, empty)
+        start = -np.inf if how == "max" else np.inf
+        result = np.full(self.n_claims, start)
+        (np.fmax if how == "max" else np.fmin).at(result, position, values)
+        return np.where(np.isinf(result) & (result == start), empty, result)
+
+
+def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """values[rows] with NaN / None where ``rows`` is -1."""
+    numeric = values.dtype.kind == "f"
+    if len(values) == 0:
+        return np.full(len(rows), np.nan if numeric else None, dtype=values.dtype)
+    picked = values[np.maximum(rows, 0)].copy()
+    picked[rows < 0] = np.nan if numeric else None
+    return picked
 
 
 def _latest_on_or_before(
     table_keys: np.ndarray, table_days: np.ndarray, keys: np.ndarray, days: np.ndarray
 ) -> np.ndarray:
-    """Row of the table with the same key and the latest day on or before ``days`` (-1 if none)."""
-    table = AsOfTable.build(
-        table_keys, table_days, {"row": np.arange(len(table_keys), dtype=float)}, {"row": "last"}
-    )
-    rows = table.lookup(keys, days + 1)[:, 0]
-    return np.where(np.isnan(rows), -1, rows).astype(np.int64)
+    """Row of the table with the same key and the latest day on or before ``days`` (-1 none)."""
+    rows = np.arange(len(table_keys), dtype=float)
+    table = AsOfTable.build(table_keys, table_days, {"row": rows}, {"row": "last"})
+    found = table.lookup(keys, days + 1)[:, 0]
+    return np.where(np.isnan(found), -1, found).astype(np.int64)
 
 
-def _gather(values: pd.Series | np.ndarray, rows: np.ndarray, fill: float = np.nan) -> np.ndarray:
-    array = np.asarray(values, dtype=float)
-    if len(array) == 0:
-        return np.full(len(rows), fill)
-    return np.where(rows >= 0, array[np.maximum(rows, 0)], fill)
+def _isin(values: np.ndarray, choices: frozenset[str]) -> np.ndarray:
+    return np.fromiter((v in choices for v in values), bool, len(values))
 
 
-def _text(values: pd.Series) -> np.ndarray:
-    """Text column as an object array with None for unknown (safe to compare elementwise)."""
-    return values.to_numpy(dtype=object, na_value=None)
+def is_none(values: np.ndarray) -> np.ndarray:
+    """Unknown entries of a text column."""
+    return np.fromiter((v is None for v in values), bool, len(values))
 
 
-def _claim_facts(batch: ClaimBatch) -> pd.DataFrame:
+def _claim_facts(batch: ClaimBatch) -> Table:
     claims = batch.claims
-    sub_day = day_numbers(claims["submission_date"])
-    svc_day = day_numbers(claims["service_date"])
-    provider = claims["rendering_npi"].fillna(claims["billing_npi"])
-    facts = pd.DataFrame(
-        {
-            "claim_id": claims["claim_id"].to_numpy(),
-            "payer_id": _text(claims["payer_id"]),
-            "plan_type": _text(claims["plan_type"]),
-            "place_of_service": _text(claims["place_of_service"]),
-            "patient_key": key_hash(claims["patient_id"]),
-            "member_key": key_hash(claims["member_id"], claims["payer_id"]),
-            "provider_npi": _text(provider),
-            "provider_key": key_hash(provider, claims["payer_id"]),
-            "sub_day": sub_day,
-            "svc_day": svc_day,
-            "lag_days": (sub_day - svc_day).astype(float),
-            "total_charge": claims["total_charge"].to_numpy(float),
-            "frequency_code": _text(claims["frequency_code"]),
-            "patient_sex": _text(claims["patient_sex"]),
-            "referral_missing": claims["referral_number"].isna().to_numpy(float),
-            "attachment_missing": (~claims["has_attachment"].fillna(False)).to_numpy(float),
-            "birth_date_missing": claims["patient_birth_date"].isna().to_numpy(float),
-            "sex_missing": claims["patient_sex"].isna().to_numpy(float),
-            "prior_auth_number": _text(claims["prior_auth_number"]),
-            "n_diagnoses": claims["diagnosis_codes"].map(len).to_numpy(float),
-        }
-    )
-    npis = pd.concat([claims["billing_npi"], claims["rendering_npi"].dropna()])
-    bad_npi = npis[~npis.map(codes.npi_check_digit_ok)].index.unique()
-    facts["npi_check_digit_bad"] = np.isin(np.arange(len(claims)), bad_npi).astype(float)
+    rendering = claims["rendering_npi"]
+    provider = np.where(is_none(rendering), claims["billing_npi"], rendering)
+    facts: Table = {
+        "claim_id": claims["claim_id"],
+        "payer_id": claims["payer_id"],
+        "plan_type": claims["plan_type"],
+        "place_of_service": claims["place_of_service"],
+        "frequency_code": claims["frequency_code"],
+        "patient_sex": claims["patient_sex"],
+        "prior_auth_number": claims["prior_auth_number"],
+        "provider_npi": provider,
+        "patient_key": key_hash(claims["patient_id"]),
+        "member_key": key_hash(claims["member_id"], claims["payer_id"]),
+        "provider_key": key_hash(provider, claims["payer_id"]),
+        "sub_day": claims["submission_date"],
+        "svc_day": claims["service_date"],
+        "lag_days": claims["submission_date"] - claims["service_date"],
+        "total_charge": claims["total_charge"],
+        "referral_missing": is_none(claims["referral_number"]).astype(float),
+        "attachment_missing": (claims["has_attachment"] != 1).astype(float),
+        "birth_date_missing": np.isnan(claims["patient_birth_date"]).astype(float),
+        "sex_missing": is_none(claims["patient_sex"]).astype(float),
+        "npi_check_digit_bad": np.fromiter(
+            (
+                not codes.npi_check_digit_ok(b)
+                or (r is not None and not codes.npi_check_digit_ok(r))
+                for b, r in zip(claims["billing_npi"], claims["rendering_npi"], strict=True)
+            ),
+            float,
+            len(provider),
+        ),
+    }
     _attach_eligibility(facts, batch)
     _attach_enrollment(facts, batch)
     return facts
 
 
-def _attach_eligibility(facts: pd.DataFrame, batch: ClaimBatch) -> None:
+def _attach_eligibility(facts: Table, batch: ClaimBatch) -> None:
     checks = batch.eligibility_checks
     rows = _latest_on_or_before(
         key_hash(checks["member_id"], checks["payer_id"]),
-        day_numbers(checks["checked_on"]),
-        facts["member_key"].to_numpy(),
-        facts["sub_day"].to_numpy(),
+        checks["checked_on"],
+        facts["member_key"],
+        facts["sub_day"],
     )
     known = batch.known["eligibility"]
     rows = np.where(known, rows, -1)
+    status = np.array([ELIG_STATUS_CODE[s] for s in checks["status"]], dtype=float)
     facts["elig_known"] = known.astype(float)
     facts["elig_found"] = np.where(known, rows >= 0, np.nan)
-    facts["elig_check_day"] = _gather(day_numbers(checks["checked_on"]), rows)
-    facts["elig_status"] = _gather(checks["status"].map(ELIG_STATUS_CODE), rows)
-    facts["elig_coverage_start_day"] = _gather(day_numbers(checks["coverage_start"]), rows)
-    end = day_numbers(checks["coverage_end"])
-    facts["elig_coverage_end_day"] = _gather(np.where(end < 0, np.nan, end), rows)
-    start = facts["elig_coverage_start_day"]
-    facts["elig_coverage_start_day"] = start.where(start >= 0)
-    facts["elig_state"] = _eligibility_state(facts)
-    facts["elig_checked_on"] = _dates(checks["checked_on"], rows)
-    facts["elig_coverage_end"] = _dates(checks["coverage_end"], rows)
-
-
-def _eligibility_state(facts: pd.DataFrame) -> np.ndarray:
-    """What the applicable check says about the date of service, as one code (NaN unknown)."""
-    svc = facts["svc_day"].to_numpy(float)
-    status = facts["elig_status"].to_numpy(float)
-    outside = (facts["elig_coverage_end_day"].to_numpy(float) < svc) | (
-        facts["elig_coverage_start_day"].to_numpy(float) > svc
-    )
+    facts["elig_check_day"] = _pick(checks["checked_on"], rows)
+    facts["elig_status"] = _pick(status, rows)
+    facts["elig_coverage_start_day"] = _pick(checks["coverage_start"], rows)
+    facts["elig_coverage_end_day"] = _pick(checks["coverage_end"], rows)
+    svc = facts["svc_day"]
+    outside = (facts["elig_coverage_end_day"] < svc) | (facts["elig_coverage_start_day"] > svc)
     state = np.select(
-        [facts["elig_found"] == 0, status == 1, status == 2, outside],
+        [facts["elig_found"] == 0, facts["elig_status"] == 1, facts["elig_status"] == 2, outside],
         [ELIG_NO_CHECK, ELIG_INACTIVE, ELIG_NOT_FOUND, ELIG_ACTIVE_OUTSIDE],
         ELIG_ACTIVE_COVERED,
     ).astype(float)
-    return np.where(facts["elig_known"].to_numpy() > 0, state, np.nan)
+    facts["elig_state"] = np.where(known, state, np.nan)
 
 
-def _attach_enrollment(facts: pd.DataFrame, batch: ClaimBatch) -> None:
+def _attach_enrollment(facts: Table, batch: ClaimBatch) -> None:
     enrollments = batch.provider_enrollments
     rows = _latest_on_or_before(
         key_hash(enrollments["npi"], enrollments["payer_id"]),
-        day_numbers(enrollments["effective_date"]),
-        facts["provider_key"].to_numpy(),
-        facts["sub_day"].to_numpy(),
+        enrollments["effective_date"],
+        facts["provider_key"],
+        facts["sub_day"],
     )
     known = batch.known["provider_enrollment"]
     rows = np.where(known, rows, -1)
-    end = day_numbers(enrollments["end_date"])
     facts["enroll_known"] = known.astype(float)
-    facts["enroll_effective_day"] = _gather(day_numbers(enrollments["effective_date"]), rows)
-    facts["enroll_end_day"] = _gather(np.where(end < 0, np.nan, end), rows)
     facts["enroll_found"] = np.where(known, rows >= 0, np.nan)
-    facts["enroll_effective_date"] = _dates(enrollments["effective_date"], rows)
-    facts["enroll_end_date"] = _dates(enrollments["end_date"], rows)
+    facts["enroll_effective_day"] = _pick(enrollments["effective_date"], rows)
+    facts["enroll_end_day"] = _pick(enrollments["end_date"], rows)
 
 
-def _dates(values: pd.Series, rows: np.ndarray) -> np.ndarray:
-    """ISO date strings (for evidence) of the gathered rows; None where unknown."""
-    text = values.dt.strftime("%Y-%m-%d").to_numpy(dtype=object)
-    if len(text) == 0:
-        return np.full(len(rows), None, dtype=object)
-    picked = text[np.maximum(rows, 0)]
-    picked[rows < 0] = None
-    picked[pd.isna(picked)] = None
-    return picked
-
-
-def _line_facts(batch: ClaimBatch, claim_facts: pd.DataFrame) -> pd.DataFrame:
-    lines = batch.claim_lines
-    claim_index = pd.Index(batch.claims["claim_id"])
-    claim_pos = claim_index.get_indexer(lines["claim_id"])
-    claim = claim_facts.iloc[claim_pos]
-    line_day = day_numbers(lines["service_date"])
-    line_day = np.where(line_day < 0, claim["svc_day"].to_numpy(), line_day)
-    code = lines["procedure_code"].to_numpy(dtype=object)
-    modifiers = lines["modifiers"].to_numpy(dtype=object)
-    sex = claim["patient_sex"].to_numpy(dtype=object)
-    facts = pd.DataFrame(
-        {
-            "claim_pos": claim_pos,
-            "line_number": lines["line_number"].to_numpy(),
-            "payer_id": claim["payer_id"].to_numpy(),
-            "procedure_code": code,
-            "units": lines["units"].to_numpy(float),
-            "line_charge": lines["line_charge"].to_numpy(float),
-            "line_day": line_day,
-            "is_em": np.isin(code, list(codes.EM_CODES)),
-            "has_25": [codes.MODIFIER_25 in m for m in modifiers],
-            "global_procedure": [codes.has_global_period(c) for c in code],
-            "telehealth_modifier": [
-                bool(codes.TELEHEALTH_MODIFIERS.intersection(m)) for m in modifiers
-            ],
-            "max_units": pd.Series(code).map(codes.MAX_UNITS).to_numpy(float),
-            "sex_conflict": (np.isin(code, list(codes.FEMALE_ONLY_CODES)) & (sex == "M"))
-            | (np.isin(code, list(codes.MALE_ONLY_CODES)) & (sex == "F")),
-        }
+def _line_facts(batch: ClaimBatch, claim: Table) -> Table:
+    lines = batch.lines
+    position = lines["claim_pos"]
+    code = lines["procedure_code"]
+    line_day = np.where(
+        np.isnan(lines["service_date"]), claim["svc_day"][position], lines["service_date"]
     )
-    diagnoses = batch.claims["diagnosis_codes"].to_numpy(dtype=object)[claim_pos]
-    pointers = lines["diagnosis_pointers"].to_numpy(dtype=object)
-    supported, bad_pointer = [], []
-    for procedure, dx, points in zip(code, diagnoses, pointers, strict=True):
+    sex = claim["patient_sex"][position]
+    modifiers = lines["modifiers"]
+    facts: Table = {
+        "claim_pos": position,
+        "line_number": lines["line_number"],
+        "payer_id": claim["payer_id"][position],
+        "procedure_code": code,
+        "units": lines["units"],
+        "line_charge": lines["line_charge"],
+        "line_day": line_day,
+        "is_em": _isin(code, codes.EM_CODES),
+        "has_25": np.fromiter((codes.MODIFIER_25 in m for m in modifiers), bool, len(code)),
+        "global_procedure": np.fromiter(
+            (codes.has_global_period(c) for c in code), bool, len(code)
+        ),
+        "telehealth_modifier": np.fromiter(
+            (bool(codes.TELEHEALTH_MODIFIERS.intersection(m)) for m in modifiers), bool, len(code)
+        ),
+        "max_units": np.fromiter((codes.MAX_UNITS.get(c, np.nan) for c in code), float, len(code)),
+        "sex_conflict": (_isin(code, codes.FEMALE_ONLY_CODES) & (sex == "M"))
+        | (_isin(code, codes.MALE_ONLY_CODES) & (sex == "F")),
+        "dup_key": key_hash(batch.claims["patient_id"][position], line_day, code),
+    }
+    diagnoses = batch.claims["diagnosis_codes"][position]
+    supported = np.empty(len(code), dtype=bool)
+    bad_pointer = np.empty(len(code), dtype=bool)
+    for row, (procedure, dx, points) in enumerate(
+        zip(code, diagnoses, lines["diagnosis_pointers"], strict=True)
+    ):
         pointed = [dx[p - 1] for p in points if p <= len(dx)]
-        bad_pointer.append(len(pointed) < len(points))
-        supported.append(codes.diagnosis_supports(procedure, pointed))
-    facts["dx_supported"] = supported
+        bad_pointer[row] = len(pointed) < len(points)
+        supported[row] = codes.diagnosis_supports(procedure, pointed)
     facts["pointer_out_of_range"] = bad_pointer
-    facts["dup_key"] = key_hash(
-        batch.claims["patient_id"].to_numpy(dtype=object)[claim_pos], line_day, code
-    )
+    facts["dx_unsupported"] = ~supported
+    facts["attachment_missing"] = claim["attachment_missing"][position]
     _attach_authorizations(facts, batch, claim)
-    status = facts["auth_status"].to_numpy(float)
+    status = facts["auth_status"]
     facts["no_valid_auth"] = np.where(np.isnan(status), np.nan, status > AUTH_VALID)
-    facts["dx_unsupported"] = ~facts["dx_supported"]
-    facts["attachment_missing"] = claim["attachment_missing"].to_numpy()
     return facts
 
 
-def _attach_authorizations(facts: pd.DataFrame, batch: ClaimBatch, claim: pd.DataFrame) -> None:
+def _pairs(line_keys: np.ndarray, auth_keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """All (line, auth-code row) pairs with equal keys."""
+    order = np.argsort(auth_keys, kind="stable")
+    sorted_keys = auth_keys[order]
+    left = np.searchsorted(sorted_keys, line_keys, side="left")
+    right = np.searchsorted(sorted_keys, line_keys, side="right")
+    counts = right - left
+    line = np.repeat(np.arange(len(line_keys)), counts)
+    offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+    return line, order[np.repeat(left, counts) + offsets]
+
+
+def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table) -> None:
     auths = batch.authorizations
-    auth_codes = auths["procedure_codes"].explode().dropna()
-    auth_row = auth_codes.index.to_numpy(np.int64)
-    pairs = pd.DataFrame(
-        {
-            "line": np.arange(len(facts)),
-            "key": key_hash(
-                claim["payer_id"],
-                batch.claims["member_id"].to_numpy(dtype=object)[facts["claim_pos"]],
-                facts["procedure_code"],
-            ),
-        }
-    ).merge(
-        pd.DataFrame(
-            {
-                "auth": auth_row,
-                "key": key_hash(
-                    auths["payer_id"].to_numpy(dtype=object)[auth_row],
-                    auths["member_id"].to_numpy(dtype=object)[auth_row],
-                    auth_codes,
-                ),
-            }
-        ),
-        on="key",
+    position = facts["claim_pos"]
+    per_auth = np.fromiter(
+        (len(c) for c in auths["procedure_codes"]), np.int64, table_length(auths)
     )
-    line, auth = pairs["line"].to_numpy(), pairs["auth"].to_numpy()
-    start = day_numbers(auths["start_date"])[auth]
-    end = day_numbers(auths["end_date"])[auth]
-    on_file = start <= claim["sub_day"].to_numpy()[line]
+    auth_of_code = np.repeat(np.arange(len(per_auth)), per_auth)
+    auth_codes = np.array([c for codes_ in auths["procedure_codes"] for c in codes_], dtype=object)
+    line, pair = _pairs(
+        key_hash(
+            claim["payer_id"][position],
+            batch.claims["member_id"][position],
+            facts["procedure_code"],
+        ),
+        key_hash(auths["payer_id"][auth_of_code], auths["member_id"][auth_of_code], auth_codes),
+    )
+    auth = auth_of_code[pair]
+    start, end = auths["start_date"][auth], auths["end_date"][auth]
+    on_file = start <= claim["sub_day"][position[line]]
     line, auth, start, end = line[on_file], auth[on_file], start[on_file], end[on_file]
-    day = facts["line_day"].to_numpy()[line]
-    gap = np.maximum.reduce([start - day, day - end, np.zeros_like(day)])
-    auth_npi = _text(auths["provider_npi"])[auth]
-    npis = {"rendering": batch.claims["rendering_npi"], "billing": batch.claims["billing_npi"]}
-    claim_of_line = facts["claim_pos"].to_numpy()[line]
-    provider_ok = pd.isna(auth_npi)
-    for column in npis.values():
-        provider_ok |= auth_npi == _text(column)[claim_of_line]
-    approved = auths["units"].to_numpy(float)[auth]
-    short = np.where(np.isnan(approved), 0.0, facts["units"].to_numpy()[line] - approved)
+    day = facts["line_day"][line]
+    gap = np.maximum.reduce([start - day, day - end, np.zeros(len(day))])
+    auth_npi = auths["provider_npi"][auth]
+    claim_of_line = position[line]
+    provider_ok = is_none(auth_npi)
+    provider_ok |= auth_npi == batch.claims["rendering_npi"][claim_of_line]
+    provider_ok |= auth_npi == batch.claims["billing_npi"][claim_of_line]
+    approved = auths["units"][auth]
+    short = np.where(np.isnan(approved), 0.0, facts["units"][line] - approved)
     status = np.select(
         [gap > 0, ~provider_ok, short > 0],
         [AUTH_OUTSIDE_DATES, AUTH_OTHER_PROVIDER, AUTH_UNITS_SHORT],
         AUTH_VALID,
     )
-    best = (
-        pd.DataFrame({"line": line, "status": status, "gap": gap, "short": short, "auth": auth})
-        .sort_values(["line", "status", "gap", "auth"], kind="stable")
-        .drop_duplicates("line")
-        .set_index("line")
-        .reindex(range(len(facts)))
+    order = np.lexsort((auth, gap, status, line))
+    first = order[np.r_[True, line[order][1:] != line[order][:-1]]] if len(order) else order
+    best = np.full(len(position), -1)
+    best[line[first]] = first
+    known = batch.known["authorizations"][position]
+    has = best >= 0
+    facts["auth_status"] = np.where(
+        known, np.where(has, _pick(status.astype(float), best), AUTH_NONE), np.nan
     )
-    known = batch.known["authorizations"][facts["claim_pos"].to_numpy()]
-    facts["auth_status"] = np.where(known, best["status"].fillna(AUTH_NONE), np.nan)
-    facts["auth_gap_days"] = np.where(known, best["gap"].fillna(0), np.nan)
-    facts["auth_units_short"] = np.where(known, best["short"].fillna(0).clip(lower=0), np.nan)
-    auth_rows = best["auth"].fillna(-1).to_numpy(np.int64)
-    number = auths["auth_number"].to_numpy(dtype=object)
-    facts["auth_number"] = np.where(
-        auth_rows >= 0, number[np.maximum(auth_rows, 0)] if len(number) else None, None
+    facts["auth_gap_days"] = np.where(known, np.where(has, _pick(gap, best), 0.0), np.nan)
+    facts["auth_units_short"] = np.where(
+        known, np.where(has, np.maximum(_pick(short, best), 0.0), 0.0), np.nan
     )
-    facts["auth_start_date"] = _dates(auths["start_date"], np.where(known, auth_rows, -1))
-    facts["auth_end_date"] = _dates(auths["end_date"], np.where(known, auth_rows, -1))
-    facts["auth_provider_npi"] = np.where(
-        auth_rows >= 0,
-        _text(auths["provider_npi"])[np.maximum(auth_rows, 0)] if len(number) else None,
-        None,
-    )
+    auth_row = np.where(known & has, _pick(auth.astype(float), best), np.nan)
+    facts["auth_row"] = np.where(np.isnan(auth_row), -1, auth_row).astype(np.int64)
+    facts["auth_number"] = _pick(auths["auth_number"], facts["auth_row"])
 
 
 def build_facts(batch: ClaimBatch) -> Facts:
     """The facts of every claim and line in ``batch``."""
     claim_facts = _claim_facts(batch)
-    line_facts = _line_facts(batch, claim_facts)
-    return Facts(claims=claim_facts, lines=line_facts, known=batch.known)
+    return Facts(claims=claim_facts, lines=_line_facts(batch, claim_facts), known=batch.known)

@@ -88,15 +88,21 @@ def fit_state(facts: Facts, outcomes: Outcomes) -> FeatureState:
     )
 
 
+def feature_matrix(facts: Facts, state: FeatureState) -> np.ndarray:
+    """The feature matrix of a batch (claims x features, in the state's order)."""
+    matrix = np.empty((facts.n_claims, len(state.feature_names)))
+    for column, name in enumerate(state.feature_names):
+        matrix[:, column] = REGISTRY.features[name].compute(facts, state.fitted)
+    return matrix
+
+
 def compute_features(facts: Facts, state: FeatureState) -> pd.DataFrame:
-    """The feature matrix of a batch, one row per claim, columns in the state's order."""
-    columns = {}
-    for name in state.feature_names:
-        values = np.asarray(REGISTRY.features[name].compute(facts, state.fitted), dtype=float)
-        if values.shape != (len(facts.claims),):
-            raise ValueError(f"feature {name} returned shape {values.shape}")
-        columns[name] = values
-    return pd.DataFrame(columns, index=pd.Index(facts.claims["claim_id"], name="claim_id"))
+    """The feature matrix as a frame indexed by claim id."""
+    return pd.DataFrame(
+        feature_matrix(facts, state),
+        columns=list(state.feature_names),
+        index=pd.Index(facts.claims["claim_id"], name="claim_id"),
+    )
 
 
 def transform(batch: ClaimBatch, state: FeatureState) -> pd.DataFrame:

@@ -1,0 +1,102 @@
+"""The leakage rule and the one-path rule, on a simulated history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.batch import batch_from_history, batch_from_requests
+from features.categories import label_outcomes
+from features.facts import build_facts
+from features.history import History
+from features.pipeline import compute_features, fit_state, outcomes_for
+from tests.history_requests import request_for
+
+
+def features_of(history: History) -> pd.DataFrame:
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    return compute_features(facts, state)
+
+
+def with_outcomes(history: History, outcomes: pd.DataFrame) -> History:
+    return History(
+        claims=history.claims, claim_lines=history.claim_lines, outcomes=outcomes,
+        eligibility_checks=history.eligibility_checks, authorizations=history.authorizations,
+        provider_enrollments=history.provider_enrollments, report=history.report,
+        labels=label_outcomes(outcomes),
+    )
+
+
+@pytest.fixture(scope="module")
+def baseline(history: History) -> pd.DataFrame:
+    return features_of(history)
+
+
+@pytest.fixture(scope="module")
+def cutoff(history: History) -> pd.Timestamp:
+    return history.claims["submission_date"].quantile(0.6).normalize()
+
+
+def _scramble(outcomes: pd.DataFrame, rows: np.ndarray, seed: int) -> pd.DataFrame:
+    """Flip paid/denied outcomes of ``rows`` and delete a third of them."""
+    rng = np.random.default_rng(seed)
+    changed = outcomes.copy()
+    denied = changed["claim_status_code"] == "4"
+    changed.loc[rows & denied.to_numpy(), "claim_status_code"] = "1"
+    changed.loc[rows & denied.to_numpy(), "adjustments"] = pd.Series(
+        [["CO-45"]] * int((rows & denied.to_numpy()).sum()),
+        index=changed.index[rows & denied.to_numpy()], dtype=object,
+    )
+    flip = rows & ~denied.to_numpy()
+    changed.loc[flip, "claim_status_code"] = "4"
+    carcs = np.array(["CO-197", "CO-29", "CO-27", "CO-16", "CO-22", "CO-B7", "CO-18"], dtype=object)
+    changed.loc[flip, "adjustments"] = pd.Series(
+        [[c] for c in rng.choice(carcs, int(flip.sum()))], index=changed.index[flip], dtype=object
+    )
+    drop = rows & (rng.random(len(rows)) < 1 / 3)
+    return changed[~drop].reset_index(drop=True)
+
+
+def test_later_outcomes_do_not_change_earlier_features(history, baseline, cutoff):
+    later = (history.outcomes["adjudication_date"] >= cutoff).to_numpy()
+    scrambled = features_of(with_outcomes(history, _scramble(history.outcomes, later, 1)))
+    earlier = (history.claims["submission_date"] <= cutoff).to_numpy()
+    pd.testing.assert_frame_equal(baseline[earlier], scrambled[earlier])
+    # ... and the test can fail: the same scrambling changes later claims' features.
+    assert not baseline[~earlier].equals(scrambled[~earlier])
+
+
+def test_earlier_outcomes_do_change_features(history, baseline, cutoff):
+    earlier_outcomes = (history.outcomes["adjudication_date"] < cutoff).to_numpy()
+    scrambled = features_of(with_outcomes(history, _scramble(history.outcomes, earlier_outcomes, 2)))
+    earlier = (history.claims["submission_date"] <= cutoff).to_numpy()
+    assert not baseline[earlier].equals(scrambled[earlier])
+
+
+def test_each_outcome_only_reaches_claims_submitted_after_it(history, baseline):
+    """Delete single outcomes: only claims submitted after the adjudication date may move."""
+    rng = np.random.default_rng(3)
+    denied = np.flatnonzero((history.outcomes["claim_status_code"] == "4").to_numpy())
+    for row in rng.choice(denied, 3, replace=False):
+        adjudicated = history.outcomes["adjudication_date"].iloc[row]
+        kept = np.ones(len(history.outcomes), dtype=bool)
+        kept[row] = False
+        changed = features_of(with_outcomes(history, history.outcomes[kept].reset_index(drop=True)))
+        before = (history.claims["submission_date"] <= adjudicated).to_numpy()
+        pd.testing.assert_frame_equal(baseline[before], changed[before])
+
+
+def test_request_and_history_row_give_identical_features(history, baseline):
+    """One path: the same claim as history rows and as a claim request."""
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    rng = np.random.default_rng(5)
+    chosen = rng.choice(history.claims["claim_id"].to_numpy(), 150, replace=False)
+    requests = [request_for(history, claim_id) for claim_id in chosen]
+    complete = [r for r in requests if r.eligibility is not None and r.provider_enrollment is not None]
+    assert len(complete) > 50
+    from_requests = compute_features(build_facts(batch_from_requests(complete)), state)
+    from_history = baseline.loc[[r.claim_id for r in complete]]
+    pd.testing.assert_frame_equal(from_history, from_requests)

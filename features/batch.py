@@ -7,6 +7,12 @@ validated) both become a ``ClaimBatch``; from there on, one code path computes t
 Column encodings: text is an object array with ``None`` for unknown; dates are float day
 numbers since 1970-01-01 with NaN for unknown; numbers are float64 (booleans 1/0/NaN); lists
 are object arrays of lists. Lines carry ``claim_pos``, the position of their claim.
+
+Context rows carry an ``owner``: -1 for a history's tables, shared by every claim of the
+member (or provider) as the contract says; the claim's position for a request's inlined
+context, which belongs to that request alone (two requests for one member, or a request and
+its what-if copy, never see each other's context). Claims carry the matching
+``context_owner``.
 """
 
 from __future__ import annotations
@@ -95,6 +101,7 @@ def _from_frame(table: str, frame: pd.DataFrame) -> Table:
 def batch_from_history(history: History) -> ClaimBatch:
     """All claims of a history; a context is known for every claim when its table exists."""
     claims = _from_frame("claims", history.claims)
+    claims["context_owner"] = np.full(len(history.claims), -1)
     lines = _from_frame("claim_lines", history.claim_lines)
     lines["claim_pos"] = pd.Index(history.claims["claim_id"]).get_indexer(
         history.claim_lines["claim_id"]
@@ -104,11 +111,17 @@ def batch_from_history(history: History) -> ClaimBatch:
     return ClaimBatch(
         claims=claims,
         lines=lines,
-        eligibility_checks=_from_frame("eligibility_checks", history.eligibility_checks),
-        authorizations=_from_frame("authorizations", history.authorizations),
-        provider_enrollments=_from_frame("provider_enrollments", history.provider_enrollments),
+        eligibility_checks=_shared(_from_frame("eligibility_checks", history.eligibility_checks)),
+        authorizations=_shared(_from_frame("authorizations", history.authorizations)),
+        provider_enrollments=_shared(
+            _from_frame("provider_enrollments", history.provider_enrollments)
+        ),
         known={ctx: np.full(n, CONTEXT_TABLES[ctx] not in missing) for ctx in CONTEXTS},
     )
+
+
+def _shared(table: Table) -> Table:
+    return {**table, "owner": np.full(table_length(table), -1)}
 
 
 # --- from claim requests (pydantic, validated by features.contract) -------------------------
@@ -135,6 +148,10 @@ def _from_rows(table: str, rows: list[dict[str, object]]) -> Table:
     return columns
 
 
+def _owned(table: Table, rows: list[dict[str, object]]) -> Table:
+    return {**table, "owner": np.array([row["owner"] for row in rows], dtype=np.int64)}
+
+
 def batch_from_requests(requests: Sequence[ClaimIn]) -> ClaimBatch:
     """Claim requests as one batch: each request's inlined context becomes its table rows."""
     claims: list[dict[str, object]] = []
@@ -145,7 +162,7 @@ def batch_from_requests(requests: Sequence[ClaimIn]) -> ClaimBatch:
     enrollments: list[dict[str, object]] = []
     for position, request in enumerate(requests):
         claims.append(request.__dict__)
-        keys = {"member_id": request.member_id, "payer_id": request.payer_id}
+        keys = {"member_id": request.member_id, "payer_id": request.payer_id, "owner": position}
         for line in request.lines:
             lines.append(line.__dict__)
             line_claim.append(position)
@@ -156,15 +173,19 @@ def batch_from_requests(requests: Sequence[ClaimIn]) -> ClaimBatch:
         if request.provider_enrollment is not None:
             npi = request.rendering_npi or request.billing_npi
             enrollment = request.provider_enrollment.__dict__
-            enrollments.append({"npi": npi, "payer_id": request.payer_id, **enrollment})
+            enrollments.append(
+                {"npi": npi, "payer_id": request.payer_id, "owner": position, **enrollment}
+            )
     line_table = _from_rows("claim_lines", lines)
     line_table["claim_pos"] = np.asarray(line_claim, dtype=np.int64)
+    claim_table = _from_rows("claims", claims)
+    claim_table["context_owner"] = np.arange(len(requests))
     return ClaimBatch(
-        claims=_from_rows("claims", claims),
+        claims=claim_table,
         lines=line_table,
-        eligibility_checks=_from_rows("eligibility_checks", checks),
-        authorizations=_from_rows("authorizations", auths),
-        provider_enrollments=_from_rows("provider_enrollments", enrollments),
+        eligibility_checks=_owned(_from_rows("eligibility_checks", checks), checks),
+        authorizations=_owned(_from_rows("authorizations", auths), auths),
+        provider_enrollments=_owned(_from_rows("provider_enrollments", enrollments), enrollments),
         known={
             "eligibility": np.array([r.eligibility is not None for r in requests], dtype=bool),
             "authorizations": np.array(

@@ -113,9 +113,10 @@ def _elig_member_denials(f: Facts, fitted: Fitted) -> np.ndarray:
 
 AUTH_RATE = learner(
     "auth_no_valid_auth_rate",
-    DecayedRate("authorization", ("payer_id", "procedure_code"), where="no_valid_auth",
-                tau_days=30),
-)  # fmt: skip
+    DecayedRate(
+        "authorization", ("payer_id", "procedure_code"), where="no_valid_auth", tau_days=30
+    ),
+)
 
 
 def _auth_lines(f: Facts, status: int) -> np.ndarray:
@@ -252,9 +253,10 @@ ATTACHMENT_RATE = learner(
 )
 REFERRAL_RATE = learner(
     "doc_referral_missing_rate",
-    DecayedRate("documentation", ("payer_id", "plan_type"), level="claim",
-                where="referral_missing"),
-)  # fmt: skip
+    DecayedRate(
+        "documentation", ("payer_id", "plan_type"), level="claim", where="referral_missing"
+    ),
+)
 
 
 @feature(
@@ -532,13 +534,3 @@ OTHER_RATE = learner(
 )
 def _other_rate(f: Facts, fitted: Fitted) -> np.ndarray:
     return _claim_rate(f, fitted, OTHER_RATE)
-
-
-@feature("other_total_charge", "other", "Total charge of the claim in dollars")
-def _total_charge(f: Facts, _: Fitted) -> np.ndarray:
-    return f.claims["total_charge"]
-
-
-@feature("other_line_count", "other", "Number of service lines", "count")
-def _line_count(f: Facts, _: Fitted) -> np.ndarray:
-    return f.per_claim(np.ones(len(f.lines["claim_pos"])), "sum")

@@ -107,6 +107,10 @@ def _claim_facts(batch: ClaimBatch) -> Table:
         "patient_key": key_hash(claims["patient_id"]),
         "member_key": key_hash(claims["member_id"], claims["payer_id"]),
         "provider_key": key_hash(provider, claims["payer_id"]),
+        "member_context_key": key_hash(
+            claims["member_id"], claims["payer_id"], claims["context_owner"]
+        ),
+        "provider_context_key": key_hash(provider, claims["payer_id"], claims["context_owner"]),
         "sub_day": claims["submission_date"],
         "svc_day": claims["service_date"],
         "lag_days": claims["submission_date"] - claims["service_date"],
@@ -133,9 +137,9 @@ def _claim_facts(batch: ClaimBatch) -> Table:
 def _attach_eligibility(facts: Table, batch: ClaimBatch) -> None:
     checks = batch.eligibility_checks
     rows = _latest_on_or_before(
-        key_hash(checks["member_id"], checks["payer_id"]),
+        key_hash(checks["member_id"], checks["payer_id"], checks["owner"]),
         checks["checked_on"],
-        facts["member_key"],
+        facts["member_context_key"],
         facts["sub_day"],
     )
     known = batch.known["eligibility"]
@@ -160,9 +164,9 @@ def _attach_eligibility(facts: Table, batch: ClaimBatch) -> None:
 def _attach_enrollment(facts: Table, batch: ClaimBatch) -> None:
     enrollments = batch.provider_enrollments
     rows = _latest_on_or_before(
-        key_hash(enrollments["npi"], enrollments["payer_id"]),
+        key_hash(enrollments["npi"], enrollments["payer_id"], enrollments["owner"]),
         enrollments["effective_date"],
-        facts["provider_key"],
+        facts["provider_context_key"],
         facts["sub_day"],
     )
     known = batch.known["provider_enrollment"]
@@ -245,9 +249,15 @@ def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table) -> Non
         key_hash(
             claim["payer_id"][position],
             batch.claims["member_id"][position],
+            batch.claims["context_owner"][position],
             facts["procedure_code"],
         ),
-        key_hash(auths["payer_id"][auth_of_code], auths["member_id"][auth_of_code], auth_codes),
+        key_hash(
+            auths["payer_id"][auth_of_code],
+            auths["member_id"][auth_of_code],
+            auths["owner"][auth_of_code],
+            auth_codes,
+        ),
     )
     auth = auth_of_code[pair]
     start, end = auths["start_date"][auth], auths["end_date"][auth]
@@ -282,7 +292,14 @@ def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table) -> Non
     )
     auth_row = np.where(known & has, _pick(auth.astype(float), best), np.nan)
     facts["auth_row"] = np.where(np.isnan(auth_row), -1, auth_row).astype(np.int64)
-    facts["auth_number"] = _pick(auths["auth_number"], facts["auth_row"])
+    for column, name in (
+        ("auth_number", "auth_number"),
+        ("start_date", "auth_start_day"),
+        ("end_date", "auth_end_day"),
+        ("provider_npi", "auth_provider_npi"),
+        ("units", "auth_units"),
+    ):
+        facts[name] = _pick(auths[column], facts["auth_row"])
 
 
 def build_facts(batch: ClaimBatch) -> Facts:

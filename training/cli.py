@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Literal, cast
 
 import numpy as np
 import pandas as pd
@@ -14,6 +14,9 @@ from rich.console import Console
 from rich.table import Table
 
 from features.history import History, HistoryError, LoadReport, load_history
+
+if TYPE_CHECKING:
+    from serving.keys import KeyStore
 
 app = typer.Typer(
     help="claimrisk: predict medical claim denials before submission, and say why.",
@@ -79,7 +82,7 @@ def simulate(
             claims,
             seed,
             requests=requests,
-            fmt=fmt,
+            fmt=cast(Literal["parquet", "csv"], fmt),
             start=dt.date.fromisoformat(start),
             months=months,
             progress=lambda step: status.update(f"Simulating: {step}"),
@@ -271,6 +274,115 @@ def backtest(
         )
         console.print(result.segment_weeks.to_string(index=False))
         console.print(f"Weeks until learned: {result.recovery_weeks}")
+
+
+keys_app = typer.Typer(help="Manage API keys (only their hashes are stored).")
+app.add_typer(keys_app, name="keys")
+KeysFile = Annotated[
+    Path | None, typer.Option("--file", help="Key file (default: CLAIMRISK_SERVE_API_KEYS_FILE).")
+]
+
+
+def _key_store(file: Path | None) -> KeyStore:
+    from serving.keys import KeyStore
+    from serving.settings import get_serve_settings
+
+    return KeyStore(file or get_serve_settings().api_keys_file)
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="Who the key is for (a PM system, a biller).")],
+    admin: Annotated[bool, typer.Option(help="May reload the model.")] = False,
+    file: KeysFile = None,
+) -> None:
+    """Create a key and print it once."""
+    stored, key = _key_store(file).create(name, "admin" if admin else "client")
+    console.print(f"key id {stored.key_id} ({stored.role}) for {name}:")
+    print(key)
+
+
+@keys_app.command("list")
+def keys_list(file: KeysFile = None) -> None:
+    """List keys (ids, names, roles; never the keys)."""
+    for stored in _key_store(file).stored():
+        console.print(f"{stored.key_id}  {stored.role:6}  {stored.created}  {stored.name}")
+
+
+@keys_app.command("revoke")
+def keys_revoke(key_id: str, file: KeysFile = None) -> None:
+    """Revoke a key by id."""
+    if not _key_store(file).revoke(key_id):
+        console.print(f"[red]no key {key_id}[/red]")
+        raise typer.Exit(1)
+    console.print(f"revoked {key_id}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Processes (one per core).")] = 1,
+    model: Annotated[
+        str | None, typer.Option(help="Registry alias, version, or model folder.")
+    ] = None,
+) -> None:
+    """Start the scoring API with uvicorn (SIGHUP reloads the model)."""
+    import logging
+    import os
+
+    import uvicorn
+
+    if model is not None:
+        os.environ["CLAIMRISK_SERVE_MODEL"] = model
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    uvicorn.run(
+        "serving.main:app",
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+        access_log=False,
+    )
+
+
+@app.command()
+def score(
+    input: Annotated[Path, typer.Option("--input", help="Claim requests, one JSON per line.")],
+    output: Annotated[Path, typer.Option("--output", help="Scores, one JSON per line.")],
+    model: Annotated[str, typer.Option(help="Registry alias, version, or model folder.")] = (
+        "champion"
+    ),
+    reasons: Annotated[str, typer.Option(help="all, medium, high or none.")] = "all",
+    chunk: Annotated[int, typer.Option(help="Claims scored per batch.")] = 5000,
+) -> None:
+    """Score a file offline with the same code as the API."""
+    from serving.holder import loader_for
+    from serving.settings import ServeSettings
+    from serving.uploads import UploadError, parse_upload
+
+    scorer = loader_for(ServeSettings(model=model))()
+    lines = input.read_text().splitlines()
+    written = 0
+    with output.open("w") as out, console.status("Scoring ...") as status:
+        for start in range(0, len(lines), chunk):
+            try:
+                claims = parse_upload("\n".join(lines[start : start + chunk]), "jsonl")
+            except UploadError as error:
+                for problem in error.problems[:20]:
+                    line = problem["line"] + start
+                    console.print(
+                        f"[red]{input.name} line {line}[/red]: "
+                        f"{'.'.join(map(str, problem['loc']))} {problem['msg']}"
+                    )
+                raise typer.Exit(2) from error
+            for result in scorer.score(claims, explain=reasons):
+                out.write(result.model_dump_json() + "\n")
+                written += 1
+            status.update(f"Scoring: {written:,} claims")
+    console.print(f"Scored {written:,} claims with model version {scorer.version} -> {output}")
 
 
 @app.command()

@@ -1,0 +1,45 @@
+"""The X12 layer: read 837P claims and 835 remittances into the contract's tables, write them
+back, and ingest folders of them into a history folder.
+
+Modules, one job each:
+
+- ``segments``: tolerant segment reader (delimiters, envelopes, positions)
+- ``sniff``: what a file is (837P, 837I, 835, JSON lines)
+- ``claims837``: 837P -> ``claims`` / ``claim_lines`` rows and ``ClaimIn`` requests
+- ``remits835``: 835 -> claim payments with every adjustment, ``outcomes`` rows
+- ``firstpass``: which payment is a claim's first-pass outcome
+- ``write837`` / ``write835`` (with ``envelope``): contract tables -> X12 text
+- ``store``: the history folder's Parquet tables and the ingest manifest
+- ``ingest`` (with ``report``): files -> history folder, idempotent, with an ``IngestReport``
+"""
+
+from features.x12.claims837 import ClaimRequest, Claims837, parse_837p, read_837p
+from features.x12.errors import UnsupportedTransaction, X12Error
+from features.x12.firstpass import first_pass
+from features.x12.ingest import IngestError, ingest
+from features.x12.remits835 import Remits835, parse_835, read_835
+from features.x12.report import IngestReport
+from features.x12.segments import read_document
+from features.x12.sniff import sniff
+from features.x12.write835 import write_835
+from features.x12.write837 import write_837p
+
+__all__ = [
+    "ClaimRequest",
+    "Claims837",
+    "IngestError",
+    "IngestReport",
+    "Remits835",
+    "UnsupportedTransaction",
+    "X12Error",
+    "first_pass",
+    "ingest",
+    "parse_835",
+    "parse_837p",
+    "read_835",
+    "read_837p",
+    "read_document",
+    "sniff",
+    "write_835",
+    "write_837p",
+]

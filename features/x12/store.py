@@ -1,0 +1,159 @@
+"""The ingest's output folder: contract tables as typed Parquet, parked remits, the manifest.
+
+Tables are written in the contract's Parquet form (codes as strings, dates as ``date32``,
+lists as lists) so ``features.history.load_history`` reads them back unchanged. Files whose
+names start with ``_`` are the ingest's own bookkeeping; the history loader ignores them:
+
+- ``_ingested.json``: content hashes of the files already ingested, the possible-duplicate
+  claim ids (``CLM01#2`` -> ``CLM01``) and claims with a reversal waiting for its pair;
+- ``_unmatched_remits.parquet``: 835 payments whose claim has not arrived yet.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from features.contract import table_spec
+from features.history import find_table, read_raw
+from features.tables import empty_table, normalize_table
+from features.x12.remits835 import OUTCOME_COLUMNS, OUTCOME_META
+
+TABLES = ("claims", "claim_lines", "outcomes")
+MANIFEST = "_ingested.json"
+UNMATCHED = "_unmatched_remits.parquet"
+MANIFEST_FORMAT = 1
+
+_ARROW: dict[str, pa.DataType] = {
+    "str": pa.string(),
+    "date": pa.date32(),
+    "number": pa.float64(),
+    "int": pa.int64(),
+    "bool": pa.bool_(),
+    "list_str": pa.list_(pa.string()),
+    "list_int": pa.list_(pa.int64()),
+}
+
+
+def _arrow_column(kind: str, values: pd.Series) -> pa.Array:
+    if kind == "date":
+        stamps = pd.to_datetime(values).astype("datetime64[s]")
+        return pa.Array.from_pandas(stamps).cast(pa.date32())
+    if kind in ("list_str", "list_int"):
+        return pa.array([list(v) for v in values], type=_ARROW[kind])
+    if kind == "str":
+        return pa.array(values.astype(object).where(values.notna(), None), type=pa.string())
+    return pa.Array.from_pandas(values, type=_ARROW[kind])
+
+
+def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
+    """A normalised contract table (see ``features.tables``) as a typed Arrow table."""
+    specs = table_spec(table)
+    return pa.table(
+        {s.name: _arrow_column(s.kind, frame[s.name].reset_index(drop=True)) for s in specs}
+    )
+
+
+def _replace(path: Path, write: Any) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def write_table(folder: Path, table: str, frame: pd.DataFrame) -> Path:
+    path = folder / f"{table}.parquet"
+    arrow = to_arrow(table, frame)
+    _replace(path, lambda p: pq.write_table(arrow, p))
+    return path
+
+
+def read_table(folder: Path, table: str) -> pd.DataFrame:
+    """The table in normalised form, or an empty one when the folder does not have it."""
+    path = find_table(folder, table)
+    if path is None:
+        return empty_table(table)
+    return normalize_table(table, read_raw(path)).frame
+
+
+def has_tables(folder: Path) -> list[str]:
+    return [t for t in TABLES if find_table(folder, t) is not None]
+
+
+def csv_tables(folder: Path) -> list[str]:
+    return [t for t in TABLES if (folder / f"{t}.csv").exists()]
+
+
+def write_unmatched(folder: Path, rows: pd.DataFrame) -> None:
+    path = folder / UNMATCHED
+    if rows.empty:
+        path.unlink(missing_ok=True)
+        return
+    outcomes = to_arrow("outcomes", normalize_table("outcomes", rows[OUTCOME_COLUMNS]).frame)
+    meta = pa.table(
+        {
+            "claim_frequency_code": pa.array(
+                rows["claim_frequency_code"]
+                .astype(object)
+                .where(rows["claim_frequency_code"].notna(), None),
+                type=pa.string(),
+            ),
+            "source": pa.array(rows["source"].astype(str).tolist(), type=pa.string()),
+            "segment": pa.array(rows["segment"].astype("int64").tolist(), type=pa.int64()),
+        }
+    )
+    arrow = pa.table(
+        {
+            **dict(zip(outcomes.column_names, outcomes.columns, strict=True)),
+            **dict(zip(meta.column_names, meta.columns, strict=True)),
+        }
+    )
+    _replace(path, lambda p: pq.write_table(arrow, p))
+
+
+def read_unmatched(folder: Path) -> pd.DataFrame:
+    """Parked 835 rows (outcome columns in raw form plus CLP09, source and segment)."""
+    path = folder / UNMATCHED
+    columns = OUTCOME_COLUMNS + OUTCOME_META
+    if not path.exists():
+        return pd.DataFrame(columns=columns)
+    frame = pd.read_parquet(path)
+    for column in ("adjustments", "remark_codes"):
+        frame[column] = [list(v) for v in frame[column]]
+    frame["adjudication_date"] = [d.isoformat() for d in frame["adjudication_date"]]
+    frame["claim_frequency_code"] = (
+        frame["claim_frequency_code"]
+        .astype(object)
+        .where(frame["claim_frequency_code"].notna(), None)
+    )
+    return frame[columns]
+
+
+@dataclass
+class Manifest:
+    """What the folder already holds beyond its tables (see the module docstring)."""
+
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # sha256 -> file facts
+    duplicates: dict[str, str] = field(default_factory=dict)  # claim id -> CLM01
+    pending_reversals: list[str] = field(default_factory=list)
+    format: int = MANIFEST_FORMAT
+
+    @classmethod
+    def load(cls, folder: Path) -> Manifest:
+        path = folder / MANIFEST
+        if not path.exists():
+            return cls()
+        data = json.loads(path.read_text())
+        if data.get("format") != MANIFEST_FORMAT:
+            raise ValueError(f"{path}: manifest format {data.get('format')!r} is not supported")
+        return cls(**data)
+
+    def save(self, folder: Path) -> None:
+        text = json.dumps(asdict(self), indent=1, sort_keys=True)
+        _replace(folder / MANIFEST, lambda p: p.write_text(text))

@@ -1,0 +1,155 @@
+"""The FastAPI app: pre-submission scoring with reasons, versioned under /v1.
+
+``create_app`` builds everything from settings; nothing happens at import. The model is loaded
+at start-up (lifespan); a model that cannot load leaves /ready at 503 rather than crashing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI, Request, Response, status
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from serving.audit import Auditor
+from serving.holder import ModelHolder, ModelRefused, loader_for
+from serving.keys import KeyStore
+from serving.metrics import Metrics
+from serving.routes import claims, health, model, page
+from serving.settings import ServeSettings, get_serve_settings
+
+log = logging.getLogger("claimrisk.serving")
+
+
+class BodyLimit:
+    """Refuse request bodies above ``limit`` bytes with 413, without reading them whole."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers", [])).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.limit:
+            await self._refuse(send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            seen += len(message.get("body", b""))
+            if seen > self.limit:
+                raise _TooLarge
+            return message
+
+        try:
+            await self.app(scope, limited, send)
+        except _TooLarge:
+            await self._refuse(send)
+
+    async def _refuse(self, send: Send) -> None:
+        response = JSONResponse(
+            {"detail": f"request body larger than {self.limit} bytes"},
+            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
+        )
+        await response({"type": "http"}, _no_receive, send)
+
+
+class _TooLarge(Exception):
+    pass
+
+
+async def _no_receive() -> Message:
+    return {"type": "http.disconnect"}
+
+
+def _poll(app: FastAPI, every: float, stop: threading.Event) -> None:
+    """Reload when the registry alias points to another version."""
+    from training.settings import get_settings
+    from training.tracking import version_for
+
+    while not stop.wait(every):
+        current = app.state.holder.scorer
+        try:
+            found = version_for(get_settings(), app.state.settings.model)
+            if found is not None and (current is None or str(found.version) != current.version):
+                scorer = app.state.holder.reload()
+                app.state.metrics.model_loaded(scorer.version, scorer.source)
+        except Exception as error:  # keep polling: the old model keeps serving
+            log.error("alias poll failed: %s", type(error).__name__)
+
+
+def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None = None) -> FastAPI:
+    settings = settings or get_serve_settings()
+    holder = holder or ModelHolder(loader_for(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if holder.scorer is None:
+            try:
+                scorer = holder.reload()
+                app.state.metrics.model_loaded(scorer.version, scorer.source)
+            except ModelRefused:
+                log.error("no model could be loaded; /ready answers 503 until a reload works")
+        stop = threading.Event()
+        if settings.poll_seconds > 0:
+            threading.Thread(
+                target=_poll, args=(app, settings.poll_seconds, stop), daemon=True
+            ).start()
+        yield
+        stop.set()
+
+    app = FastAPI(
+        title="claimrisk",
+        version="1",
+        summary="Predicts whether a payer will deny a claim before it is submitted, and why.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.holder = holder
+    app.state.keys = KeyStore(settings.api_keys_file)
+    app.state.metrics = Metrics()
+    app.state.auditor = Auditor(settings.audit_log)
+    app.state.last_batch = {}
+    app.dependency_overrides[get_serve_settings] = lambda: settings
+    if holder.scorer is not None:
+        app.state.metrics.model_loaded(holder.scorer.version, holder.scorer.source)
+
+    @app.middleware("http")
+    async def measure(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = request.scope.get("route")
+        path = getattr(route, "path", "unmatched")
+        app.state.metrics.requests.labels(route=path, status=response.status_code).inc()
+        app.state.metrics.latency.labels(route=path).observe(time.perf_counter() - started)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
+        details: list[dict[str, Any]] = [
+            {"loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]} for e in error.errors()
+        ]
+        return JSONResponse({"detail": details}, status_code=status.HTTP_422_UNPROCESSABLE_CONTENT)
+
+    @app.exception_handler(Exception)
+    async def failure(request: Request, error: Exception) -> JSONResponse:
+        log.error("unhandled %s on %s", type(error).__name__, request.url.path)
+        return JSONResponse({"detail": "internal error"}, status_code=500)
+
+    for router in (claims.router, model.router, health.router, page.router):
+        app.include_router(router)
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    return app

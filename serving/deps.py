@@ -1,0 +1,50 @@
+"""Typed dependencies of the routes: settings, the current scorer, the caller's API key."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Request, Security, status
+from fastapi.security import APIKeyHeader
+
+from serving.keys import KeyStore, StoredKey
+from serving.scorer import Scorer
+from serving.settings import ServeSettings, get_serve_settings
+
+SettingsDep = Annotated[ServeSettings, Depends(get_serve_settings)]
+_api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="claimrisk API key")
+ANONYMOUS = StoredKey("anonymous", "anonymous", "admin", "", "")
+
+
+def get_scorer(request: Request) -> Scorer:
+    scorer = request.app.state.holder.scorer
+    if scorer is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no model loaded yet")
+    return scorer
+
+
+def get_caller(
+    request: Request, settings: SettingsDep, key: Annotated[str | None, Security(_api_key)]
+) -> StoredKey:
+    if settings.allow_anonymous:
+        return ANONYMOUS
+    store: KeyStore = request.app.state.keys
+    found = store.verify(key) if key else None
+    if found is None:
+        raise HTTPException(
+            status.HTTP_401_UNAUTHORIZED,
+            "missing or unknown API key (header X-API-Key)",
+            headers={"WWW-Authenticate": "APIKey"},
+        )
+    return found
+
+
+def get_admin(caller: Annotated[StoredKey, Depends(get_caller)]) -> StoredKey:
+    if caller.role != "admin":
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "this key may not administer the service")
+    return caller
+
+
+ScorerDep = Annotated[Scorer, Depends(get_scorer)]
+CallerDep = Annotated[StoredKey, Depends(get_caller)]
+AdminDep = Annotated[StoredKey, Depends(get_admin)]

@@ -1,0 +1,84 @@
+"""Scoring routes: one claim, a batch, an uploaded file, and the caller's last batch."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+
+from features.contract import ClaimIn
+from serving.deps import CallerDep, ScorerDep
+from serving.schemas import BatchIn, BatchOut, ScoreOut
+from serving.uploads import UploadError, parse_upload
+
+router = APIRouter(prefix="/v1/claims", tags=["claims"])
+
+
+def _record(
+    request: Request, who: str, route: str, scorer: ScorerDep, results: list[ScoreOut]
+) -> None:
+    state = request.app.state
+    bands = [r.risk_band for r in results]
+    for band in bands:
+        state.metrics.scores.labels(band=band).inc()
+    state.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands)
+
+
+@router.post("/score", response_model=ScoreOut, summary="Score one claim before submission")
+def score(claim: ClaimIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> ScoreOut:
+    result = scorer.score([claim])[0]
+    _record(request, caller.key_id, "score", scorer, [result])
+    return result
+
+
+def _score_batch(
+    request: Request,
+    scorer: ScorerDep,
+    caller: CallerDep,
+    claims: list[ClaimIn],
+    explain: str,
+    route: str,
+) -> BatchOut:
+    started = time.perf_counter()
+    results = scorer.score(claims, explain=explain)
+    batch = BatchOut(model=scorer.ref, results=results)
+    request.app.state.last_batch[caller.key_id] = batch
+    _record(request, caller.key_id, route, scorer, results)
+    request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(
+        (time.perf_counter() - started) / max(len(claims), 1)
+    )
+    return batch
+
+
+@router.post("/score-batch", response_model=BatchOut, summary="Score up to 10,000 claims")
+def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> BatchOut:
+    return _score_batch(request, scorer, caller, body.claims, body.reasons, "score-batch")
+
+
+@router.post(
+    "/score-upload",
+    response_model=BatchOut,
+    summary="Score a JSONL or CSV file (one claim per line, or one service line per CSV row)",
+)
+def score_upload(
+    request: Request,
+    scorer: ScorerDep,
+    caller: CallerDep,
+    body: Annotated[str, Body(media_type="text/plain")],
+    format: Annotated[Literal["jsonl", "csv"], Query(description="File format")] = "jsonl",
+    reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
+) -> BatchOut:
+    try:
+        claims = parse_upload(body, format)
+    except UploadError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
+    return _score_batch(request, scorer, caller, claims, reasons, "score-upload")
+
+
+@router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")
+def last_batch(request: Request, caller: CallerDep) -> BatchOut:
+    batch = request.app.state.last_batch.get(caller.key_id)
+    if batch is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no batch scored yet with this key")
+    return batch

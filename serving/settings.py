@@ -1,0 +1,24 @@
+"""Serving settings from the environment (``CLAIMRISK_SERVE_*``), built once and injected."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServeSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CLAIMRISK_SERVE_")
+
+    model: str = "champion"  # a registry alias, a version number, or a model folder path
+    api_keys_file: Path = Path("api_keys.json")
+    allow_anonymous: bool = False  # only for local trials: no API key required
+    max_body_bytes: int = 32 * 1024 * 1024  # a 10,000-claim batch fits well within this
+    poll_seconds: float = 0.0  # > 0: poll the registry alias and reload when it moves
+    audit_log: Path | None = None  # None: audit lines go to the "claimrisk.audit" logger only
+
+
+@lru_cache
+def get_serve_settings() -> ServeSettings:
+    return ServeSettings()

@@ -1,0 +1,205 @@
+"""Every route, auth, validation paths, reasons and their evidence, reload, logs without PHI."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+from fastapi.testclient import TestClient
+
+from serving.app import create_app
+from serving.holder import ModelHolder
+from serving.scorer import MAX_REASONS, REASON_FLOOR
+from tests.claims import EXAMPLE, claim_json
+
+
+@pytest.fixture(scope="module")
+def requests_(world: Path) -> list[dict]:
+    return [json.loads(line) for line in (world / "requests.jsonl").read_text().splitlines()]
+
+
+def test_health_ready_model_and_metrics(client: TestClient):
+    assert client.get("/health").json() == {"status": "ok"}
+    assert client.get("/ready").json()["status"] == "ready"
+    info = client.get("/v1/model").json()
+    assert info["feature_set"] and info["metrics"]["lgbm_roc_auc"] > 0.5
+    assert set(info["bands"]) == {"medium", "high"}
+    client.post("/v1/claims/score", json=EXAMPLE)
+    metrics = client.get("/metrics").text
+    assert 'claimrisk_requests_total{route="/v1/claims/score",status="200"} 1.0' in metrics
+    assert "claimrisk_request_seconds_bucket" in metrics
+    assert "claimrisk_scores_total{band=" in metrics
+    assert "claimrisk_model_info{" in metrics
+
+
+def test_score_one_claim(client: TestClient):
+    result = client.post("/v1/claims/score", json=EXAMPLE).json()
+    assert result["claim_id"] == "A1001"
+    assert 0 <= result["denial_probability"] <= 1
+    assert result["risk_band"] in ("low", "medium", "high")
+    assert result["expected_denied_dollars"] == pytest.approx(
+        result["denial_probability"] * 420.0, abs=0.05
+    )
+    assert result["not_checked"] == []
+    assert result["model"]["training_window"]["from"]
+
+
+def test_not_checked_lists_missing_context(client: TestClient):
+    body = claim_json(eligibility=None, provider_enrollment=None)
+    assert client.post("/v1/claims/score", json=body).json()["not_checked"] == [
+        "eligibility", "credentialing"
+    ]
+
+
+def test_batch_reasons_are_adverse_bounded_and_deterministic(client: TestClient, requests_):
+    first = client.post("/v1/claims/score-batch", json={"claims": requests_}).json()
+    again = client.post("/v1/claims/score-batch", json={"claims": requests_}).json()
+    assert first == again
+    assert [r["claim_id"] for r in first["results"]] == [r["claim_id"] for r in requests_]
+    explained = 0
+    for result in first["results"]:
+        reasons = result["reasons"]
+        assert len(reasons) <= MAX_REASONS
+        contributions = [r["contribution"] for r in reasons]
+        assert all(c >= REASON_FLOOR for c in contributions)
+        assert contributions == sorted(contributions, reverse=True)
+        assert len({r["category"] for r in reasons}) == len(reasons)
+        explained += bool(reasons)
+    assert explained > len(requests_) / 10
+
+
+def test_reasons_only_at_or_above_a_band(client: TestClient, requests_):
+    results = client.post("/v1/claims/score-batch",
+                          json={"claims": requests_, "reasons": "high"}).json()["results"]
+    assert all((r["reasons"] is None) == (r["risk_band"] != "high") for r in results)
+
+
+def test_what_if_lowers_the_probability_for_the_fixed_cause(client: TestClient, requests_):
+    results = client.post("/v1/claims/score-batch", json={"claims": requests_}).json()["results"]
+    pairs = [(r["denial_probability"], reason["what_if"]["denial_probability"])
+             for r in results for reason in r["reasons"][:1] if reason["what_if"]]
+    assert len(pairs) >= 10
+    lower = np.mean([after < before for before, after in pairs])
+    assert lower >= 0.9
+
+
+def test_expired_authorization_evidence_names_the_claim_facts(client: TestClient, world: Path):
+    rules = json.loads((world / "world.json").read_text())
+    change = rules["policy_changes"][0]
+    auth = {"auth_number": "PA99812", "procedure_codes": [change["procedure_code"]],
+            "start_date": "2026-09-01", "end_date": "2026-09-30", "provider_npi": "1679576722",
+            "units": 1}
+    lines = [{"line_number": 1, "procedure_code": change["procedure_code"], "units": 1,
+              "line_charge": 420.0, "diagnosis_pointers": [1, 2]}]
+    body = claim_json(payer_id=change["payer_id"], lines=lines, authorizations=[auth])
+    result = client.post("/v1/claims/score", json=body).json()
+    authorization = [r for r in result["reasons"] if r["category"] == "authorization"]
+    assert authorization, result
+    evidence = " ".join(authorization[0]["evidence"])
+    assert (f"authorization PA99812 covers {change['procedure_code']} from 2026-09-01 to "
+            "2026-09-30; service date 2026-10-02") in evidence
+    assert authorization[0]["what_if"]["denial_probability"] < result["denial_probability"]
+
+
+def test_auth_failures(settings, keys):
+    with TestClient(create_app(settings)) as anonymous:
+        assert anonymous.post("/v1/claims/score", json=EXAMPLE).status_code == 401
+        wrong = anonymous.post("/v1/claims/score", json=EXAMPLE, headers={"X-API-Key": "crk_x"})
+        assert wrong.status_code == 401
+        assert anonymous.get("/v1/model").status_code == 401
+        assert anonymous.get("/health").status_code == 200
+        client_key = {"X-API-Key": keys[1]}
+        assert anonymous.post("/v1/admin/reload", headers=client_key).status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("body", "loc"),
+    [
+        (claim_json(service_date="2026-13-01"), ["body", "service_date"]),
+        (claim_json(plan_type="hmo"), ["body", "plan_type"]),
+        ({k: v for k, v in EXAMPLE.items() if k != "payer_id"}, ["body", "payer_id"]),
+        (claim_json(lines=[{**EXAMPLE["lines"][0], "units": -1}]), ["body", "lines", 0, "units"]),
+        (claim_json(lines=[]), ["body", "lines"]),
+        (claim_json(billing_npi="12345"), ["body", "billing_npi"]),
+        (claim_json(extra_field=1), ["body", "extra_field"]),
+    ],
+)
+def test_bad_claims_get_422_with_the_field_path(client: TestClient, body, loc):
+    response = client.post("/v1/claims/score", json=body)
+    assert response.status_code == 422
+    assert loc in [d["loc"] for d in response.json()["detail"]]
+
+
+def test_malformed_json_and_oversized_bodies(client: TestClient):
+    broken = client.post("/v1/claims/score", content=b"{not json",
+                         headers={"content-type": "application/json"})
+    assert broken.status_code == 422
+    too_many = client.post("/v1/claims/score-batch", json={"claims": [EXAMPLE] * 10_001})
+    assert too_many.status_code in (413, 422)
+    huge = client.post("/v1/claims/score", content=b"x" * 3_000_000,
+                       headers={"content-type": "application/json"})
+    assert huge.status_code == 413
+
+
+def test_upload_jsonl_and_csv_and_last_batch(client: TestClient, requests_):
+    text = "\n".join(json.dumps(r) for r in requests_[:20])
+    scored = client.post("/v1/claims/score-upload?format=jsonl", content=text,
+                         headers={"content-type": "text/plain"})
+    assert scored.status_code == 200 and len(scored.json()["results"]) == 20
+    assert client.get("/v1/claims/last-batch").json() == scored.json()
+    csv_text = ("claim_id,patient_id,member_id,payer_id,plan_type,billing_npi,place_of_service,"
+                "frequency_code,service_date,submission_date,total_charge,diagnosis_codes,"
+                "line_number,procedure_code,modifiers,units,line_charge,diagnosis_pointers\n"
+                "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
+                "1,99214,25,1,180,1\n"
+                "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
+                "2,72148,,1,240,1|2\n")
+    from_csv = client.post("/v1/claims/score-upload?format=csv", content=csv_text,
+                           headers={"content-type": "text/plain"})
+    assert from_csv.status_code == 200
+    assert from_csv.json()["results"][0]["claim_id"] == "X1"
+    bad = client.post("/v1/claims/score-upload?format=jsonl", content=text + "\n{\"claim_id\": 1}",
+                      headers={"content-type": "text/plain"})
+    assert bad.status_code == 422
+    assert all(problem["line"] == 21 for problem in bad.json()["detail"])
+
+
+def test_reload_swaps_and_a_corrupt_model_is_refused(client: TestClient, settings, keys,
+                                                     model_dir: Path, tmp_path: Path):
+    admin = {"X-API-Key": keys[2]}
+    before = client.get("/v1/model").json()
+    reloaded = client.post("/v1/admin/reload", headers=admin)
+    assert reloaded.status_code == 200
+    assert reloaded.json()["loaded_at"] >= before["loaded_at"]
+    corrupt = tmp_path / "corrupt"
+    corrupt.mkdir()
+    for item in model_dir.iterdir():
+        (corrupt / item.name).write_bytes(item.read_bytes())
+    (corrupt / "booster.txt").write_text("not a model")
+    holder: ModelHolder = client.app.state.holder
+    serving = holder.scorer
+    holder._load = lambda: __import__("serving.holder", fromlist=["loader_for"]).loader_for(
+        settings.model_copy(update={"model": str(corrupt)}))()
+    refused = client.post("/v1/admin/reload", headers=admin)
+    assert refused.status_code == 409
+    assert holder.scorer is serving
+    assert client.post("/v1/claims/score", json=EXAMPLE).status_code == 200
+
+
+def test_logs_and_audit_never_hold_phi(client: TestClient, settings, requests_, caplog):
+    caplog.set_level(logging.DEBUG)
+    client.post("/v1/claims/score-batch", json={"claims": requests_[:50]})
+    client.post("/v1/claims/score", json=claim_json(billing_npi="12345"))
+    logged = caplog.text + settings.audit_log.read_text()
+    for request in requests_[:50]:
+        assert request["member_id"] not in logged
+        if request.get("patient_birth_date"):
+            assert request["patient_birth_date"] not in logged
+        for code in request["diagnosis_codes"]:
+            assert f'"{code}"' not in logged
+    audit = [json.loads(line) for line in settings.audit_log.read_text().splitlines()]
+    assert audit[0]["claims"] == 50 and audit[0]["who"] and audit[0]["model_version"]
+    assert sum(audit[0]["bands"].values()) == 50

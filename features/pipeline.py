@@ -91,8 +91,9 @@ def fit_state(facts: Facts, outcomes: Outcomes) -> FeatureState:
 def feature_matrix(facts: Facts, state: FeatureState) -> np.ndarray:
     """The feature matrix of a batch (claims x features, in the state's order)."""
     matrix = np.empty((facts.n_claims, len(state.feature_names)))
-    for column, name in enumerate(state.feature_names):
-        matrix[:, column] = REGISTRY.features[name].compute(facts, state.fitted)
+    with np.errstate(all="ignore"):  # NaN and inf propagate as "unknown"; no warning per claim
+        for column, name in enumerate(state.feature_names):
+            matrix[:, column] = REGISTRY.features[name].compute(facts, state.fitted)
     return matrix
 
 

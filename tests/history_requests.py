@@ -35,26 +35,38 @@ def request_for(history: History, claim_id: str) -> ClaimIn:
     ]
     submitted = claim["submission_date"]
     checks = history.eligibility_checks
-    mine = checks[(checks["member_id"] == claim["member_id"]) & (checks["payer_id"] == claim["payer_id"])
-                  & (checks["checked_on"] <= submitted)]
+    mine = checks[
+        (checks["member_id"] == claim["member_id"])
+        & (checks["payer_id"] == claim["payer_id"])
+        & (checks["checked_on"] <= submitted)
+    ]
     if len(mine):
         latest = mine.sort_values("checked_on", kind="stable").iloc[-1]
         body["eligibility"] = {
-            "checked_on": _iso(latest["checked_on"]), "status": latest["status"],
-            "coverage_start": _iso(latest["coverage_start"]), "coverage_end": _iso(latest["coverage_end"]),
+            "checked_on": _iso(latest["checked_on"]),
+            "status": latest["status"],
+            "coverage_start": _iso(latest["coverage_start"]),
+            "coverage_end": _iso(latest["coverage_end"]),
         }
     auths = history.authorizations
-    on_file = auths[(auths["member_id"] == claim["member_id"]) & (auths["payer_id"] == claim["payer_id"])]
+    on_file = auths[
+        (auths["member_id"] == claim["member_id"]) & (auths["payer_id"] == claim["payer_id"])
+    ]
     body["authorizations"] = [
         {k: _plain(v) for k, v in row.items() if k not in ("member_id", "payer_id")}
         for row in on_file.to_dict(orient="records")
     ]
     npi = claim["rendering_npi"] if not pd.isna(claim["rendering_npi"]) else claim["billing_npi"]
     enrollments = history.provider_enrollments
-    rows = enrollments[(enrollments["npi"] == npi) & (enrollments["payer_id"] == claim["payer_id"])
-                       & (enrollments["effective_date"] <= submitted)]
+    rows = enrollments[
+        (enrollments["npi"] == npi)
+        & (enrollments["payer_id"] == claim["payer_id"])
+        & (enrollments["effective_date"] <= submitted)
+    ]
     if len(rows):
         latest = rows.sort_values("effective_date", kind="stable").iloc[-1]
-        body["provider_enrollment"] = {"effective_date": _iso(latest["effective_date"]),
-                                       "end_date": _iso(latest["end_date"])}
+        body["provider_enrollment"] = {
+            "effective_date": _iso(latest["effective_date"]),
+            "end_date": _iso(latest["end_date"]),
+        }
     return ClaimIn.model_validate(body)

@@ -260,7 +260,7 @@ def backtest(
     if world.exists():
         change = json.loads(world.read_text())["policy_changes"][0]
         segment = Segment(
-            change["payer_id"], change["procedure_code"], pd.Timestamp(change["date"])
+            change["payer_id"], change["procedure_code"], pd.Timestamp(change["effective"])
         )
     with console.status("Backtesting ...") as status:
         result = run(

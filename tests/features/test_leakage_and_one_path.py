@@ -22,9 +22,13 @@ def features_of(history: History) -> pd.DataFrame:
 
 def with_outcomes(history: History, outcomes: pd.DataFrame) -> History:
     return History(
-        claims=history.claims, claim_lines=history.claim_lines, outcomes=outcomes,
-        eligibility_checks=history.eligibility_checks, authorizations=history.authorizations,
-        provider_enrollments=history.provider_enrollments, report=history.report,
+        claims=history.claims,
+        claim_lines=history.claim_lines,
+        outcomes=outcomes,
+        eligibility_checks=history.eligibility_checks,
+        authorizations=history.authorizations,
+        provider_enrollments=history.provider_enrollments,
+        report=history.report,
         labels=label_outcomes(outcomes),
     )
 
@@ -47,7 +51,8 @@ def _scramble(outcomes: pd.DataFrame, rows: np.ndarray, seed: int) -> pd.DataFra
     changed.loc[rows & denied.to_numpy(), "claim_status_code"] = "1"
     changed.loc[rows & denied.to_numpy(), "adjustments"] = pd.Series(
         [["CO-45"]] * int((rows & denied.to_numpy()).sum()),
-        index=changed.index[rows & denied.to_numpy()], dtype=object,
+        index=changed.index[rows & denied.to_numpy()],
+        dtype=object,
     )
     flip = rows & ~denied.to_numpy()
     changed.loc[flip, "claim_status_code"] = "4"
@@ -70,7 +75,9 @@ def test_later_outcomes_do_not_change_earlier_features(history, baseline, cutoff
 
 def test_earlier_outcomes_do_change_features(history, baseline, cutoff):
     earlier_outcomes = (history.outcomes["adjudication_date"] < cutoff).to_numpy()
-    scrambled = features_of(with_outcomes(history, _scramble(history.outcomes, earlier_outcomes, 2)))
+    scrambled = features_of(
+        with_outcomes(history, _scramble(history.outcomes, earlier_outcomes, 2))
+    )
     earlier = (history.claims["submission_date"] <= cutoff).to_numpy()
     assert not baseline[earlier].equals(scrambled[earlier])
 
@@ -95,7 +102,9 @@ def test_request_and_history_row_give_identical_features(history, baseline):
     rng = np.random.default_rng(5)
     chosen = rng.choice(history.claims["claim_id"].to_numpy(), 150, replace=False)
     requests = [request_for(history, claim_id) for claim_id in chosen]
-    complete = [r for r in requests if r.eligibility is not None and r.provider_enrollment is not None]
+    complete = [
+        r for r in requests if r.eligibility is not None and r.provider_enrollment is not None
+    ]
     assert len(complete) > 50
     from_requests = compute_features(build_facts(batch_from_requests(complete)), state)
     from_history = baseline.loc[[r.claim_id for r in complete]]

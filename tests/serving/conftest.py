@@ -30,8 +30,12 @@ def keys(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str, str]:
 
 @pytest.fixture()
 def settings(model_dir: Path, keys: tuple[Path, str, str], tmp_path: Path) -> ServeSettings:
-    return ServeSettings(model=str(model_dir), api_keys_file=keys[0],
-                         audit_log=tmp_path / "audit.jsonl", max_body_bytes=2_000_000)
+    return ServeSettings(
+        model=str(model_dir),
+        api_keys_file=keys[0],
+        audit_log=tmp_path / "audit.jsonl",
+        max_body_bytes=2_000_000,
+    )
 
 
 @pytest.fixture()

@@ -50,7 +50,8 @@ def test_score_one_claim(client: TestClient):
 def test_not_checked_lists_missing_context(client: TestClient):
     body = claim_json(eligibility=None, provider_enrollment=None)
     assert client.post("/v1/claims/score", json=body).json()["not_checked"] == [
-        "eligibility", "credentialing"
+        "eligibility",
+        "credentialing",
     ]
 
 
@@ -72,15 +73,20 @@ def test_batch_reasons_are_adverse_bounded_and_deterministic(client: TestClient,
 
 
 def test_reasons_only_at_or_above_a_band(client: TestClient, requests_):
-    results = client.post("/v1/claims/score-batch",
-                          json={"claims": requests_, "reasons": "high"}).json()["results"]
+    results = client.post(
+        "/v1/claims/score-batch", json={"claims": requests_, "reasons": "high"}
+    ).json()["results"]
     assert all((r["reasons"] is None) == (r["risk_band"] != "high") for r in results)
 
 
 def test_what_if_lowers_the_probability_for_the_fixed_cause(client: TestClient, requests_):
     results = client.post("/v1/claims/score-batch", json={"claims": requests_}).json()["results"]
-    pairs = [(r["denial_probability"], reason["what_if"]["denial_probability"])
-             for r in results for reason in r["reasons"][:1] if reason["what_if"]]
+    pairs = [
+        (r["denial_probability"], reason["what_if"]["denial_probability"])
+        for r in results
+        for reason in r["reasons"][:1]
+        if reason["what_if"]
+    ]
     assert len(pairs) >= 10
     lower = np.mean([after < before for before, after in pairs])
     assert lower >= 0.9
@@ -89,18 +95,32 @@ def test_what_if_lowers_the_probability_for_the_fixed_cause(client: TestClient, 
 def test_expired_authorization_evidence_names_the_claim_facts(client: TestClient, world: Path):
     rules = json.loads((world / "world.json").read_text())
     change = rules["policy_changes"][0]
-    auth = {"auth_number": "PA99812", "procedure_codes": [change["procedure_code"]],
-            "start_date": "2026-09-01", "end_date": "2026-09-30", "provider_npi": "1679576722",
-            "units": 1}
-    lines = [{"line_number": 1, "procedure_code": change["procedure_code"], "units": 1,
-              "line_charge": 420.0, "diagnosis_pointers": [1, 2]}]
+    auth = {
+        "auth_number": "PA99812",
+        "procedure_codes": [change["procedure_code"]],
+        "start_date": "2026-09-01",
+        "end_date": "2026-09-30",
+        "provider_npi": "1679576722",
+        "units": 1,
+    }
+    lines = [
+        {
+            "line_number": 1,
+            "procedure_code": change["procedure_code"],
+            "units": 1,
+            "line_charge": 420.0,
+            "diagnosis_pointers": [1, 2],
+        }
+    ]
     body = claim_json(payer_id=change["payer_id"], lines=lines, authorizations=[auth])
     result = client.post("/v1/claims/score", json=body).json()
     authorization = [r for r in result["reasons"] if r["category"] == "authorization"]
     assert authorization, result
     evidence = " ".join(authorization[0]["evidence"])
-    assert (f"authorization PA99812 covers {change['procedure_code']} from 2026-09-01 to "
-            "2026-09-30; service date 2026-10-02") in evidence
+    assert (
+        f"authorization PA99812 covers {change['procedure_code']} from 2026-09-01 to "
+        "2026-09-30; service date 2026-10-02"
+    ) in evidence
     assert authorization[0]["what_if"]["denial_probability"] < result["denial_probability"]
 
 
@@ -134,41 +154,53 @@ def test_bad_claims_get_422_with_the_field_path(client: TestClient, body, loc):
 
 
 def test_malformed_json_and_oversized_bodies(client: TestClient):
-    broken = client.post("/v1/claims/score", content=b"{not json",
-                         headers={"content-type": "application/json"})
+    broken = client.post(
+        "/v1/claims/score", content=b"{not json", headers={"content-type": "application/json"}
+    )
     assert broken.status_code == 422
     too_many = client.post("/v1/claims/score-batch", json={"claims": [EXAMPLE] * 10_001})
     assert too_many.status_code in (413, 422)
-    huge = client.post("/v1/claims/score", content=b"x" * 3_000_000,
-                       headers={"content-type": "application/json"})
+    huge = client.post(
+        "/v1/claims/score", content=b"x" * 3_000_000, headers={"content-type": "application/json"}
+    )
     assert huge.status_code == 413
 
 
 def test_upload_jsonl_and_csv_and_last_batch(client: TestClient, requests_):
     text = "\n".join(json.dumps(r) for r in requests_[:20])
-    scored = client.post("/v1/claims/score-upload?format=jsonl", content=text,
-                         headers={"content-type": "text/plain"})
+    scored = client.post(
+        "/v1/claims/score-upload?format=jsonl", content=text, headers={"content-type": "text/plain"}
+    )
     assert scored.status_code == 200 and len(scored.json()["results"]) == 20
     assert client.get("/v1/claims/last-batch").json() == scored.json()
-    csv_text = ("claim_id,patient_id,member_id,payer_id,plan_type,billing_npi,place_of_service,"
-                "frequency_code,service_date,submission_date,total_charge,diagnosis_codes,"
-                "line_number,procedure_code,modifiers,units,line_charge,diagnosis_pointers\n"
-                "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
-                "1,99214,25,1,180,1\n"
-                "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
-                "2,72148,,1,240,1|2\n")
-    from_csv = client.post("/v1/claims/score-upload?format=csv", content=csv_text,
-                           headers={"content-type": "text/plain"})
+    csv_text = (
+        "claim_id,patient_id,member_id,payer_id,plan_type,billing_npi,place_of_service,"
+        "frequency_code,service_date,submission_date,total_charge,diagnosis_codes,"
+        "line_number,procedure_code,modifiers,units,line_charge,diagnosis_pointers\n"
+        "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
+        "1,99214,25,1,180,1\n"
+        "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
+        "2,72148,,1,240,1|2\n"
+    )
+    from_csv = client.post(
+        "/v1/claims/score-upload?format=csv",
+        content=csv_text,
+        headers={"content-type": "text/plain"},
+    )
     assert from_csv.status_code == 200
     assert from_csv.json()["results"][0]["claim_id"] == "X1"
-    bad = client.post("/v1/claims/score-upload?format=jsonl", content=text + "\n{\"claim_id\": 1}",
-                      headers={"content-type": "text/plain"})
+    bad = client.post(
+        "/v1/claims/score-upload?format=jsonl",
+        content=text + '\n{"claim_id": 1}',
+        headers={"content-type": "text/plain"},
+    )
     assert bad.status_code == 422
     assert all(problem["line"] == 21 for problem in bad.json()["detail"])
 
 
-def test_reload_swaps_and_a_corrupt_model_is_refused(client: TestClient, settings, keys,
-                                                     model_dir: Path, tmp_path: Path):
+def test_reload_swaps_and_a_corrupt_model_is_refused(
+    client: TestClient, settings, keys, model_dir: Path, tmp_path: Path
+):
     admin = {"X-API-Key": keys[2]}
     before = client.get("/v1/model").json()
     reloaded = client.post("/v1/admin/reload", headers=admin)
@@ -182,7 +214,8 @@ def test_reload_swaps_and_a_corrupt_model_is_refused(client: TestClient, setting
     holder: ModelHolder = client.app.state.holder
     serving = holder.scorer
     holder._load = lambda: __import__("serving.holder", fromlist=["loader_for"]).loader_for(
-        settings.model_copy(update={"model": str(corrupt)}))()
+        settings.model_copy(update={"model": str(corrupt)})
+    )()
     refused = client.post("/v1/admin/reload", headers=admin)
     assert refused.status_code == 409
     assert holder.scorer is serving

@@ -9,8 +9,8 @@ import pytest
 import schemathesis
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given
-from hypothesis.errors import Unsatisfiable
 from hypothesis import settings as hypothesis_settings
+from hypothesis.errors import Unsatisfiable
 from schemathesis.generation import GenerationMode
 
 from serving.app import create_app
@@ -26,9 +26,14 @@ def test_no_input_gives_a_server_error(settings, keys, mode):
         for operation in operations:
 
             @given(case=operation.as_strategy(generation_mode=mode))
-            @hypothesis_settings(max_examples=25, deadline=None, derandomize=True,
-                                 suppress_health_check=list(HealthCheck), database=None)
-            def run(case):  # noqa: ANN001
+            @hypothesis_settings(
+                max_examples=25,
+                deadline=None,
+                derandomize=True,
+                suppress_health_check=list(HealthCheck),
+                database=None,
+            )
+            def run(case):
                 response = case.call(headers={"X-API-Key": keys[1]})
                 assert response.status_code < 500, (operation.label, response.text[:300])
 

@@ -1,0 +1,103 @@
+"""Shared paths and small inputs for the X12 tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from features.tables import normalize_table
+
+REPO = Path(__file__).resolve().parents[3]
+EXTERNAL = REPO.parent / "shared" / "external"
+FIXTURES = REPO / "tests" / "fixtures" / "x12"
+LFH = EXTERNAL / "LinuxForHealth__x12" / "src" / "tests" / "resources"
+EDI835 = EXTERNAL / "keironstoddart__edi-835-parser" / "tests"
+
+needs_external = pytest.mark.skipif(
+    not (EXTERNAL / "PROVENANCE.md").exists(),
+    reason=f"real X12 samples not found at {EXTERNAL} (shared/external is outside the repo)",
+)
+
+
+def external(relative: str) -> Path:
+    return EXTERNAL / relative
+
+
+def history_tables() -> dict[str, pd.DataFrame]:
+    """A small hand-made history in normalised form: every contract field in use."""
+    claims = pd.DataFrame(
+        {
+            "claim_id": ["C1", "C2", "C3", "C4"],
+            "patient_id": ["P1", "P2", "P3", "P1"],
+            "member_id": ["M1", "M2", "M3", "M1"],
+            "patient_birth_date": ["1960-01-02", "1985-07-30", "1990-05-06", "1960-01-02"],
+            "patient_sex": ["F", "M", "M", "F"],
+            "payer_id": ["00431", "60054", "04412", "87726"],
+            "plan_type": ["medicaid", "commercial", "medicare", "workers_comp"],
+            "billing_npi": ["1234567893", "1234567893", "1497758544", "1234567893"],
+            "rendering_npi": ["1679576722", "", "1679576722", ""],
+            "place_of_service": ["02", "11", "11", "22"],
+            "frequency_code": ["1", "1", "7", "1"],
+            "service_date": ["2026-01-05", "2026-01-06", "2026-01-07", "2026-02-01"],
+            "submission_date": ["2026-01-07", "2026-01-08", "2026-01-08", "2026-02-03"],
+            "total_charge": ["120.00", "300", "80.5", "1234.56"],
+            "prior_auth_number": ["", "PA1", "", "PA-77"],
+            "referral_number": ["", "", "RF9", ""],
+            "diagnosis_codes": ["M54.50|M51.26", "Z23", "I10", "S39.012A|M54.50|E11.9"],
+            "has_attachment": ["false", "true", "false", "false"],
+        }
+    )
+    lines = pd.DataFrame(
+        {
+            "claim_id": ["C1", "C1", "C2", "C3", "C4", "C4", "C4"],
+            "line_number": ["1", "2", "1", "1", "1", "2", "3"],
+            "procedure_code": ["99214", "72148", "90686", "93000", "97110", "97140", "J3301"],
+            "modifiers": ["25", "", "", "", "GP|59", "GP|XU|KX|76", ""],
+            "units": ["1", "1", "1", "1", "4", "2", "1.5"],
+            "line_charge": ["40", "80", "300", "80.5", "600", "400.06", "234.50"],
+            "diagnosis_pointers": ["1", "1|2", "1", "1", "1|2|3", "2", "1"],
+            "service_date": [
+                "2026-01-05",
+                "2026-01-06",
+                "2026-01-06",
+                "2026-01-07",
+                "2026-02-01",
+                "2026-02-01",
+                "2026-02-02",
+            ],
+        }
+    )
+    outcomes = pd.DataFrame(
+        {
+            "claim_id": ["C1", "C2", "C4"],
+            "adjudication_date": ["2026-01-20", "2026-01-25", "2026-03-01"],
+            "claim_status_code": ["4", "1", "1"],
+            "paid_amount": ["0", "250", "900.12"],
+            "adjustments": ["CO-197", "CO-45|PR-2", "CO-45|PR-1|PR-2|CO-59|OA-23|PI-97|CO-45"],
+            "remark_codes": ["N54", "", "N130|M127|MA01|N20|N19|M80|N362"],
+        }
+    )
+    return {
+        name: normalize_table(name, frame).frame
+        for name, frame in (("claims", claims), ("claim_lines", lines), ("outcomes", outcomes))
+    }
+
+
+def sorted_frame(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    return frame.sort_values(keys).reset_index(drop=True)
+
+
+def assert_tables_equal(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]) -> None:
+    """Equal row for row after sorting by ``keys`` (lists compared as lists)."""
+    a, b = sorted_frame(left, keys), sorted_frame(right, keys)
+    assert list(a.columns) == list(b.columns)
+    assert len(a) == len(b)
+    for column in a.columns:
+        for row, (x, y) in enumerate(zip(a[column], b[column], strict=True)):
+            same = (pd.isna(x) and pd.isna(y)) if not isinstance(x, list) else x == y
+            if not isinstance(x, list) and not same:
+                same = x == y
+            where = dict(zip(keys, a.loc[row, keys], strict=True))
+            assert same, f"{column} differs at {where}: {x!r} != {y!r}"

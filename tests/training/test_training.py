@@ -1,0 +1,148 @@
+"""Training: time split, calibration, baselines, artifact, SHAP, behaviour, gate."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import shap
+
+from features.batch import batch_from_requests
+from features.facts import build_facts
+from features.pipeline import feature_matrix
+from tests.history_requests import request_for
+from training.artifact import ClaimRiskModel
+from training.train import TrainResult
+
+
+def test_time_split_windows_do_not_overlap(trained: TrainResult):
+    masks, day = trained.split.masks, trained.dataset.submission_day
+    adjudicated = trained.dataset.adjudication_day
+    assert day[masks["train"]].max() < day[masks["validation"]].min()
+    assert day[masks["validation"]].max() < day[masks["test"]].min()
+    assert adjudicated[masks["train"]].max() < day[masks["validation"]].min()
+    assert adjudicated[masks["validation"]].max() < day[masks["test"]].min()
+    assert not (masks["train"] & masks["validation"]).any()
+    assert not (masks["validation"] & masks["test"]).any()
+
+
+def test_calibration_improves_cross_fitted_brier(trained: TrainResult):
+    brier = trained.calibration_brier
+    assert min(brier["isotonic"], brier["platt"]) < brier["none"]
+
+
+def test_model_beats_both_baselines_and_reports_every_metric(trained: TrainResult):
+    m = trained.metrics
+    assert m["lgbm_roc_auc"] > m["logistic_roc_auc"] > m["prior_roc_auc"]
+    assert m["lgbm_pr_auc"] > m["logistic_pr_auc"]
+    for name in (
+        "roc_auc",
+        "pr_auc",
+        "recall_at_90_precision",
+        "recall_at_95_precision",
+        "brier",
+        "ece",
+    ):
+        assert f"lgbm_{name}" in m
+    assert 0.5 < m["oracle_roc_auc"] <= 1 and m["auc_ratio_to_oracle"] > 0.85
+    assert "recall_eligibility" in m and "recall_all" in m
+
+
+def test_shap_is_additive_and_agrees_with_shap_package(trained: TrainResult):
+    model = trained.model
+    x = trained.dataset.features.to_numpy(float)[:300]
+    contributions = model.contributions(x)
+    np.testing.assert_allclose(contributions.sum(axis=1), model.margin(x), atol=1e-6)
+    explainer = shap.TreeExplainer(model.booster)
+    values = np.asarray(explainer.shap_values(x[:100]))
+    values = values[-1] if values.ndim == 3 else values
+    np.testing.assert_allclose(values, contributions[:100, :-1], atol=1e-5)
+
+
+def test_artifact_loads_in_a_fresh_process_with_the_same_scores(trained: TrainResult, tmp_path):
+    folder = trained.model.save(tmp_path / "model")
+    x = trained.dataset.features.to_numpy(float)[:200]
+    np.save(tmp_path / "x.npy", x)
+    script = (
+        "import sys, numpy as np; from pathlib import Path;"
+        "from training.artifact import ClaimRiskModel;"
+        f"m = ClaimRiskModel.load(Path({str(folder)!r}));"
+        f"np.save({str(tmp_path / 'p.npy')!r}, m.probability(np.load({str(tmp_path / 'x.npy')!r})))"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True, cwd=Path(__file__).parents[2])
+    np.testing.assert_array_equal(np.load(tmp_path / "p.npy"), trained.model.probability(x))
+    assert (
+        ClaimRiskModel.load(folder).meta["training_window"] == trained.model.meta["training_window"]
+    )
+
+
+def _score(model: ClaimRiskModel, claims) -> tuple[np.ndarray, np.ndarray]:
+    x = feature_matrix(build_facts(batch_from_requests(claims)), model.state)
+    return model.probability(x), model.category_contributions(model.contributions(x))
+
+
+def test_removing_a_required_authorization_raises_risk_and_the_auth_reason(
+    trained: TrainResult, history, world: Path
+):
+    from features.categories import CATEGORIES
+
+    change = json.loads((world / "world.json").read_text())["policy_changes"][0]
+    lines = history.claim_lines
+    claims = history.claims.set_index("claim_id")
+    with_code = lines.loc[lines["procedure_code"] == change["procedure_code"], "claim_id"]
+    candidates = [
+        c
+        for c in with_code.unique()
+        if claims.loc[c, "payer_id"] == change["payer_id"]
+        and claims.loc[c, "submission_date"]
+        > pd.Timestamp(change["effective"]) + pd.Timedelta(days=60)
+    ]
+    covered = [
+        r
+        for r in (request_for(history, c) for c in candidates[:200])
+        if any(change["procedure_code"] in a.procedure_codes for a in r.authorizations or [])
+    ]
+    assert len(covered) >= 5
+    stripped = [r.model_copy(update={"authorizations": []}) for r in covered]
+    before, reasons_before = _score(trained.model, covered)
+    after, reasons_after = _score(trained.model, stripped)
+    auth = CATEGORIES.index("authorization")
+    assert np.mean(after > before) >= 0.9
+    assert np.mean(reasons_after[:, auth] > reasons_before[:, auth]) >= 0.9
+    assert np.median(after) > 0.5
+
+
+def test_moving_the_submission_inside_the_filing_limit_lowers_risk(trained: TrainResult, history):
+    late = history.claims.loc[
+        (history.claims["submission_date"] - history.claims["service_date"]).dt.days > 200
+    ]
+    requests = [request_for(history, c) for c in late["claim_id"].head(40)]
+    assert len(requests) >= 10
+    on_time = [
+        r.model_copy(
+            update={"submission_date": r.service_date + pd.Timedelta(days=5).to_pytimedelta()}
+        )
+        for r in requests
+    ]
+    before, _ = _score(trained.model, requests)
+    after, _ = _score(trained.model, on_time)
+    assert np.mean(after < before) >= 0.9
+
+
+def test_a_clean_claim_scores_low(trained: TrainResult, history):
+    clean = history.claims.merge(trained.dataset.features.reset_index(), on="claim_id")
+    rows = clean[
+        (clean["elig_check_age_days"] < 30)
+        & (clean["elig_days_past_coverage_end"].isna())
+        & (clean["auth_no_valid_auth_rate"] < 0.02)
+        & (clean["filing_lag_days"] < 10)
+        & (clean["doc_charge_mismatch"] == 0)
+        & (clean["dup_prior_submissions"] == 0)
+    ]
+    requests = [request_for(history, c) for c in rows["claim_id"].head(50)]
+    probability, _ = _score(trained.model, requests)
+    assert np.median(probability) < 0.1

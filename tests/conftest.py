@@ -48,3 +48,8 @@ def mlflow_settings(tmp_path: Path) -> Settings:
         experiment="claimrisk-test",
         model_name="claimrisk-test",
     )
+
+
+@pytest.fixture(scope="session")
+def model_dir(trained: TrainResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return trained.model.save(tmp_path_factory.mktemp("model") / "model")

@@ -11,12 +11,6 @@ from fastapi.testclient import TestClient
 from serving.app import create_app
 from serving.keys import KeyStore
 from serving.settings import ServeSettings
-from training.train import TrainResult
-
-
-@pytest.fixture(scope="session")
-def model_dir(trained: TrainResult, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return trained.model.save(tmp_path_factory.mktemp("model") / "model")
 
 
 @pytest.fixture(scope="session")

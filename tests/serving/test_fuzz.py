@@ -33,9 +33,9 @@ def test_no_input_gives_a_server_error(settings, keys, mode):
                 suppress_health_check=list(HealthCheck),
                 database=None,
             )
-            def run(case):
+            def run(case, label=operation.label):
                 response = case.call(headers={"X-API-Key": keys[1]})
-                assert response.status_code < 500, (operation.label, response.text[:300])
+                assert response.status_code < 500, (label, response.text[:300])
 
             try:
                 run()

@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 DEMO_DIR ?= demo-data
 DEMO_CLAIMS ?= 200000
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit browser bench clean
 
 $(UV):
 	$(PY) -m venv $(TOOLS)
@@ -30,8 +30,13 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
-unit: setup
-	$(BIN)/pytest -n 2
+# Debian's Chromium for the browser test (needs root, as on CI and the dev machines).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+unit: setup browser
+	$(BIN)/pytest
 
 test: lint typecheck unit
 
@@ -40,6 +45,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.features
 	$(BIN)/python -m benchmarks.learning_curve
 	$(BIN)/python -m benchmarks.training
+	$(BIN)/python -m benchmarks.serving
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache

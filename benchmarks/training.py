@@ -9,6 +9,7 @@ import argparse
 import resource
 import tempfile
 import time
+from itertools import pairwise
 from pathlib import Path
 
 import pandas as pd
@@ -34,15 +35,19 @@ def main() -> None:
             history, truth=truth, progress=lambda s: steps.append((s, time.perf_counter()))
         )
         done = time.perf_counter()
-    print(f"{claims:,} claims: load {loaded - started:.0f} s, train (features, fit, "
-          f"calibrate, evaluate, refit) {done - loaded:.0f} s, total {done - started:.0f} s")
+    print(
+        f"{claims:,} claims: load {loaded - started:.0f} s, train (features, fit, "
+        f"calibrate, evaluate, refit) {done - loaded:.0f} s, total {done - started:.0f} s"
+    )
     marks = [*steps, ("end", done)]
-    for (name, at), (_, until) in zip(marks, marks[1:], strict=False):
+    for (name, at), (_, until) in pairwise(marks):
         print(f"  {until - at:6.1f} s  {name}")
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024**2
-    print(f"peak memory {peak:.1f} GB; rounds {result.metrics['rounds']:.0f}; "
-          f"test AUC {result.metrics['lgbm_roc_auc']:.4f} "
-          f"(oracle {result.metrics['oracle_roc_auc']:.4f})")
+    print(
+        f"peak memory {peak:.1f} GB; rounds {result.metrics['rounds']:.0f}; "
+        f"test AUC {result.metrics['lgbm_roc_auc']:.4f} "
+        f"(oracle {result.metrics['oracle_roc_auc']:.4f})"
+    )
 
 
 if __name__ == "__main__":

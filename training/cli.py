@@ -363,7 +363,11 @@ def score(
     from serving.settings import ServeSettings
     from serving.uploads import UploadError, parse_upload
 
-    scorer = loader_for(ServeSettings(model=model))()
+    try:
+        scorer = loader_for(ServeSettings(model=model))()
+    except Exception as error:
+        console.print(f"[red]Cannot load model {model!r}[/red]: {type(error).__name__}: {error}")
+        raise typer.Exit(2) from error
     lines = input.read_text().splitlines()
     written = 0
     with output.open("w") as out, console.status("Scoring ...") as status:
@@ -392,12 +396,30 @@ def demo(
     ),
     claims: Annotated[int, typer.Option(help="Claims to simulate.")] = 200_000,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    port: Annotated[int, typer.Option(help="Port of the API at the end.")] = 8000,
 ) -> None:
-    """The main job on embedded defaults: simulate, summarise features, train, promote."""
+    """The main job on embedded defaults: simulate, summarise, train, promote, then serve."""
+    from serving.settings import get_serve_settings
+
+    history = directory / "history"
     simulate(out=directory, claims=claims, seed=seed)
-    features(history=directory / "history")
-    train(history=directory / "history")
-    promote(history=directory / "history")
+    features(history=history)
+    train(history=history)
+    promote(history=history)
+    store = _key_store(None)
+    _, key = store.create("demo")
+    example = directory / "claim.json"
+    example.write_text((directory / "requests.jsonl").read_text().splitlines()[0])
+    console.print(
+        "\n[bold]The API is starting.[/bold] Score a claim with reasons:\n\n"
+        f"  curl -s -X POST http://127.0.0.1:{port}/v1/claims/score \\\n"
+        f"    -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n"
+        f"    --data @{example}\n\n"
+        f"The biller's work queue: http://127.0.0.1:{port}/ (key above, file "
+        f"{directory / 'requests.jsonl'}). API docs: http://127.0.0.1:{port}/docs\n"
+        f"(key file {get_serve_settings().api_keys_file}; Ctrl-C stops the server)\n"
+    )
+    serve(port=port)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,205 @@
+"""Serving speed: model shape vs TreeSHAP cost, one claim in-process, 10k batches, and HTTP.
+
+Run: python -m benchmarks.serving [--claims 200000] [--http-seconds 10]
+Figures are medians over repeated calls on this machine; nothing here is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.metrics import roc_auc_score
+
+from features.contract import ClaimIn
+from features.history import load_history
+from serving.keys import KeyStore
+from serving.scorer import Scorer
+from training.dataset import build_dataset, time_split
+from training.model import fit_booster, params_for
+from training.simulator import simulate
+from training.train import train
+
+SHAPES = {
+    "unconstrained (63 leaves, no depth limit, lr 0.05)": {
+        "num_leaves": 63,
+        "max_depth": -1,
+        "learning_rate": 0.05,
+    },
+    "default (15 leaves, depth 6, lr 0.08)": {},
+    "small (7 leaves, depth 4, lr 0.1)": {"num_leaves": 7, "max_depth": 4, "learning_rate": 0.1},
+}
+
+
+def median_ms(function, repeat: int = 2000) -> float:  # type: ignore[no-untyped-def]
+    for _ in range(50):
+        function()
+    times = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        function()
+        times.append(time.perf_counter() - started)
+    return float(np.median(times) * 1000)
+
+
+def shapes(history) -> None:  # type: ignore[no-untyped-def]
+    dataset = build_dataset(history)
+    split = time_split(dataset)
+    names = dataset.features.columns.tolist()
+    x_train, y_train = dataset.rows(split.masks["train"])
+    x_valid, y_valid = dataset.rows(split.masks["validation"])
+    x_test, y_test = dataset.rows(split.masks["test"])
+    print("\nModel shape: test AUC and exact TreeSHAP (pred_contrib) on one row")
+    for label, overrides in SHAPES.items():
+        params = params_for(len(y_train), {**overrides, "num_threads": 1})
+        booster = fit_booster(x_train, y_train, x_valid, y_valid, names, params)
+        auc = roc_auc_score(y_test, booster.predict(x_test))
+        row = x_test[:1]
+        contrib = median_ms(lambda b=booster, r=row: b.predict(r, pred_contrib=True), 1000)
+        proba = median_ms(lambda b=booster, r=row: b.predict(r), 1000)
+        print(
+            f"  {label:52s} AUC {auc:.4f}  trees {booster.num_trees():4d}  "
+            f"pred_contrib {contrib:.3f} ms  predict {proba:.3f} ms"
+        )
+
+
+def in_process(scorer: Scorer, requests: list[ClaimIn]) -> None:
+    model = scorer.model
+    one = requests[0]
+    from features.batch import batch_from_requests
+    from features.facts import build_facts
+    from features.pipeline import feature_matrix
+
+    x = feature_matrix(build_facts(batch_from_requests([one])), model.state)
+    contrib = median_ms(lambda: model.contributions(x))
+    features = median_ms(
+        lambda: feature_matrix(build_facts(batch_from_requests([one])), model.state)
+    )
+    risky = max(requests[:300], key=lambda r: scorer.probabilities([r])[0])
+    full = median_ms(lambda: scorer.score([risky]), 500)
+    probability = median_ms(lambda: scorer.probabilities([one]))
+    print("\nOne claim in-process (median)")
+    print(
+        f"  pred_contrib alone {contrib:.3f} ms; features {features:.3f} ms; "
+        f"probability with features {probability:.3f} ms"
+    )
+    print(
+        f"  scored with reasons, evidence and what-if: {full:.3f} ms = {full / contrib:.2f}x "
+        "pred_contrib"
+    )
+    batch = (requests * (10_000 // len(requests) + 1))[:10_000]
+    for label, run in (
+        ("probabilities (features included)", lambda: scorer.probabilities(batch)),
+        ("reasons for every claim", lambda: scorer.score(batch, explain="all")),
+        ("reasons for medium and high band", lambda: scorer.score(batch, explain="medium")),
+        ("reasons for high band", lambda: scorer.score(batch, explain="high")),
+    ):
+        times = []
+        for _ in range(3):
+            started = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - started)
+        print(f"  10k batch, {label:34s} {10_000 / np.median(times):10,.0f} claims/s")
+
+
+def http(model_dir: Path, requests: list[ClaimIn], seconds: int) -> None:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print("\nHTTP: wrk not installed (apt-get install wrk); skipped")
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        _, key = KeyStore(folder / "keys.json").create("bench")
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        env = {**os.environ, "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "keys.json")}
+        claimrisk = str(Path(sys.executable).parent / "claimrisk")
+        server = subprocess.Popen(
+            [claimrisk, "serve", "--model", str(model_dir), "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        try:
+            import httpx
+
+            for _ in range(200):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/ready").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    time.sleep(0.3)
+            body = requests[0].model_dump_json()
+            script = folder / "post.lua"
+            script.write_text(
+                'wrk.method = "POST"\n'
+                f"wrk.body = {json.dumps(body)}\n"
+                f'wrk.headers["Content-Type"] = "application/json"\n'
+                f'wrk.headers["X-API-Key"] = "{key}"\n'
+            )
+            print("\nHTTP, POST /v1/claims/score on loopback (uvicorn, 2 workers, uvloop)")
+            for connections in (1, 8):
+                out = subprocess.run(
+                    [
+                        wrk,
+                        "-t",
+                        "1" if connections == 1 else "2",
+                        "-c",
+                        str(connections),
+                        "-d",
+                        f"{seconds}s",
+                        "--latency",
+                        "-s",
+                        str(script),
+                        f"http://127.0.0.1:{port}",
+                    ],
+                    capture_output=True,
+                    text=True,
+                    timeout=seconds + 30,
+                ).stdout
+                lines = [
+                    ln.strip()
+                    for ln in out.splitlines()
+                    if ln.strip().startswith(("50%", "99%", "Requests/sec", "Non-2xx"))
+                ]
+                print(f"  concurrency {connections}: " + "; ".join(lines))
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=20)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--claims", type=int, default=200_000)
+    parser.add_argument("--http-seconds", type=int, default=10)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        simulate(folder, args.claims, seed=21, requests=2000)
+        history = load_history(folder / "history")
+        shapes(history)
+        model_dir = train(history).model.save(folder / "model")
+        from training.artifact import ClaimRiskModel
+
+        scorer = Scorer(ClaimRiskModel.load(model_dir), "bench", str(model_dir))
+        requests = [
+            ClaimIn.model_validate_json(line)
+            for line in (folder / "requests.jsonl").read_text().splitlines()
+        ]
+        in_process(scorer, requests)
+        http(model_dir, requests, args.http_seconds)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+"""The CLI as a user runs it: simulate, validate, features, train, promote, score, keys."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.conftest import CLAIMRISK, REPO
+
+
+@pytest.fixture(scope="module")
+def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    folder = tmp_path_factory.mktemp("cli")
+    return {**os.environ, "CLAIMRISK_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+            "CLAIMRISK_ARTIFACT_ROOT": str(folder / "mlartifacts"),
+            "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "keys.json"), "COLUMNS": "200"}
+
+
+def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run([CLAIMRISK, *args], cwd=REPO, env=env, capture_output=True,
+                            text=True, timeout=600)
+    if ok:
+        assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def test_simulate_train_promote_score(env, tmp_path: Path):
+    world = tmp_path / "world"
+    simulated = run(env, "simulate", "--out", str(world), "--claims", "8000", "--seed", "3",
+                    "--requests", "50", "--months", "12")
+    assert "denial" in simulated.stdout.lower()
+    assert "Valid." in run(env, "validate", "--history", str(world / "history")).stdout
+    summary = run(env, "features", "--history", str(world / "history")).stdout
+    assert "auth_no_valid_auth_rate" in summary and "claims/s" in summary
+    trained = run(env, "train", "--history", str(world / "history")).stdout
+    assert "registered" in trained and "challenger" in trained and "Oracle AUC" in trained
+    promoted = run(env, "promote", "--history", str(world / "history")).stdout
+    assert "Promoted version 1 to champion" in promoted
+    again = run(env, "promote", "--history", str(world / "history"), ok=False)
+    assert again.returncode == 1 and "already the champion" in again.stdout
+    scores = tmp_path / "scores.jsonl"
+    run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores))
+    results = [json.loads(line) for line in scores.read_text().splitlines()]
+    assert len(results) == 50 and results[0]["model"]["version"] == "1"
+
+
+def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
+    missing = run(env, "validate", "--history", str(tmp_path), ok=False)
+    assert missing.returncode == 2 and "required table claims" in missing.stdout
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"claim_id": "X"}\n')
+    scored = run(env, "score", "--input", str(bad), "--output", str(tmp_path / "out.jsonl"),
+                 "--model", str(tmp_path), ok=False)
+    assert scored.returncode != 0
+
+
+def test_keys_are_stored_hashed(env):
+    created = run(env, "keys", "create", "billing-office").stdout
+    key = created.strip().splitlines()[-1]
+    assert key.startswith("crk_")
+    stored = Path(env["CLAIMRISK_SERVE_API_KEYS_FILE"]).read_text()
+    assert key not in stored
+    listed = run(env, "keys", "list").stdout
+    key_id = listed.split()[0]
+    assert "billing-office" in listed
+    assert f"revoked {key_id}" in run(env, "keys", "revoke", key_id).stdout

@@ -194,13 +194,13 @@ CODING_RATE = learner(
 @feature(
     "coding_em_with_procedure_no_25",
     "coding",
-    "Office visit with a global-period procedure and no modifier 25 on the visit",
+    "Office visit with a minor procedure and no modifier 25 on the visit",
     "flag",
 )
 def _coding_25(f: Facts, _: Fitted) -> np.ndarray:
     lines = f.lines
     em_without_25 = f.per_claim(lines["is_em"] & ~lines["has_25"], "max")
-    return em_without_25 * f.per_claim(lines["global_procedure"], "max")
+    return em_without_25 * f.per_claim(lines["needs_25"], "max")
 
 
 @feature(
@@ -216,11 +216,31 @@ def _coding_units(f: Facts, _: Fitted) -> np.ndarray:
 @feature(
     "coding_sex_conflict",
     "coding",
-    "Lines whose procedure is for the other sex than the patient's",
+    "Lines whose procedure is for one sex, the patient's being another or unknown",
     "count",
 )
 def _coding_sex(f: Facts, _: Fitted) -> np.ndarray:
     return f.per_claim(f.lines["sex_conflict"], "sum")
+
+
+@feature(
+    "coding_age_conflict",
+    "coding",
+    "Lines whose code is defined for an age band the patient is outside of",
+    "count",
+)
+def _coding_age(f: Facts, _: Fitted) -> np.ndarray:
+    return f.per_claim(f.lines["age_conflict"], "sum")
+
+
+@feature(
+    "coding_invalid_diagnosis",
+    "coding",
+    "Diagnosis codes that cannot be billed (deleted, header, or missing 7th character)",
+    "count",
+)
+def _coding_invalid_dx(f: Facts, _: Fitted) -> np.ndarray:
+    return f.claims["invalid_diagnoses"]
 
 
 @feature(
@@ -277,6 +297,22 @@ def _doc_attachment(f: Facts, fitted: Fitted) -> np.ndarray:
 )
 def _doc_referral(f: Facts, fitted: Fitted) -> np.ndarray:
     return _claim_rate(f, fitted, REFERRAL_RATE)
+
+
+CHARGE_RATE = learner(
+    "doc_payer_charge_rate",
+    DecayedRate("documentation", ("payer_id", "charge_band"), level="claim"),
+)
+
+
+@feature(
+    "doc_payer_charge_rate",
+    "documentation",
+    "Payer's recent documentation-denial rate for claims of this size (records requests)",
+    "rate",
+)
+def _doc_charge_rate(f: Facts, fitted: Fitted) -> np.ndarray:
+    return _claim_rate(f, fitted, CHARGE_RATE)
 
 
 @feature(

@@ -117,7 +117,17 @@ def _claim_facts(batch: ClaimBatch) -> Table:
         "total_charge": claims["total_charge"],
         "referral_missing": is_none(claims["referral_number"]).astype(float),
         "attachment_missing": (claims["has_attachment"] != 1).astype(float),
+        "birth_day": claims["patient_birth_date"],
         "birth_date_missing": np.isnan(claims["patient_birth_date"]).astype(float),
+        "invalid_diagnoses": np.fromiter(
+            (
+                sum(not codes.diagnosis_billable(dx) for dx in dxs)
+                for dxs in claims["diagnosis_codes"]
+            ),
+            float,
+            len(provider),
+        ),
+        "charge_band": np.floor(2 * np.log2(np.maximum(claims["total_charge"], 50.0) / 50.0)),
         "sex_missing": is_none(claims["patient_sex"]).astype(float),
         "npi_check_digit_bad": np.fromiter(
             (
@@ -177,6 +187,16 @@ def _attach_enrollment(facts: Table, batch: ClaimBatch) -> None:
     facts["enroll_end_day"] = _pick(enrollments["end_date"], rows)
 
 
+def _age_conflict(code: np.ndarray, age: np.ndarray) -> np.ndarray:
+    """Lines whose code is defined for an age band the patient's age is outside of."""
+    bands = [codes.AGE_BANDS.get(c) for c in code]
+    return np.fromiter(
+        (band is not None and not np.isnan(a) and not band[0] <= a < band[1] + 1
+         for band, a in zip(bands, age, strict=True)),
+        bool, len(code),
+    )  # fmt: skip
+
+
 def _line_facts(batch: ClaimBatch, claim: Table) -> Table:
     lines = batch.lines
     position = lines["claim_pos"]
@@ -196,15 +216,14 @@ def _line_facts(batch: ClaimBatch, claim: Table) -> Table:
         "line_day": line_day,
         "is_em": _isin(code, codes.EM_CODES),
         "has_25": np.fromiter((codes.MODIFIER_25 in m for m in modifiers), bool, len(code)),
-        "global_procedure": np.fromiter(
-            (codes.has_global_period(c) for c in code), bool, len(code)
-        ),
+        "needs_25": _isin(code, codes.MODIFIER_25_PROCEDURES),
         "telehealth_modifier": np.fromiter(
             (bool(codes.TELEHEALTH_MODIFIERS.intersection(m)) for m in modifiers), bool, len(code)
         ),
         "max_units": np.fromiter((codes.MAX_UNITS.get(c, np.nan) for c in code), float, len(code)),
-        "sex_conflict": (_isin(code, codes.FEMALE_ONLY_CODES) & (sex == "M"))
-        | (_isin(code, codes.MALE_ONLY_CODES) & (sex == "F")),
+        "sex_conflict": (_isin(code, codes.FEMALE_ONLY_CODES) & (sex != "F"))
+        | (_isin(code, codes.MALE_ONLY_CODES) & (sex != "M")),
+        "age_conflict": _age_conflict(code, (line_day - claim["birth_day"][position]) / 365.25),
         "dup_key": key_hash(batch.claims["patient_id"][position], line_day, code),
     }
     diagnoses = batch.claims["diagnosis_codes"][position]

@@ -132,7 +132,7 @@ def coding(view: ClaimView) -> list[str]:
     by_code = {line.procedure_code: line for line in claim.lines}
     if x["coding_em_with_procedure_no_25"] == 1:
         visits = [c for c in by_code if c in codes.EM_CODES]
-        procedures = [c for c in by_code if codes.has_global_period(c)]
+        procedures = [c for c in by_code if codes.needs_modifier_25(c)]
         notes.append(
             f"visit {', '.join(visits)} billed with {', '.join(procedures)} and no "
             "modifier 25 on the visit"
@@ -150,6 +150,20 @@ def coding(view: ClaimView) -> list[str]:
             notes.append(
                 f"{line.procedure_code} is for sex {sex_only}; patient sex {claim.patient_sex}"
             )
+    for dx in claim.diagnosis_codes:
+        if not codes.diagnosis_billable(dx):
+            notes.append(
+                f"diagnosis {dx} cannot be billed (deleted, a header, or missing its 7th character)"
+            )
+    if claim.patient_birth_date is not None:
+        age = (claim.service_date - claim.patient_birth_date).days // 365.25
+        for line in claim.lines:
+            band = codes.AGE_BANDS.get(line.procedure_code)
+            if band and not band[0] <= age <= band[1]:
+                notes.append(
+                    f"{line.procedure_code} is for ages {band[0]}-{band[1]}; the "
+                    f"patient is {int(age)} on the date of service"
+                )
     if x["coding_telehealth_without_modifier"] == 1:
         notes.append(
             f"place of service {claim.place_of_service} (telehealth) without modifier "
@@ -175,6 +189,11 @@ def documentation(view: ClaimView) -> list[str]:
         notes.append(
             f"no referral number (REF*9F); payer {claim.payer_id} recently denied "
             f"{_pct(x['doc_referral_missing_rate'])} of claims without one"
+        )
+    if x["doc_payer_charge_rate"] >= RATE_WORTH_SAYING:
+        notes.append(
+            f"payer {claim.payer_id} recently denied {_pct(x['doc_payer_charge_rate'])}"
+            f" of claims of about {claim.total_charge:,.0f} dollars for records"
         )
     missing = [
         name

@@ -70,7 +70,7 @@ def authorization(view: ClaimView) -> Fix | None:
 
 def coding(view: ClaimView) -> Fix | None:
     claim = view.claim
-    with_procedure = any(codes.has_global_period(line.procedure_code) for line in claim.lines)
+    with_procedure = any(codes.needs_modifier_25(line.procedure_code) for line in claim.lines)
     telehealth = claim.place_of_service in codes.TELEHEALTH_POS
     lines = []
     for line in claim.lines:

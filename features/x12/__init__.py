@@ -3,14 +3,18 @@ back, and ingest folders of them into a history folder.
 
 Modules, one job each:
 
+- ``errors``: ``X12Error`` (file, segment position and id, element) and
+  ``UnsupportedTransaction``
 - ``segments``: tolerant segment reader (delimiters, envelopes, positions)
+- ``values``: element values (dates, amounts) with errors naming the element
+- ``codes``: SBR09 / CLP06 filing indicator <-> plan_type, adjustment groups, HI qualifiers
 - ``sniff``: what a file is (837P, 837I, 835, JSON lines)
 - ``claims837``: 837P -> ``claims`` / ``claim_lines`` rows and ``ClaimIn`` requests
 - ``remits835``: 835 -> claim payments with every adjustment, ``outcomes`` rows
 - ``firstpass``: which payment is a claim's first-pass outcome
-- ``write837`` / ``write835`` (with ``envelope``): contract tables -> X12 text
-- ``store``: the history folder's Parquet tables and the ingest manifest
-- ``ingest`` (with ``report``): files -> history folder, idempotent, with an ``IngestReport``
+- ``envelope``, ``write837``, ``write835``: contract tables -> X12 text
+- ``store``: the history folder's Parquet tables, parked payments and the ingest manifest
+- ``report``, ``ingest``: files -> history folder, idempotent, with an ``IngestReport``
 """
 
 from features.x12.claims837 import ClaimRequest, Claims837, parse_837p, read_837p

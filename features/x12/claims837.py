@@ -127,7 +127,8 @@ class Claims837:
 
 
 def _drop_none(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in row.items() if v is not None}
+    """The row without unknown values (``None``, or NaN where pandas stored text)."""
+    return {k: v for k, v in row.items() if isinstance(v, list) or not pd.isna(v)}
 
 
 class _Claim:
@@ -227,6 +228,8 @@ class _Parser:
             for segment in transaction.segments:
                 try:
                     self._segment(segment)
+                except UnsupportedTransaction:
+                    raise
                 except X12Error as error:
                     self._fail(error)
             self._close_claim()

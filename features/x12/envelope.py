@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -48,11 +49,25 @@ def present(value: object) -> bool:
 
 
 def segment(*elements: object) -> str:
-    """One segment: trailing empty elements dropped, terminator added."""
-    values = ["" if e is None else str(e) for e in elements]
-    while values and values[-1] == "":
-        values.pop()
-    return ELEMENT.join(values) + TERMINATOR
+    """One segment: ``None`` is an empty element; trailing empty elements are dropped."""
+    text = [e if type(e) is str else ("" if e is None else str(e)) for e in elements]
+    return ELEMENT.join(text).rstrip(ELEMENT) + TERMINATOR
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts of plain Python values: dates as CCYYMMDD text, unknowns as ``None``."""
+    columns: dict[str, list[Any]] = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_datetime64_any_dtype(column.dtype):
+            text = column.dt.strftime("%Y%m%d")
+            columns[name] = text.astype(object).where(text.notna(), None).tolist()
+        elif column.dtype == object or isinstance(column.dtype, pd.StringDtype):
+            columns[name] = column.astype(object).where(column.notna(), None).tolist()
+        else:
+            columns[name] = column.tolist()
+    keys = list(columns)
+    return [dict(zip(keys, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def interchange(

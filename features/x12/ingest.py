@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.tables import Issue, normalize_table
+from features.tables import Issue, empty_table, normalize_table
 from features.x12.claims837 import (
     CLAIM_COLUMNS,
     ICD9_PROBLEM,
@@ -42,14 +42,16 @@ from features.x12.errors import UnsupportedTransaction, X12Error
 from features.x12.firstpass import OutcomeMatcher
 from features.x12.remits835 import OUTCOME_COLUMNS, OUTCOME_META, parse_835
 from features.x12.report import IngestReport
+from features.x12.segments import decode, paused_gc
 from features.x12.sniff import sniff
 from features.x12.store import (
+    MANIFEST,
     Manifest,
     csv_tables,
+    extend_table,
     has_tables,
-    read_table,
+    read_columns,
     read_unmatched,
-    write_table,
     write_unmatched,
 )
 
@@ -58,13 +60,6 @@ log = logging.getLogger(__name__)
 
 class IngestError(ValueError):
     """The output folder cannot take this ingest as it is."""
-
-
-def _decode(data: bytes) -> str:
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
 
 
 @dataclass
@@ -76,13 +71,16 @@ class _Batch:
 
 
 def _issue_reasons(issues: list[Issue], rows_to_owner: np.ndarray | None) -> dict[int, str]:
-    reasons: dict[int, str] = {}
+    """Per row (or owning claim row): every contract problem it has, joined."""
+    found: dict[int, list[str]] = {}
     for issue in issues:
-        text = f"{issue.column}: {issue.problem}"
+        text = f"{issue.table} {issue.column}: {issue.problem}"
         for row in issue.rows.tolist():
             owner = int(rows_to_owner[row]) if rows_to_owner is not None else row
-            reasons.setdefault(owner, f"{issue.table} {text}")
-    return reasons
+            texts = found.setdefault(owner, [])
+            if text not in texts:
+                texts.append(text)
+    return {row: "; ".join(texts) for row, texts in found.items()}
 
 
 def _validate_claims(
@@ -97,11 +95,12 @@ def _validate_claims(
     claims = normalize_table("claims", raw[CLAIM_COLUMNS])
     lines = normalize_table("claim_lines", raw_lines[LINE_COLUMNS])
     owner = raw_lines["claim_index"].to_numpy(dtype=np.int64)
-    reasons = _issue_reasons(claims.issues, None)
+    # The ICD revision first: it is why such a claim's codes also fail the contract's format.
+    reasons = dict.fromkeys(np.flatnonzero(raw["icd9"].to_numpy(dtype=bool)).tolist(), ICD9_PROBLEM)
+    for row, reason in _issue_reasons(claims.issues, None).items():
+        reasons.setdefault(row, reason)
     for row, reason in _issue_reasons(lines.issues, owner).items():
         reasons.setdefault(row, reason)
-    for row in np.flatnonzero(raw["icd9"].to_numpy(dtype=bool)).tolist():
-        reasons.setdefault(row, ICD9_PROBLEM)
     lineless = np.setdiff1d(np.arange(len(raw)), owner)
     for row in lineless.tolist():
         reasons.setdefault(row, "claim has no service line (SV1)")
@@ -113,7 +112,7 @@ def _validate_claims(
             f"{parsed.source}: {past} line(s) with SV107 pointing past the claim's HI codes"
         )
     positions = raw["segment"].to_numpy()
-    for row, reason in reasons.items():
+    for row, reason in sorted(reasons.items()):
         where = f"{parsed.source}: segment {positions[row]} (CLM)"
         report.skip(reason, f"{where}: {reason}", raw["claim_id"].iloc[row])
     keep = np.ones(len(raw), dtype=bool)
@@ -130,30 +129,41 @@ class _Ingest:
     def __init__(self, out: Path, append: bool) -> None:
         self.out = out
         self.report = IngestReport(out=out)
-        existing = has_tables(out)
         if csv_tables(out):
             raise IngestError(
                 f"{out}: holds CSV tables ({', '.join(csv_tables(out))}); ingest writes Parquet, "
                 "use an empty folder or convert them first"
             )
+        existing = has_tables(out)
         if existing and not append:
             raise IngestError(
                 f"{out}: already holds {', '.join(existing)}; pass append=True (--append) to "
                 "extend it, or choose an empty folder"
             )
         self.manifest = Manifest.load(out) if append else Manifest()
-        self.claims = read_table(out, "claims")
-        self.lines = read_table(out, "claim_lines")
-        self.outcomes = read_table(out, "outcomes")
-        self.matcher = OutcomeMatcher(pending_reversal=set(self.manifest.pending_reversals))
-        for claim_id, frequency in zip(
-            self.claims["claim_id"], self.claims["frequency_code"], strict=True
-        ):
-            base = self.manifest.duplicates.get(claim_id, claim_id)
-            self.matcher.add_claim(base, claim_id, frequency)
-        self.matcher.has_outcome = set(self.outcomes["claim_id"])
-        self.batch = _Batch()
         self.seen = set(self.manifest.files)
+        self.batch = _Batch()
+        self.new_claims = empty_table("claims")
+        self.new_lines = empty_table("claim_lines")
+        self.new_outcomes = empty_table("outcomes")
+        self.replaced: set[str] = set()  # claim ids already in the folder, replaced now
+        self.parked: pd.DataFrame | None = None
+        self._matcher: OutcomeMatcher | None = None
+
+    @property
+    def matcher(self) -> OutcomeMatcher:
+        """The claims and outcomes already in the folder, read only when something is new."""
+        if self._matcher is None:
+            matcher = OutcomeMatcher(pending_reversal=set(self.manifest.pending_reversals))
+            claims = read_columns(self.out, "claims", ["claim_id", "frequency_code"])
+            duplicates = self.manifest.duplicates
+            for claim_id, frequency in zip(
+                claims["claim_id"].tolist(), claims["frequency_code"].tolist(), strict=True
+            ):
+                matcher.add_claim(duplicates.get(claim_id, claim_id), claim_id, frequency)
+            matcher.has_outcome = set(read_columns(self.out, "outcomes", ["claim_id"])["claim_id"])
+            self._matcher = matcher
+        return self._matcher
 
     # --- files ----------------------------------------------------------------------------
 
@@ -164,7 +174,7 @@ class _Ingest:
         if digest in self.seen:
             self.report.files_already_ingested += 1
             return None
-        text = _decode(data)
+        text = decode(data)
         kind = sniff(text)
         if kind == "837I":
             self.report.unsupported_837i.append(path.name)
@@ -213,8 +223,7 @@ class _Ingest:
             self._remember(Path(path), digest, "837P", claims=len(parsed.claims))
 
     def read_remits(self, paths: list[Path]) -> pd.DataFrame:
-        frames = [read_unmatched(self.out)] if self.manifest.files else []
-        self.report.parked_before = len(frames[0]) if frames else 0
+        frames = []
         for path in paths:
             found = self._new_file(Path(path), "835")
             if found is None:
@@ -231,10 +240,21 @@ class _Ingest:
                 self.report.skip(skipped.error.reason, skipped.error.describe(), skipped.claim_id)
             frames.append(remits.outcome_rows())
             self._remember(Path(path), digest, "835", remits=len(remits.claims))
+        retry = self.batch.claims or frames
+        parked = read_unmatched(self.out) if retry else None
+        if parked is not None and not parked.empty:
+            self.report.parked_before = len(parked)
+            frames.insert(0, parked.assign(_parked=True))
+        self.parked = parked  # None: nothing new that could match them; left as they are
         frames = [f for f in frames if not f.empty]
         if not frames:
-            return pd.DataFrame(columns=OUTCOME_COLUMNS + OUTCOME_META)
-        return pd.concat(frames, ignore_index=True)
+            return pd.DataFrame(columns=[*OUTCOME_COLUMNS, *OUTCOME_META, "_parked"])
+        rows = pd.concat(frames, ignore_index=True)
+        rows["_parked"] = rows["_parked"].fillna(False).astype(bool) if "_parked" in rows else False
+        # Production order: by adjudication date, then file and CLP order (a reversal and its
+        # re-adjudication share a date), whatever order the files were given in.
+        order = np.argsort(pd.to_datetime(rows["adjudication_date"]).to_numpy(), kind="stable")
+        return rows.iloc[order].reset_index(drop=True)
 
     # --- claims: replacements and duplicates ------------------------------------------
 
@@ -248,10 +268,14 @@ class _Ingest:
         final: list[str | None] = [None] * len(ids)
         row_of_id: dict[str, int] = {}  # batch rows holding an id, for in-batch replacements
         replaced_existing: set[str] = set()
-        known = set(self.claims["claim_id"])
+        known = set(self.matcher.frequency)
         report, matcher = self.report, self.matcher
         for row, (base, frequency) in enumerate(zip(ids, frequencies, strict=True)):
             versions = matcher.versions.get(base)
+            if not versions and base in matcher.frequency:
+                # CLM01 equal to an id this folder gave a possible duplicate ("X#2"): that
+                # claim is the first version of its own lineage from now on.
+                versions = matcher.versions[base] = [base]
             if not versions:
                 final[row] = base
                 matcher.add_claim(base, base, frequency)
@@ -286,22 +310,25 @@ class _Ingest:
         keep = np.array([f is not None for f in final], dtype=bool)
         claims["claim_id"] = pd.array(final, dtype="string")
         lines["claim_id"] = pd.array([final[r] for r in lines["_row"].tolist()], dtype="string")
-        new_claims = claims[keep].drop(columns="_claim")
-        new_lines = lines[keep[lines["_row"].to_numpy()]].drop(columns=["_claim", "_row"])
-        old_claims = self.claims[~self.claims["claim_id"].isin(replaced_existing)]
-        old_lines = self.lines[~self.lines["claim_id"].isin(replaced_existing)]
-        self.outcomes = self.outcomes[~self.outcomes["claim_id"].isin(replaced_existing)]
+        self.new_claims = claims[keep].drop(columns="_claim").reset_index(drop=True)
+        self.new_lines = (
+            lines[keep[lines["_row"].to_numpy()]].drop(columns=["_claim", "_row"])
+        ).reset_index(drop=True)
+        self.replaced = replaced_existing
+        replaced_lines = 0
+        if replaced_existing:
+            old_lines = read_columns(self.out, "claim_lines", ["claim_id"])["claim_id"]
+            replaced_lines = int(old_lines.isin(replaced_existing).sum())
         report.claims_added = int(keep.sum()) - len(replaced_existing)
-        report.lines_added = len(new_lines) - (len(self.lines) - len(old_lines))
-        self.claims = pd.concat([old_claims, new_claims], ignore_index=True)
-        self.lines = pd.concat([old_lines, new_lines], ignore_index=True)
+        report.lines_added = len(self.new_lines) - replaced_lines
 
     # --- remittances ----------------------------------------------------------------------
 
     def match_remits(self, rows: pd.DataFrame) -> None:
         report = self.report
         if rows.empty:
-            write_unmatched(self.out, rows)
+            if self.parked is not None:
+                write_unmatched(self.out, rows)
             return
         checked = normalize_table("outcomes", rows[OUTCOME_COLUMNS])
         bad = _issue_reasons(checked.issues, None)
@@ -311,62 +338,55 @@ class _Ingest:
         assigned: list[int] = []
         targets: list[str] = []
         parked: list[int] = []
-        parked_before = report.parked_before
-        for row, (claim_id, status, frequency) in enumerate(
-            zip(
-                rows["claim_id"],
-                rows["claim_status_code"],
-                rows["claim_frequency_code"],
-                strict=True,
-            )
-        ):
+        matcher = self.matcher
+        statuses = rows["claim_status_code"].tolist()
+        was_parked = rows["_parked"].tolist()
+        frequencies = rows["claim_frequency_code"].tolist()
+        for row, claim_id in enumerate(rows["claim_id"].tolist()):
             if row in bad:
                 continue
-            decision, target = self.matcher.offer(
-                claim_id, status, frequency if isinstance(frequency, str) else None
-            )
+            frequency = frequencies[row] if isinstance(frequencies[row], str) else None
+            decision, target = matcher.offer(claim_id, statuses[row], frequency)
             if decision == "assigned":
                 assert target is not None
                 assigned.append(row)
                 targets.append(target)
-                if row < parked_before:
+                if was_parked[row]:
                     report.parked_matched += 1
             elif decision == "unmatched":
                 parked.append(row)
         chosen = checked.frame.iloc[assigned].copy()
         chosen["claim_id"] = pd.array(targets, dtype="string")
-        self.outcomes = pd.concat([self.outcomes, chosen], ignore_index=True)
-        counts = self.matcher.counts
+        self.new_outcomes = chosen.reset_index(drop=True)
+        counts = matcher.counts
         report.outcomes_added = len(chosen)
         report.reversals = counts["reversal"]
         report.readjudications_ignored = counts["readjudication"]
         report.later_adjudications_ignored = counts["later"]
         report.replaced_original_adjudications = counts["replaced_original"]
         report.unmatched_remits = len(parked)
-        write_unmatched(self.out, rows.iloc[parked])
+        write_unmatched(self.out, rows.iloc[parked].drop(columns="_parked"))
 
     def finish(self) -> IngestReport:
-        self.manifest.pending_reversals = sorted(self.matcher.pending_reversal)
-        for table, frame in (
-            ("claims", self.claims),
-            ("claim_lines", self.lines),
-            ("outcomes", self.outcomes),
-        ):
-            write_table(self.out, table, frame)
-        self.manifest.save(self.out)
         report = self.report
-        report.totals = {
-            "claims": len(self.claims),
-            "claim_lines": len(self.lines),
-            "outcomes": len(self.outcomes),
-        }
+        if self._matcher is not None:
+            self.manifest.pending_reversals = sorted(self._matcher.pending_reversal)
+        dropped_outcomes = self.replaced
+        for table, frame, drop in (
+            ("claims", self.new_claims, self.replaced),
+            ("claim_lines", self.new_lines, self.replaced),
+            ("outcomes", self.new_outcomes, dropped_outcomes),
+        ):
+            report.totals[table] = extend_table(self.out, table, frame, drop)
+        if report.files_read or not (self.out / MANIFEST).exists():
+            self.manifest.save(self.out)
         log.info(
             "ingested %d file(s) into %s: %d claims added, %d outcomes added, %d skipped",
             report.files_read,
             self.out,
             report.claims_added,
             report.outcomes_added,
-            sum(report.skipped.values()),
+            report.skipped_total,
         )
         return report
 
@@ -377,11 +397,12 @@ def ingest(
     """Ingest 837P claim files and 835 remittance files into the history folder ``out``."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    run = _Ingest(out, append)
-    run.read_claims(list(claims_837))
-    run.merge_claims()
-    run.match_remits(run.read_remits(list(remits_835)))
-    return run.finish()
+    with paused_gc():
+        run = _Ingest(out, append)
+        run.read_claims(list(claims_837))
+        run.merge_claims()
+        run.match_remits(run.read_remits(list(remits_835)))
+        return run.finish()
 
 
 __all__ = ["IngestError", "IngestReport", "ingest"]

@@ -115,23 +115,22 @@ class Remits835:
 
     def outcome_rows(self) -> pd.DataFrame:
         """One contract ``outcomes`` row per CLP, in file order (reversals included)."""
-        return pd.DataFrame(
-            [
+        claims = self.claims
+        with paused_gc():
+            return pd.DataFrame(
                 {
-                    "claim_id": c.claim_id,
-                    "adjudication_date": c.adjudication_date,
-                    "claim_status_code": c.status,
-                    "paid_amount": c.paid,
-                    "adjustments": [a.code for a in c.all_adjustments()],
-                    "remark_codes": c.all_remarks(),
-                    "claim_frequency_code": c.frequency_code,
-                    "source": self.source,
-                    "segment": c.position,
-                }
-                for c in self.claims
-            ],
-            columns=OUTCOME_COLUMNS + OUTCOME_META,
-        )
+                    "claim_id": [c.claim_id for c in claims],
+                    "adjudication_date": [c.adjudication_date for c in claims],
+                    "claim_status_code": [c.status for c in claims],
+                    "paid_amount": [c.paid for c in claims],
+                    "adjustments": [[a.code for a in c.all_adjustments()] for c in claims],
+                    "remark_codes": [c.all_remarks() for c in claims],
+                    "claim_frequency_code": [c.frequency_code for c in claims],
+                    "source": [self.source] * len(claims),
+                    "segment": [c.position for c in claims],
+                },
+                columns=OUTCOME_COLUMNS + OUTCOME_META,
+            )
 
 
 def parse_cas(segment: Segment) -> list[Adjustment]:
@@ -147,6 +146,8 @@ def parse_cas(segment: Segment) -> list[Adjustment]:
     found: list[Adjustment] = []
     for triplet in range(6):
         reason_at = 2 + 3 * triplet
+        if reason_at >= len(elements) and triplet:
+            break  # no further triplets written
         reason = segment.get(reason_at)
         money = segment.get(reason_at + 1)
         quantity = segment.get(reason_at + 2)

@@ -149,13 +149,16 @@ class Document:
     warnings: list[str] = field(default_factory=list)
 
 
-def read_text(path: Path) -> str:
-    """The file as text (X12 is ASCII; UTF-8 with or without BOM and Latin-1 are accepted)."""
-    data = path.read_bytes()
+def decode(data: bytes) -> str:
+    """X12 bytes as text (ASCII in practice; UTF-8 with or without BOM, else Latin-1)."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("latin-1")
+
+
+def read_text(path: Path) -> str:
+    return decode(Path(path).read_bytes())
 
 
 def read_file(path: Path) -> Document:
@@ -310,9 +313,10 @@ class _Reader:
         if len(pieces) < 3 and len(chunk) > 200:
             raise X12Error(
                 source,
-                f"the segment terminator {terminator!r} declared in the envelope "
-                f"hardly occurs: wrong delimiter? (declared {delimiters.describe()})",
+                f"the segment terminator {terminator!r} declared here hardly occurs "
+                f"in the file: wrong delimiter? (declared {delimiters.describe()})",
                 position=self.position + 1,
+                segment_id=chunk[:3] if chunk.startswith("ISA") else None,
             )
         context = Context(source, delimiters)
         declared = delimiters.component

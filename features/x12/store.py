@@ -19,11 +19,12 @@ from typing import Any
 
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from features.contract import table_spec
-from features.history import find_table, read_raw
-from features.tables import empty_table, normalize_table
+from features.history import find_table
+from features.tables import normalize_table
 from features.x12.remits835 import OUTCOME_COLUMNS, OUTCOME_META
 
 TABLES = ("claims", "claim_lines", "outcomes")
@@ -67,19 +68,39 @@ def _replace(path: Path, write: Any) -> None:
     os.replace(temporary, path)
 
 
-def write_table(folder: Path, table: str, frame: pd.DataFrame) -> Path:
+def read_columns(folder: Path, table: str, columns: list[str]) -> pd.DataFrame:
+    """A few columns of a table the ingest wrote (empty when the folder does not have it)."""
     path = folder / f"{table}.parquet"
-    arrow = to_arrow(table, frame)
-    _replace(path, lambda p: pq.write_table(arrow, p))
-    return path
+    if not path.exists():
+        return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
+    return pq.read_table(path, columns=columns).to_pandas()
 
 
-def read_table(folder: Path, table: str) -> pd.DataFrame:
-    """The table in normalised form, or an empty one when the folder does not have it."""
-    path = find_table(folder, table)
-    if path is None:
-        return empty_table(table)
-    return normalize_table(table, read_raw(path)).frame
+def extend_table(folder: Path, table: str, frame: pd.DataFrame, drop_ids: set[str]) -> int:
+    """Append normalised rows to ``folder/table.parquet``, first dropping rows of ``drop_ids``.
+
+    The existing rows stay in Arrow form (no re-validation of the whole history on each
+    append); a file whose types differ from the contract's Parquet form is normalised once.
+    Returns the number of rows the table has afterwards.
+    """
+    path = folder / f"{table}.parquet"
+    new = to_arrow(table, frame)
+    if not path.exists():
+        combined = new
+    else:
+        if frame.empty and not drop_ids:
+            return pq.read_metadata(path).num_rows
+        old = pq.read_table(path)
+        if drop_ids:
+            value_set = pa.array(sorted(drop_ids), type=pa.string())
+            old = old.filter(pc.invert(pc.is_in(old["claim_id"], value_set=value_set)))
+        try:
+            old = old.select(new.schema.names).cast(new.schema)
+        except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            old = to_arrow(table, normalize_table(table, old.to_pandas()).frame)
+        combined = pa.concat_tables([old, new])
+    _replace(path, lambda p: pq.write_table(combined, p))
+    return combined.num_rows
 
 
 def has_tables(folder: Path) -> list[str]:
@@ -126,7 +147,7 @@ def read_unmatched(folder: Path) -> pd.DataFrame:
     frame = pd.read_parquet(path)
     for column in ("adjustments", "remark_codes"):
         frame[column] = [list(v) for v in frame[column]]
-    frame["adjudication_date"] = [d.isoformat() for d in frame["adjudication_date"]]
+    frame["adjudication_date"] = pd.to_datetime(frame["adjudication_date"]).dt.date
     frame["claim_frequency_code"] = (
         frame["claim_frequency_code"]
         .astype(object)

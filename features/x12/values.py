@@ -1,4 +1,8 @@
-"""Element values: dates (D8, RD8, DT), amounts and quantities, each error naming its element."""
+"""Element values: dates (D8, RD8, DT), amounts and quantities, each error naming its element.
+
+Date errors do not repeat the value: birth and service dates are PHI and error texts end up in
+reports and logs.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +37,7 @@ def date_element(segment: Segment, index: int, *, required: bool = True) -> dt.d
         return None
     value = _date8(text[:8] if len(text) == 12 else text)  # DT format CCYYMMDDHHMM
     if value is None:
-        raise segment.error(f"is not a date CCYYMMDD ({text!r})", index)
+        raise segment.error("is not a date CCYYMMDD", index)  # no value: dates may be PHI
     return value
 
 
@@ -49,7 +53,7 @@ def period_start(segment: Segment, qualifier_index: int, value_index: int) -> dt
         raise segment.error(f"date format {qualifier!r} is not D8 or RD8", qualifier_index)
     value = _date8(text[:8])
     if value is None:
-        raise segment.error(f"is not a date CCYYMMDD ({segment.get(value_index)!r})", value_index)
+        raise segment.error("is not a date CCYYMMDD", value_index)  # no value: may be PHI
     return value
 
 

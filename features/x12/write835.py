@@ -19,7 +19,16 @@ from typing import Any
 import pandas as pd
 
 from features.x12.codes import PLAN_FILING_INDICATOR
-from features.x12.envelope import Parties, d8, interchange, money, present, segment
+from features.x12.envelope import (
+    Parties,
+    d8,
+    interchange,
+    money,
+    present,
+    records,
+    segment,
+)
+from features.x12.segments import paused_gc
 
 GUIDE = "005010X221A1"
 
@@ -141,16 +150,17 @@ def write_835(
     control: int = 1,
 ) -> str:
     """835 text for an ``outcomes`` table; ``claims`` supplies CLP03, CLP06, CLP09 and payer."""
-    records = outcomes.to_dict("records")
-    by_id = {str(c["claim_id"]): c for c in claims.to_dict("records")} if claims is not None else {}
-    if created is None:
-        dates = [d8(o["adjudication_date"]) for o in records if present(o["adjudication_date"])]
-        created = dt.datetime.strptime(max(dates, default="20000101") + "1800", "%Y%m%d%H%M")
-    return interchange(
-        _transactions(records, by_id),
-        functional_code="HP",
-        guide=GUIDE,
-        parties=parties or Parties(),
-        created=created,
-        control=control,
-    )
+    with paused_gc():
+        rows = records(outcomes)
+        by_id = {str(c["claim_id"]): c for c in records(claims)} if claims is not None else {}
+        if created is None:
+            dates = [d8(o["adjudication_date"]) for o in rows if present(o["adjudication_date"])]
+            created = dt.datetime.strptime(max(dates, default="20000101") + "1800", "%Y%m%d%H%M")
+        return interchange(
+            _transactions(rows, by_id),
+            functional_code="HP",
+            guide=GUIDE,
+            parties=parties or Parties(),
+            created=created,
+            control=control,
+        )

@@ -32,20 +32,18 @@ from features.x12.envelope import (
     money,
     present,
     quantity,
+    records,
     segment,
 )
+from features.x12.segments import paused_gc
 
 GUIDE = "005010X222A1"
 MAX_CLAIMS_PER_TRANSACTION = 5000  # the TR3's recommended limit
 
 
-def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    return frame.to_dict("records")
-
-
 def _lines_by_claim(lines: pd.DataFrame) -> dict[str, list[dict[str, Any]]]:
     grouped: dict[str, list[dict[str, Any]]] = {}
-    for line in _records(lines):
+    for line in records(lines):
         grouped.setdefault(str(line["claim_id"]), []).append(line)
     for claim_lines in grouped.values():
         claim_lines.sort(key=lambda ln: int(ln["line_number"]))
@@ -182,15 +180,16 @@ def write_837p(
     at ``claims_per_transaction``). ``created`` (ISA09/GS04) defaults to noon of the latest
     submission date, so the same tables always give the same text.
     """
-    records = _records(claims)
-    if created is None:
-        latest = max((d8(c["submission_date"]) for c in records), default="20000101")
-        created = dt.datetime.strptime(latest + "1200", "%Y%m%d%H%M")
-    return interchange(
-        _transactions(records, _lines_by_claim(claim_lines), claims_per_transaction),
-        functional_code="HC",
-        guide=GUIDE,
-        parties=parties or Parties(),
-        created=created,
-        control=control,
-    )
+    with paused_gc():
+        rows = records(claims)
+        if created is None:
+            latest = max((d8(c["submission_date"]) for c in rows), default="20000101")
+            created = dt.datetime.strptime(latest + "1200", "%Y%m%d%H%M")
+        return interchange(
+            _transactions(rows, _lines_by_claim(claim_lines), claims_per_transaction),
+            functional_code="HC",
+            guide=GUIDE,
+            parties=parties or Parties(),
+            created=created,
+            control=control,
+        )

@@ -45,7 +45,17 @@ class Issue:
         return f"{source}: {rows} {shown}{more}, column {self.column!r}: {self.problem}{example}"
 
 
-def _blank(values: pd.Series) -> np.ndarray:
+def _blank_cell(value: object) -> bool:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return True
+    if isinstance(value, str):
+        return not value.strip()
+    return isinstance(value, list | tuple | np.ndarray) and len(value) == 0
+
+
+def _blank(values: pd.Series, kind: str) -> np.ndarray:
+    if kind.startswith("list"):
+        return np.fromiter((_blank_cell(v) for v in values), bool, len(values))
     if values.dtype == object or isinstance(values.dtype, pd.StringDtype):
         text = values.astype("string")
         return np.asarray(text.isna() | (text.str.strip() == ""), dtype=bool)
@@ -58,7 +68,7 @@ class _Column:
     def __init__(self, table: str, spec: ColumnSpec, values: pd.Series) -> None:
         self.table, self.spec, self.values = table, spec, values.reset_index(drop=True)
         self.issues: list[Issue] = []
-        self.blank = _blank(self.values)
+        self.blank = _blank(self.values, spec.kind)
 
     def flag(self, bad: np.ndarray, problem: str, shown: pd.Series | None = None) -> None:
         rows = np.flatnonzero(bad)
@@ -175,9 +185,11 @@ class _Column:
         return pd.Series(_regroup(clean, owner, len(items)), dtype=object)
 
     def _flag_items(self, owner: np.ndarray, bad_item: np.ndarray, n: int, problem: str) -> None:
+        if not bad_item.any():
+            return
         bad = np.zeros(n, dtype=bool)
         bad[owner[bad_item]] = True
-        self.flag(bad, problem, self.values.astype("string"))
+        self.flag(bad, problem, self.values.map(lambda v: "|".join(map(str, _as_list(v)))))
 
 
 def _as_list(value: object) -> list[object]:

@@ -95,9 +95,13 @@ def assert_tables_equal(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
     assert list(a.columns) == list(b.columns)
     assert len(a) == len(b)
     for column in a.columns:
-        for row, (x, y) in enumerate(zip(a[column], b[column], strict=True)):
-            same = (pd.isna(x) and pd.isna(y)) if not isinstance(x, list) else x == y
-            if not isinstance(x, list) and not same:
-                same = x == y
-            where = dict(zip(keys, a.loc[row, keys], strict=True))
-            assert same, f"{column} differs at {where}: {x!r} != {y!r}"
+        for row, (x, y) in enumerate(zip(a[column].tolist(), b[column].tolist(), strict=True)):
+            if isinstance(x, list) or isinstance(y, list):
+                same = list(x) == list(y)
+            elif pd.isna(x) or pd.isna(y):
+                same = bool(pd.isna(x) and pd.isna(y))
+            else:
+                same = bool(x == y)
+            if not same:
+                where = dict(zip(keys, a.loc[row, keys], strict=True))
+                raise AssertionError(f"{column} differs at {where}: {x!r} != {y!r}")

@@ -119,7 +119,7 @@ def test_the_specific_details_of_the_samples():
     )
     assert str(managed.claims[0].adjudication_date) == "2002-03-14"  # DTM*405; BPR16 is not a date
     assert managed.warnings == [
-        "managed-care.835: segment 4 (BPR): BPR16 is not a date CCYYMMDD ('20002316'); "
+        "managed-care.835: segment 4 (BPR): BPR16 is not a date CCYYMMDD; "
         "DTM*405 is used when present"
     ]
     example9 = read_837p(

@@ -249,3 +249,41 @@ def test_report_renders(first):
     text = str(report)
     assert "claims added" in text and "outcomes added" in text
     assert "XGH" not in text  # no member ids
+
+
+def test_first_pass_follows_adjudication_dates_not_file_order(tmp_path, tables):
+    out = tmp_path / "history"
+    claims = claims_file(tmp_path, "a.837", tables["claims"], tables["claim_lines"])
+
+    def payment(date: str, status: str, adjustments: list[str]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "claim_id": ["C2"],
+                "adjudication_date": [date],
+                "claim_status_code": [status],
+                "paid_amount": [0.0 if status == "4" else 250.0],
+                "adjustments": [adjustments],
+                "remark_codes": [[]],
+            }
+        )
+
+    late = remits_file(
+        tmp_path, "late.835", payment("2026-03-01", "4", ["CO-18"]), tables["claims"]
+    )
+    early = remits_file(
+        tmp_path, "early.835", payment("2026-01-25", "1", ["CO-45"]), tables["claims"]
+    )
+    report = ingest([claims], [late, early], out)
+    assert (report.outcomes_added, report.later_adjudications_ignored) == (1, 1)
+    assert load_history(out).outcomes.set_index("claim_id").loc["C2", "adjustments"] == ["CO-45"]
+
+
+def test_a_clm01_that_looks_like_a_generated_duplicate_id_stays_unique(first, tables, tmp_path):
+    out, _, _, _ = first
+    c2 = tables["claims"].iloc[[1]].copy()
+    lines = tables["claim_lines"][tables["claim_lines"]["claim_id"] == "C2"].copy()
+    ingest([claims_file(tmp_path, "again.837", c2, lines)], [], out, append=True)  # C2#2
+    c2["claim_id"], lines["claim_id"] = "C2#2", "C2#2"  # a PM system really sends "C2#2"
+    report = ingest([claims_file(tmp_path, "odd.837", c2, lines)], [], out, append=True)
+    assert report.possible_duplicates == {"C2#2#2": "C2#2"}
+    assert load_history(out).claims["claim_id"].is_unique

@@ -71,3 +71,15 @@ class ModelInfo(BaseModel):
     metrics: dict[str, float]
     bands: dict[str, float]
     loaded_at: str
+
+
+class X12Result(BaseModel):
+    position: int = Field(description="Segment number of the CLM in the file, from 1")
+    claim_id: str | None = Field(description="CLM01 (real files repeat it: key by position)")
+    result: ScoreOut | None = None
+    problem: str | None = Field(None, description="Why this CLM could not be scored")
+
+
+class X12BatchOut(BaseModel):
+    model: ModelRef
+    results: list[X12Result]

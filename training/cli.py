@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, cast
+from typing import TYPE_CHECKING, Annotated, Literal, TextIO, cast
 
 import numpy as np
 import pandas as pd
@@ -17,6 +17,7 @@ from features.history import History, HistoryError, LoadReport, load_history
 
 if TYPE_CHECKING:
     from serving.keys import KeyStore
+    from serving.scorer import Scorer
 
 app = typer.Typer(
     help="claimrisk: predict medical claim denials before submission, and say why.",
@@ -87,7 +88,7 @@ def simulate(
             months=months,
             progress=lambda step: status.update(f"Simulating: {step}"),
         )
-    console.print(summary.render())
+    console.print(summary)
     console.print(f"Wrote {out}/history, {out}/requests.jsonl and {out}/ground_truth.parquet")
 
 
@@ -349,8 +350,34 @@ def serve(
 
 
 @app.command()
+def ingest(
+    claims_837: Annotated[
+        list[Path] | None, typer.Option("--claims-837", help="837P claim files.")
+    ] = None,
+    remits_835: Annotated[
+        list[Path] | None, typer.Option("--remits-835", help="835 remittance files.")
+    ] = None,
+    out: Annotated[Path, typer.Option(help="History folder to write.")] = Path("history"),
+    append: Annotated[bool, typer.Option(help="Add to an existing history folder.")] = False,
+) -> None:
+    """Convert X12 837P claims and 835 remittances into a history folder (idempotent)."""
+    from features.x12 import IngestError
+    from features.x12 import ingest as run
+
+    try:
+        with console.status("Ingesting X12 ..."):
+            report = run(list(claims_837 or []), list(remits_835 or []), out, append=append)
+    except IngestError as error:
+        console.print(f"[red]Cannot ingest[/red]: {error}")
+        raise typer.Exit(2) from error
+    console.print(report.render())
+
+
+@app.command()
 def score(
-    input: Annotated[Path, typer.Option("--input", help="Claim requests, one JSON per line.")],
+    input: Annotated[
+        Path, typer.Option("--input", help="Claim requests (JSON lines) or an X12 837P file.")
+    ],
     output: Annotated[Path, typer.Option("--output", help="Scores, one JSON per line.")],
     model: Annotated[str, typer.Option(help="Registry alias, version, or model folder.")] = (
         "champion"
@@ -358,35 +385,55 @@ def score(
     reasons: Annotated[str, typer.Option(help="all, medium, high or none.")] = "all",
     chunk: Annotated[int, typer.Option(help="Claims scored per batch.")] = 5000,
 ) -> None:
-    """Score a file offline with the same code as the API."""
+    """Score a file offline with the same code as the API; JSON lines or 837P by content."""
+    from features.x12 import UnsupportedTransaction, X12Error, sniff
     from serving.holder import loader_for
     from serving.settings import ServeSettings
-    from serving.uploads import UploadError, parse_upload
+    from serving.x12 import score_837p
 
+    text = input.read_text(encoding="utf-8-sig")
+    kind = sniff(text)
+    if kind not in ("jsonl", "837P"):
+        console.print(f"[red]{input.name}[/red]: not JSON lines or an 837P ({kind})")
+        raise typer.Exit(2)
     try:
         scorer = loader_for(ServeSettings(model=model))()
     except Exception as error:
         console.print(f"[red]Cannot load model {model!r}[/red]: {type(error).__name__}: {error}")
         raise typer.Exit(2) from error
-    lines = input.read_text().splitlines()
-    written = 0
-    with output.open("w") as out, console.status("Scoring ...") as status:
-        for start in range(0, len(lines), chunk):
+    with output.open("w") as out, console.status("Scoring ..."):
+        if kind == "837P":
             try:
-                claims = parse_upload("\n".join(lines[start : start + chunk]), "jsonl")
-            except UploadError as error:
-                for problem in error.problems[:20]:
-                    line = problem["line"] + start
-                    console.print(
-                        f"[red]{input.name} line {line}[/red]: "
-                        f"{'.'.join(map(str, problem['loc']))} {problem['msg']}"
-                    )
+                results = score_837p(scorer, text, input.name, reasons)
+            except (X12Error, UnsupportedTransaction) as error:
+                console.print(f"[red]{error}[/red]")
                 raise typer.Exit(2) from error
-            for result in scorer.score(claims, explain=reasons):
-                out.write(result.model_dump_json() + "\n")
-                written += 1
-            status.update(f"Scoring: {written:,} claims")
+            written = len(results)
+            out.writelines(r.model_dump_json() + "\n" for r in results)
+        else:
+            written = _score_jsonl(scorer, input, text.splitlines(), out, reasons, chunk)
     console.print(f"Scored {written:,} claims with model version {scorer.version} -> {output}")
+
+
+def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, reasons: str,
+                 chunk: int) -> int:  # fmt: skip
+    from serving.uploads import UploadError, parse_upload
+
+    written = 0
+    for start in range(0, len(lines), chunk):
+        try:
+            claims = parse_upload("\n".join(lines[start : start + chunk]), "jsonl")
+        except UploadError as error:
+            for problem in error.problems[:20]:
+                console.print(
+                    f"[red]{input.name} line {problem['line'] + start}[/red]: "
+                    f"{'.'.join(map(str, problem['loc']))} {problem['msg']}"
+                )
+            raise typer.Exit(2) from error
+        for result in scorer.score(claims, explain=reasons):
+            out.write(result.model_dump_json() + "\n")
+            written += 1
+    return written
 
 
 @app.command()

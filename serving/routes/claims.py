@@ -8,9 +8,11 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 
 from features.contract import ClaimIn
+from features.x12 import UnsupportedTransaction, X12Error
 from serving.deps import CallerDep, ScorerDep
-from serving.schemas import BatchIn, BatchOut, ScoreOut
+from serving.schemas import BatchIn, BatchOut, ScoreOut, X12BatchOut
 from serving.uploads import UploadError, parse_upload
+from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
 
@@ -74,6 +76,27 @@ def score_upload(
     except UploadError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
     return _score_batch(request, scorer, caller, claims, reasons, "score-upload")
+
+
+@router.post(
+    "/score-x12",
+    response_model=X12BatchOut,
+    summary="Score every claim (CLM) of an X12 837P file, in file order",
+)
+def score_x12(
+    request: Request,
+    scorer: ScorerDep,
+    caller: CallerDep,
+    body: Annotated[str, Body(media_type="text/plain", description="An 837P (005010X222A1)")],
+    reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
+) -> X12BatchOut:
+    try:
+        results = score_837p(scorer, body, "request body", reasons)
+    except (X12Error, UnsupportedTransaction) as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
+    scored = [r.result for r in results if r.result is not None]
+    _record(request, caller.key_id, "score-x12", scorer, scored)
+    return X12BatchOut(model=scorer.ref, results=results)
 
 
 @router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")

@@ -236,3 +236,45 @@ def test_logs_and_audit_never_hold_phi(client: TestClient, settings, requests_, 
     audit = [json.loads(line) for line in settings.audit_log.read_text().splitlines()]
     assert audit[0]["claims"] == 50 and audit[0]["who"] and audit[0]["model_version"]
     assert sum(audit[0]["bands"].values()) == 50
+
+
+def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, tmp_path):
+    from features.x12 import write_837p
+
+    claims = history.claims.head(30)
+    lines = history.claim_lines[history.claim_lines["claim_id"].isin(claims["claim_id"])]
+    text = write_837p(claims, lines)
+    response = client.post(
+        "/v1/claims/score-x12", content=text, headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 200, response.text
+    results = response.json()["results"]
+    in_file_order = [
+        segment.split("*")[1] for segment in text.split("~") if segment.strip().startswith("CLM*")
+    ]
+    assert [r["claim_id"] for r in results] == in_file_order
+    assert sorted(in_file_order) == sorted(claims["claim_id"])
+    positions = [r["position"] for r in results]
+    assert positions == sorted(positions) and len(set(positions)) == 30
+    assert all(
+        r["result"]["not_checked"] == ["eligibility", "authorization", "credentialing"]
+        for r in results
+        if r["result"]
+    )
+    broken = client.post(
+        "/v1/claims/score-x12",
+        content=text[: len(text) // 2],
+        headers={"content-type": "text/plain"},
+    )
+    assert broken.status_code == 422 and "segment" in broken.json()["detail"]
+    institutional = (
+        Path(__file__).parents[3] / "shared/external/LinuxForHealth__x12/src/tests/"
+        "resources/837_005010X223A3/institutional-claim.837i"
+    )
+    if institutional.exists():
+        refused = client.post(
+            "/v1/claims/score-x12",
+            content=institutional.read_text(),
+            headers={"content-type": "text/plain"},
+        )
+        assert refused.status_code == 422 and "837I" in refused.json()["detail"]

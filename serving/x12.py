@@ -1,0 +1,23 @@
+"""Score an 837P file: one answer per CLM segment, in file order, problems included."""
+
+from __future__ import annotations
+
+from features.x12 import parse_837p
+from serving.schemas import X12Result
+from serving.scorer import Scorer
+
+
+def score_837p(scorer: Scorer, text: str, source: str, explain: str = "all") -> list[X12Result]:
+    """Raises ``X12Error`` (broken file) or ``UnsupportedTransaction`` (an 837I)."""
+    requests = parse_837p(text, source).claim_requests()
+    claims = [request.claim for request in requests if request.claim is not None]
+    scored = iter(scorer.score(claims, explain=explain))
+    return [
+        X12Result(
+            position=request.position,
+            claim_id=request.claim_id,
+            result=next(scored) if request.claim is not None else None,
+            problem=request.problem,
+        )
+        for request in requests
+    ]

@@ -15,14 +15,19 @@ from tests.e2e.conftest import CLAIMRISK, REPO
 @pytest.fixture(scope="module")
 def env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     folder = tmp_path_factory.mktemp("cli")
-    return {**os.environ, "CLAIMRISK_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
-            "CLAIMRISK_ARTIFACT_ROOT": str(folder / "mlartifacts"),
-            "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "keys.json"), "COLUMNS": "200"}
+    return {
+        **os.environ,
+        "CLAIMRISK_TRACKING_URI": f"sqlite:///{folder / 'mlflow.db'}",
+        "CLAIMRISK_ARTIFACT_ROOT": str(folder / "mlartifacts"),
+        "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "keys.json"),
+        "COLUMNS": "200",
+    }
 
 
 def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run([CLAIMRISK, *args], cwd=REPO, env=env, capture_output=True,
-                            text=True, timeout=600)
+    result = subprocess.run(
+        [CLAIMRISK, *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600
+    )
     if ok:
         assert result.returncode == 0, result.stdout + result.stderr
     return result
@@ -30,8 +35,20 @@ def run(env: dict[str, str], *args: str, ok: bool = True) -> subprocess.Complete
 
 def test_simulate_train_promote_score(env, tmp_path: Path):
     world = tmp_path / "world"
-    simulated = run(env, "simulate", "--out", str(world), "--claims", "8000", "--seed", "3",
-                    "--requests", "50", "--months", "12")
+    simulated = run(
+        env,
+        "simulate",
+        "--out",
+        str(world),
+        "--claims",
+        "8000",
+        "--seed",
+        "3",
+        "--requests",
+        "50",
+        "--months",
+        "12",
+    )
     assert "denial" in simulated.stdout.lower()
     assert "Valid." in run(env, "validate", "--history", str(world / "history")).stdout
     summary = run(env, "features", "--history", str(world / "history")).stdout
@@ -53,8 +70,17 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
     assert missing.returncode == 2 and "required table claims" in missing.stdout
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"claim_id": "X"}\n')
-    scored = run(env, "score", "--input", str(bad), "--output", str(tmp_path / "out.jsonl"),
-                 "--model", str(tmp_path), ok=False)
+    scored = run(
+        env,
+        "score",
+        "--input",
+        str(bad),
+        "--output",
+        str(tmp_path / "out.jsonl"),
+        "--model",
+        str(tmp_path),
+        ok=False,
+    )
     assert scored.returncode != 0
 
 

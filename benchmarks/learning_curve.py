@@ -31,8 +31,10 @@ def main() -> None:
             result = train(load_history(folder / "history"), truth=truth, refit=False)
         m = result.metrics
         n_train = int(result.split.masks["train"].sum())
-        print(f"{claims:8,} {n_train:7,} {m['lgbm_roc_auc']:7.4f} {m['oracle_roc_auc']:7.4f} "
-              f"{m['auc_ratio_to_oracle']:6.3f} {m['logistic_roc_auc']:8.4f}")
+        print(
+            f"{claims:8,} {n_train:7,} {m['lgbm_roc_auc']:7.4f} {m['oracle_roc_auc']:7.4f} "
+            f"{m['auc_ratio_to_oracle']:6.3f} {m['logistic_roc_auc']:8.4f}"
+        )
 
 
 if __name__ == "__main__":

@@ -57,7 +57,7 @@ TELEHEALTH_MODIFIERS = frozenset({"95", "GT", "FQ", "93"})
 
 # ICD-10-CM codes that cannot be billed: deleted codes and category headers that need more
 # characters (M54.5 was split on 2021-10-01, R51 on 2020-10-01; E11 and M17.1 are headers).
-NON_BILLABLE_DIAGNOSES = frozenset({"M545", "R51", "E11", "M171", "M170", "M179", "E119X"})
+NON_BILLABLE_DIAGNOSES = frozenset({"M545", "R51", "E11", "M171", "M17", "M54"})
 
 
 def diagnosis_billable(code: str) -> bool:

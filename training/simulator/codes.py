@@ -11,83 +11,85 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from features import codes as rules
+
 SPECIALTIES = ("family_medicine", "orthopedics", "internal_medicine", "dermatology")
 FM, ORTHO, IM, DERM = SPECIALTIES
 
 # kind: em | preventive | awv | minor (needs modifier 25 beside an E/M) | imaging | lab
 #       | test | therapy | drug | vaccine | screening
-PROCEDURES: tuple[tuple[str, str, float, int, str | None, str], ...] = (
-    # code, description, fee per unit, max units per line, sex, kind
-    ("99202", "Office visit, new patient, straightforward", 120, 1, None, "em"),
-    ("99203", "Office visit, new patient, low", 180, 1, None, "em"),
-    ("99204", "Office visit, new patient, moderate", 270, 1, None, "em"),
-    ("99205", "Office visit, new patient, high", 350, 1, None, "em"),
-    ("99211", "Office visit, established, minimal", 50, 1, None, "em"),
-    ("99212", "Office visit, established, straightforward", 95, 1, None, "em"),
-    ("99213", "Office visit, established, low", 145, 1, None, "em"),
-    ("99214", "Office visit, established, moderate", 210, 1, None, "em"),
-    ("99215", "Office visit, established, high", 290, 1, None, "em"),
-    ("99385", "Preventive visit, new, 18-39", 260, 1, None, "preventive"),
-    ("99386", "Preventive visit, new, 40-64", 290, 1, None, "preventive"),
-    ("99387", "Preventive visit, new, 65+", 320, 1, None, "preventive"),
-    ("99395", "Preventive visit, established, 18-39", 240, 1, None, "preventive"),
-    ("99396", "Preventive visit, established, 40-64", 265, 1, None, "preventive"),
-    ("99397", "Preventive visit, established, 65+", 290, 1, None, "preventive"),
-    ("G0438", "Annual wellness visit, initial", 290, 1, None, "awv"),
-    ("G0439", "Annual wellness visit, subsequent", 200, 1, None, "awv"),
-    ("20610", "Arthrocentesis/injection, major joint", 160, 2, None, "minor"),
-    ("J3301", "Triamcinolone acetonide, per 10 mg", 12, 8, None, "drug"),
-    ("96372", "Therapeutic injection, SC/IM", 45, 1, None, "minor"),
-    ("J1100", "Dexamethasone sodium phosphate, 1 mg", 6, 20, None, "drug"),
-    ("72148", "MRI lumbar spine without contrast", 1250, 1, None, "imaging"),
-    ("73721", "MRI lower extremity joint without contrast", 1150, 1, None, "imaging"),
-    ("70553", "MRI brain without and with contrast", 2300, 1, None, "imaging"),
-    ("64483", "Transforaminal epidural injection, lumbar, single level", 950, 1, None, "minor"),
-    ("95810", "Polysomnography, attended, 4+ parameters", 1900, 1, None, "test"),
-    ("97161", "PT evaluation, low complexity", 160, 1, None, "therapy"),
-    ("97110", "Therapeutic exercise, each 15 min", 55, 4, None, "therapy"),
-    ("97140", "Manual therapy, each 15 min", 50, 4, None, "therapy"),
-    ("93000", "Electrocardiogram, 12 leads, with report", 65, 1, None, "test"),
-    ("36415", "Routine venipuncture", 18, 1, None, "lab"),
-    ("80053", "Comprehensive metabolic panel", 55, 1, None, "lab"),
-    ("85025", "Complete blood count with differential", 35, 1, None, "lab"),
-    ("83036", "Hemoglobin A1c", 40, 1, None, "lab"),
-    ("80061", "Lipid panel", 60, 1, None, "lab"),
-    ("81002", "Urinalysis, non-automated, without microscopy", 15, 1, None, "lab"),
-    ("87880", "Rapid strep test", 30, 1, None, "lab"),
-    ("11102", "Tangential biopsy of skin, single lesion", 170, 1, None, "minor"),
-    ("11103", "Tangential biopsy, each additional lesion", 90, 6, None, "minor"),
-    ("17110", "Destruction of benign lesions (warts), up to 14", 170, 1, None, "minor"),
-    ("17000", "Destruction premalignant lesion, first", 120, 1, None, "minor"),
-    ("17003", "Destruction premalignant lesions, 2-14, each", 15, 13, None, "minor"),
-    ("90471", "Immunization administration, first", 30, 1, None, "vaccine"),
-    ("90686", "Influenza vaccine, quadrivalent, preservative free", 40, 1, None, "vaccine"),
-    ("90715", "Tdap vaccine", 65, 1, None, "vaccine"),
-    ("45378", "Colonoscopy, diagnostic", 1500, 1, None, "screening"),
-    ("45380", "Colonoscopy with biopsy", 1750, 1, None, "screening"),
-    ("77067", "Screening mammography, bilateral", 280, 1, "F", "screening"),
-    ("G0103", "Prostate cancer screening, PSA", 45, 1, "M", "lab"),
-    ("Q0091", "Screening Pap smear, obtaining specimen", 55, 1, "F", "screening"),
+PROCEDURES: tuple[tuple[str, str, float, str], ...] = (
+    # code, description, fee per unit, kind (units limits, sex and age rules, modifier 25 and
+    # diagnosis support are the published rules of ``features.codes``)
+    ("99202", "Office visit, new patient, straightforward", 120, "em"),
+    ("99203", "Office visit, new patient, low", 180, "em"),
+    ("99204", "Office visit, new patient, moderate", 270, "em"),
+    ("99205", "Office visit, new patient, high", 350, "em"),
+    ("99211", "Office visit, established, minimal", 50, "em"),
+    ("99212", "Office visit, established, straightforward", 95, "em"),
+    ("99213", "Office visit, established, low", 145, "em"),
+    ("99214", "Office visit, established, moderate", 210, "em"),
+    ("99215", "Office visit, established, high", 290, "em"),
+    ("99385", "Preventive visit, new, 18-39", 260, "preventive"),
+    ("99386", "Preventive visit, new, 40-64", 290, "preventive"),
+    ("99387", "Preventive visit, new, 65+", 320, "preventive"),
+    ("99395", "Preventive visit, established, 18-39", 240, "preventive"),
+    ("99396", "Preventive visit, established, 40-64", 265, "preventive"),
+    ("99397", "Preventive visit, established, 65+", 290, "preventive"),
+    ("G0438", "Annual wellness visit, initial", 290, "awv"),
+    ("G0439", "Annual wellness visit, subsequent", 200, "awv"),
+    ("20610", "Arthrocentesis/injection, major joint", 160, "minor"),
+    ("J3301", "Triamcinolone acetonide, per 10 mg", 12, "drug"),
+    ("96372", "Therapeutic injection, SC/IM", 45, "minor"),
+    ("J1100", "Dexamethasone sodium phosphate, 1 mg", 6, "drug"),
+    ("72148", "MRI lumbar spine without contrast", 1250, "imaging"),
+    ("73721", "MRI lower extremity joint without contrast", 1150, "imaging"),
+    ("70553", "MRI brain without and with contrast", 2300, "imaging"),
+    ("64483", "Transforaminal epidural injection, lumbar, single level", 950, "minor"),
+    ("95810", "Polysomnography, attended, 4+ parameters", 1900, "test"),
+    ("97161", "PT evaluation, low complexity", 160, "therapy"),
+    ("97110", "Therapeutic exercise, each 15 min", 55, "therapy"),
+    ("97140", "Manual therapy, each 15 min", 50, "therapy"),
+    ("93000", "Electrocardiogram, 12 leads, with report", 65, "test"),
+    ("36415", "Routine venipuncture", 18, "lab"),
+    ("80053", "Comprehensive metabolic panel", 55, "lab"),
+    ("85025", "Complete blood count with differential", 35, "lab"),
+    ("83036", "Hemoglobin A1c", 40, "lab"),
+    ("80061", "Lipid panel", 60, "lab"),
+    ("81002", "Urinalysis, non-automated, without microscopy", 15, "lab"),
+    ("87880", "Rapid strep test", 30, "lab"),
+    ("11102", "Tangential biopsy of skin, single lesion", 170, "minor"),
+    ("11103", "Tangential biopsy, each additional lesion", 90, "minor"),
+    ("17110", "Destruction of benign lesions (warts), up to 14", 170, "minor"),
+    ("17000", "Destruction premalignant lesion, first", 120, "minor"),
+    ("17003", "Destruction premalignant lesions, 2-14, each", 15, "minor"),
+    ("90471", "Immunization administration, first", 30, "vaccine"),
+    ("90686", "Influenza vaccine, quadrivalent, preservative free", 40, "vaccine"),
+    ("90715", "Tdap vaccine", 65, "vaccine"),
+    ("45378", "Colonoscopy, diagnostic", 1500, "screening"),
+    ("45380", "Colonoscopy with biopsy", 1750, "screening"),
+    ("77067", "Screening mammography, bilateral", 280, "screening"),
+    ("G0103", "Prostate cancer screening, PSA", 45, "lab"),
+    ("Q0091", "Screening Pap smear, obtaining specimen", 55, "screening"),
 )
 CODES = np.array([p[0] for p in PROCEDURES], dtype=object)
 CODE_INDEX: dict[str, int] = {p[0]: i for i, p in enumerate(PROCEDURES)}
 FEES = np.array([p[2] for p in PROCEDURES], dtype=np.float64)
-MAX_UNITS = np.array([p[3] for p in PROCEDURES], dtype=np.int16)
-CODE_SEX = np.array([{"F": 1, "M": 2}.get(p[4] or "", 0) for p in PROCEDURES], dtype=np.int8)
-KINDS = np.array([p[5] for p in PROCEDURES], dtype=object)
+KINDS = np.array([p[3] for p in PROCEDURES], dtype=object)
+MAX_UNITS = np.array([rules.MAX_UNITS[code] for code in CODES], dtype=np.int16)
+CODE_SEX = np.array(  # 1 F-only, 2 M-only
+    [1 if c in rules.FEMALE_ONLY_CODES else 2 if c in rules.MALE_ONLY_CODES else 0
+     for c in CODES], dtype=np.int8,
+)  # fmt: skip
 IS_EM = KINDS == "em"
-NEEDS_25 = KINDS == "minor"  # an E/M billed beside these needs modifier 25
+NEEDS_25 = np.array([rules.needs_modifier_25(code) for code in CODES])
 IS_LAB = KINDS == "lab"
 IS_THERAPY = KINDS == "therapy"
 IS_PREVENTIVE = KINDS == "preventive"
 IS_MULTI_UNIT = MAX_UNITS > 1
 # Preventive codes carry an age band (age edit, CARC 6)
-AGE_BAND = {"99385": (18, 39), "99386": (40, 64), "99387": (65, 200),
-            "99395": (18, 39), "99396": (40, 64), "99397": (65, 200)}  # fmt: skip
-AGE_MIN = np.zeros(len(CODES), np.int16)
-AGE_MAX = np.full(len(CODES), 200, np.int16)
-for _code, (_lo, _hi) in AGE_BAND.items():
-    AGE_MIN[CODE_INDEX[_code]], AGE_MAX[CODE_INDEX[_code]] = _lo, _hi
+AGE_MIN = np.array([rules.AGE_BANDS.get(c, (0, 200))[0] for c in CODES], np.int16)
+AGE_MAX = np.array([rules.AGE_BANDS.get(c, (0, 200))[1] for c in CODES], np.int16)
 
 DIAGNOSES: tuple[tuple[str, str], ...] = (
     ("Z00.00", "General adult exam without abnormal findings"),
@@ -164,8 +166,7 @@ DX_UNDOTTED = np.array([d[0].replace(".", "") for d in DIAGNOSES], dtype=object)
 DX_INDEX: dict[str, int] = {d[0]: i for i, d in enumerate(DIAGNOSES)}
 INVALID_OF = {"M54.50": "M54.5", "M17.11": "M17.1", "R51.9": "R51", "E11.9": "E11",
               "S83.241A": "S83.241"}  # fmt: skip
-DX_INVALID = np.zeros(len(DX), bool)
-DX_INVALID[[DX_INDEX[v] for v in INVALID_OF.values()]] = True
+DX_INVALID = np.array([not rules.diagnosis_billable(code) for code in DX_UNDOTTED])
 # valid dx index -> its outdated/truncated form (or itself)
 DX_OUTDATED = np.arange(len(DX))
 for _valid, _bad in INVALID_OF.items():
@@ -173,51 +174,14 @@ for _valid, _bad in INVALID_OF.items():
 HAS_OUTDATED = np.arange(len(DX)) != DX_OUTDATED
 SCREENING_DX = ("Z00.00", "Z00.01")
 
-# Diagnoses that support a procedure (medical necessity). Codes not listed accept any.
-_MSK_PT = ("M54.50", "M54.16", "M51.26", "M51.16", "M48.061", "S39.012A", "M25.561",
-           "M25.562", "M17.11", "M17.12", "M17.0", "S83.241A", "M75.101")  # fmt: skip
-_KNEE_INJ = ("M17.11", "M17.12", "M17.0")
-SUPPORTS: dict[str, tuple[str, ...]] = {
-    "20610": _KNEE_INJ,
-    "J3301": _KNEE_INJ,
-    "J1100": ("J45.909", "J20.9", "M54.50", "M54.16", "L30.9"),
-    "72148": ("M54.50", "M51.26", "M54.16", "M51.16", "M48.061", "S39.012A"),
-    "73721": ("M25.561", "M25.562", "S83.241A", "M17.11", "M17.12", "M17.0"),
-    "70553": ("G43.909", "G40.909", "G35"),
-    "64483": ("M54.16", "M51.16", "M48.061"),
-    "95810": ("G47.33",),
-    "97161": _MSK_PT,
-    "97110": _MSK_PT,
-    "97140": _MSK_PT,
-    "93000": ("R07.9", "I10", "R00.2", "I48.91", "R55", "Z01.810"),
-    "80053": ("I10", "E11.9", "E78.5", "R73.03", "R53.83"),
-    "85025": ("R53.83", "I10", "E11.9"),
-    "83036": ("E11.9", "R73.03"),
-    "80061": ("E78.5", "E11.9"),
-    "81002": ("N39.0",),
-    "87880": ("J02.9",),
-    "11102": ("D48.5", "L98.9", "D22.5", "L82.1"),
-    "11103": ("D48.5", "L98.9", "D22.5", "L82.1"),
-    "17110": ("B07.9", "B07.8"),
-    "17000": ("L57.0",),
-    "17003": ("L57.0",),
-    "90471": ("Z23",),
-    "90686": ("Z23",),
-    "90715": ("Z23",),
-    "45378": ("Z12.11", "K63.5", "Z86.010", "K92.1"),
-    "45380": ("Z12.11", "K63.5", "Z86.010", "K92.1"),
-    "77067": ("Z12.31",),
-    "G0103": ("Z12.5",),
-    "Q0091": ("Z01.419",),
-}
-
 
 def support_matrix(screening_labs: bool) -> np.ndarray:
     """[code, dx] -> the diagnosis supports the code (invalid diagnoses support nothing)."""
     table = np.ones((len(CODES), len(DX)), bool)
-    for code, dxs in SUPPORTS.items():
-        row = np.zeros(len(DX), bool)
-        row[[DX_INDEX[d] for d in dxs]] = True
+    for code, dxs in rules.SUPPORTING_DIAGNOSES.items():
+        if code not in CODE_INDEX:
+            continue
+        row = np.isin(DX_UNDOTTED, list(dxs))
         if screening_labs and IS_LAB[CODE_INDEX[code]]:
             row[[DX_INDEX[d] for d in SCREENING_DX]] = True
         table[CODE_INDEX[code]] = row

@@ -39,6 +39,8 @@ Adjustment = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^(CO|OA|PI|PR|CR)-\w+$")
 ]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# Claims live between 1900 and 2199; a date outside is a typo, not a claim.
+Date = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))]
 Units = Annotated[float, Field(gt=0, le=9999, allow_inf_nan=False)]
 
 PlanType = Literal[
@@ -77,17 +79,17 @@ class ClaimLineIn(_Record):
         Field(min_length=1, max_length=4, description="SV107, 1-based into diagnosis_codes"),
     ]
     service_date: Annotated[
-        dt.date | None, Field(description="line DTP*472; the claim's when empty")
+        Date | None, Field(description="line DTP*472; the claim's when empty")
     ] = None
 
 
 class EligibilityIn(_Record):
     """The latest eligibility check (270/271) on or before submission."""
 
-    checked_on: dt.date
+    checked_on: Date
     status: EligibilityStatus
-    coverage_start: dt.date | None = None
-    coverage_end: Annotated[dt.date | None, Field(description="empty means open-ended")] = None
+    coverage_start: Date | None = None
+    coverage_end: Annotated[Date | None, Field(description="empty means open-ended")] = None
 
 
 class AuthorizationIn(_Record):
@@ -95,8 +97,8 @@ class AuthorizationIn(_Record):
 
     auth_number: NonEmptyStr
     procedure_codes: Annotated[list[ProcedureCode], Field(min_length=1)]
-    start_date: dt.date
-    end_date: dt.date
+    start_date: Date
+    end_date: Date
     provider_npi: Annotated[Npi | None, Field(description="the provider authorized")] = None
     units: Annotated[Units | None, Field(description="units approved")] = None
 
@@ -104,8 +106,8 @@ class AuthorizationIn(_Record):
 class EnrollmentIn(_Record):
     """The provider's credentialing with this payer."""
 
-    effective_date: dt.date
-    end_date: Annotated[dt.date | None, Field(description="empty means still enrolled")] = None
+    effective_date: Date
+    end_date: Annotated[Date | None, Field(description="empty means still enrolled")] = None
 
 
 class ClaimBase(_Record):
@@ -114,7 +116,7 @@ class ClaimBase(_Record):
     claim_id: Annotated[NonEmptyStr, Field(description="CLM01, patient control number")]
     patient_id: Annotated[NonEmptyStr, Field(description="practice's patient key")]
     member_id: Annotated[NonEmptyStr, Field(description="NM1*IL NM109")]
-    patient_birth_date: Annotated[dt.date | None, Field(description="DMG02")] = None
+    patient_birth_date: Annotated[Date | None, Field(description="DMG02")] = None
     patient_sex: Annotated[PatientSex | None, Field(description="DMG03")] = None
     payer_id: Annotated[NonEmptyStr, Field(description="NM1*PR NM109")]
     plan_type: Annotated[PlanType, Field(description="SBR09 mapped")]
@@ -124,8 +126,8 @@ class ClaimBase(_Record):
     ] = None
     place_of_service: Annotated[PlaceOfService, Field(description="CLM05-1")]
     frequency_code: Annotated[FrequencyCode, Field(description="CLM05-3")]
-    service_date: Annotated[dt.date, Field(description="earliest DTP*472 of the claim")]
-    submission_date: Annotated[dt.date, Field(description="date the claim left the practice")]
+    service_date: Annotated[Date, Field(description="earliest DTP*472 of the claim")]
+    submission_date: Annotated[Date, Field(description="date the claim left the practice")]
     total_charge: Annotated[Money, Field(description="CLM02")]
     prior_auth_number: Annotated[NonEmptyStr | None, Field(description="REF*G1")] = None
     referral_number: Annotated[NonEmptyStr | None, Field(description="REF*9F")] = None
@@ -170,7 +172,7 @@ class OutcomeRecord(_Record):
     """A row of `outcomes`: first-pass adjudication from the 835."""
 
     claim_id: NonEmptyStr
-    adjudication_date: dt.date
+    adjudication_date: Date
     claim_status_code: Annotated[
         str, StringConstraints(strip_whitespace=True, pattern=r"^\d{1,2}$")
     ]
@@ -232,6 +234,13 @@ class ColumnSpec:
     maximum: float | None = None
 
 
+def _bound(value: Any) -> float:
+    """A numeric bound, or a date bound as days since 1970-01-01."""
+    if isinstance(value, dt.date):
+        return float((value - dt.date(1970, 1, 1)).days)
+    return float(value)
+
+
 def _unwrap_optional(annotation: Any) -> tuple[Any, bool]:
     if get_origin(annotation) in (typing.Union, types.UnionType):
         args = [a for a in get_args(annotation) if a is not type(None)]
@@ -283,9 +292,9 @@ def _column_spec(name: str, annotation: Any, required: bool) -> ColumnSpec:
         for bound, key, exclusive in (("ge", "minimum", False), ("gt", "minimum", True)):
             value = getattr(meta, bound, None)
             if value is not None:
-                spec[key], spec["minimum_exclusive"] = float(value), exclusive
+                spec[key], spec["minimum_exclusive"] = _bound(value), exclusive
         if getattr(meta, "le", None) is not None:
-            spec["maximum"] = float(meta.le)
+            spec["maximum"] = _bound(meta.le)
     return ColumnSpec(name, kind, required, **spec)
 
 

@@ -119,6 +119,11 @@ class _Column:
             parsed = pd.to_datetime(as_text, format="%Y-%m-%d", errors="coerce")
             self.flag(~self.blank & parsed.isna().to_numpy(), "is not a date YYYY-MM-DD", as_text)
             parsed = parsed.astype(DATE_DTYPE)
+        days = np.asarray(parsed, dtype="datetime64[D]").astype(np.int64).astype(float)
+        days[np.isnat(np.asarray(parsed, dtype="datetime64[D]"))] = np.nan
+        low, high = self.spec.minimum, self.spec.maximum
+        if low is not None and high is not None:
+            self.flag((days < low) | (days > high), "is outside 1900-01-01 to 2199-12-31")
         return parsed
 
     def _number(self) -> pd.Series:

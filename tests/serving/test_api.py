@@ -140,6 +140,10 @@ def test_auth_failures(settings, keys):
     [
         (claim_json(service_date="2026-13-01"), ["body", "service_date"]),
         (claim_json(plan_type="hmo"), ["body", "plan_type"]),
+        (
+            claim_json(provider_enrollment={"effective_date": "2329-01-01"}),
+            ["body", "provider_enrollment", "effective_date"],
+        ),
         ({k: v for k, v in EXAMPLE.items() if k != "payer_id"}, ["body", "payer_id"]),
         (claim_json(lines=[{**EXAMPLE["lines"][0], "units": -1}]), ["body", "lines", 0, "units"]),
         (claim_json(lines=[]), ["body", "lines"]),

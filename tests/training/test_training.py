@@ -106,6 +106,9 @@ def test_removing_a_required_authorization_raises_risk_and_the_auth_reason(
         for r in (request_for(history, c) for c in candidates[:200])
         if any(change["procedure_code"] in a.procedure_codes for a in r.authorizations or [])
     ]
+    x = feature_matrix(build_facts(batch_from_requests(covered)), trained.model.state)
+    valid = x[:, trained.model.feature_names.index("auth_no_valid_auth_rate")] == 0
+    covered = [r for r, ok in zip(covered, valid, strict=True) if ok]
     assert len(covered) >= 5
     stripped = [r.model_copy(update={"authorizations": []}) for r in covered]
     before, reasons_before = _score(trained.model, covered)

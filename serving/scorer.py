@@ -16,6 +16,7 @@ import numpy as np
 from features.batch import batch_from_requests
 from features.categories import CATEGORIES, CATEGORY_TABLE, Category
 from features.contract import ClaimIn
+from features.definitions import REGISTRY
 from features.facts import build_facts
 from features.pipeline import feature_matrix
 from serving.evidence import EVIDENCE, ClaimView
@@ -98,9 +99,12 @@ class Scorer:
             explained = np.array([BAND_RANK[b] >= floor for b in bands], dtype=bool)
         rows = np.flatnonzero(explained)
         reasons_of: dict[int, list[tuple[Category, float]]] = {}
+        contributions: dict[int, np.ndarray] = {}
         if len(rows):
-            by_category = model.category_contributions(model.contributions(x[rows]))
+            shap_values = model.contributions(x[rows])
+            by_category = model.category_contributions(shap_values)
             reasons_of = dict(zip(rows.tolist(), top_reasons(by_category), strict=True))
+            contributions = dict(zip(rows.tolist(), shap_values, strict=True))
         names = model.feature_names
         views = {
             row: ClaimView(claims[row], facts, row, dict(zip(names, x[row].tolist(), strict=True)),
@@ -118,7 +122,8 @@ class Scorer:
                         category=category,
                         title=CATEGORY_TABLE[category].title,
                         contribution=round(contribution, 4),
-                        evidence=EVIDENCE[category](views[row]),
+                        evidence=EVIDENCE[category](views[row])
+                        or [self._strongest_feature(category, views[row], contributions[row])],
                         action=CATEGORY_TABLE[category].action,
                         what_if=what_if.get((row, category)),
                     )
@@ -140,6 +145,17 @@ class Scorer:
                 )
             )
         return results
+
+    def _strongest_feature(self, category: Category, view: ClaimView, shap: np.ndarray) -> str:
+        """Evidence of last resort: the category's feature that pushed hardest, in words."""
+        state = self.model.state
+        names = [n for n in state.feature_names if state.categories[n] == category]
+        index = {n: i for i, n in enumerate(state.feature_names)}
+        name = max(names, key=lambda n: (shap[index[n]], n))
+        feature = REGISTRY.features[name]
+        value = view.values[name]
+        shown = f"{value:.0%}" if feature.kind == "rate" else f"{value:g}"
+        return f"{feature.description}: {shown}"
 
     def _what_if(
         self, views: dict[int, ClaimView], reasons_of: dict[int, list[tuple[Category, float]]]

@@ -457,14 +457,16 @@ def demo(
     _, key = store.create("demo")
     example = directory / "claim.json"
     example.write_text((directory / "requests.jsonl").read_text().splitlines()[0])
-    console.print(
-        "\n[bold]The API is starting.[/bold] Score a claim with reasons:\n\n"
+    # Plain print: a terminal-width wrap would break the command in the middle.
+    print(
+        "\nThe API is starting. Score a claim with reasons:\n\n"
         f"  curl -s -X POST http://127.0.0.1:{port}/v1/claims/score \\\n"
         f"    -H 'X-API-Key: {key}' -H 'Content-Type: application/json' \\\n"
         f"    --data @{example}\n\n"
         f"The biller's work queue: http://127.0.0.1:{port}/ (key above, file "
-        f"{directory / 'requests.jsonl'}). API docs: http://127.0.0.1:{port}/docs\n"
-        f"(key file {get_serve_settings().api_keys_file}; Ctrl-C stops the server)\n"
+        f"{directory / 'requests.jsonl'}).\nAPI docs: http://127.0.0.1:{port}/docs "
+        f"(key file {get_serve_settings().api_keys_file}; Ctrl-C stops the server)\n",
+        flush=True,
     )
     serve(port=port)
 

@@ -68,6 +68,7 @@ def test_batch_reasons_are_adverse_bounded_and_deterministic(client: TestClient,
         assert all(c >= REASON_FLOOR for c in contributions)
         assert contributions == sorted(contributions, reverse=True)
         assert len({r["category"] for r in reasons}) == len(reasons)
+        assert all(r["evidence"] and r["action"] for r in reasons)
         explained += bool(reasons)
     assert explained > len(requests_) / 10
 

@@ -1,0 +1,185 @@
+"""The local prediction store: every score the service gave, kept for live-accuracy monitoring.
+
+One SQLite file (WAL, one transaction per batch), written from the scoring routes and read by
+``training.analytics.monitor`` once the outcomes of the scored claims reach the history. A row
+holds the claim id, when and by which model version it was scored, the probability, band and
+reason categories, and the model's feature vector (float32) for input-drift checks. Nothing
+that identifies a patient is stored: no member id, name, birth date or diagnosis, only the
+claim id the practice already uses as its key and the model's numeric features.
+
+Schema (version 1), the contract with the reader:
+
+- ``meta(key, value)``: ``schema_version``;
+- ``feature_sets(id, names)``: ``names`` is the JSON list of feature names of a vector layout;
+- ``predictions(id, claim_id, scored_at, model_name, model_version, probability, band,
+  reasons, feature_set, features)``: ``scored_at`` ISO-8601 UTC; ``reasons`` the reason
+  categories strongest first joined by ``|`` (empty: none above the floor; NULL: not
+  explained); ``features`` little-endian float32 in ``feature_sets.names`` order, or NULL.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from features.batch import batch_from_requests
+from features.contract import ClaimIn
+from features.facts import build_facts
+from features.pipeline import feature_matrix
+from serving.schemas import ScoreOut
+from training.artifact import ClaimRiskModel
+
+SCHEMA_VERSION = "1"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS feature_sets (id INTEGER PRIMARY KEY, names TEXT NOT NULL UNIQUE);
+CREATE TABLE IF NOT EXISTS predictions (
+    id INTEGER PRIMARY KEY,
+    claim_id TEXT NOT NULL,
+    scored_at TEXT NOT NULL,
+    model_name TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    probability REAL NOT NULL,
+    band TEXT NOT NULL,
+    reasons TEXT,
+    feature_set INTEGER REFERENCES feature_sets(id),
+    features BLOB
+);
+CREATE INDEX IF NOT EXISTS predictions_claim ON predictions (claim_id);
+CREATE INDEX IF NOT EXISTS predictions_scored_at ON predictions (scored_at);
+"""
+INSERT = (
+    "INSERT INTO predictions (claim_id, scored_at, model_name, model_version, probability, "
+    "band, reasons, feature_set, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+FEATURE_DTYPE = np.dtype("<f4")
+
+
+class PredictionStoreError(RuntimeError):
+    """The store cannot be used; the message says which file and why."""
+
+
+def _reasons(result: ScoreOut) -> str | None:
+    if result.reasons is None:
+        return None
+    return "|".join(reason.category for reason in result.reasons)
+
+
+class PredictionStore:
+    """Append-only store of scores. Safe to share between the threads of one process (one
+    connection behind a lock) and between processes (SQLite WAL, busy timeout)."""
+
+    def __init__(self, path: Path | str, *, timeout_seconds: float = 5.0) -> None:
+        self.path = Path(path)
+        self._lock = threading.Lock()
+        self._feature_sets: dict[str, int] = {}
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(
+                self.path, timeout=timeout_seconds, isolation_level=None, check_same_thread=False
+            )
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+            self._db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)",
+                (SCHEMA_VERSION,),
+            )
+            found = self._db.execute(
+                "SELECT value FROM meta WHERE key = 'schema_version'"
+            ).fetchone()[0]
+        except sqlite3.Error as error:
+            raise PredictionStoreError(
+                f"{self.path}: cannot open the prediction store: {error}"
+            ) from error
+        if found != SCHEMA_VERSION:
+            raise PredictionStoreError(
+                f"{self.path}: prediction store schema {found}, this code writes "
+                f"{SCHEMA_VERSION}; use a new file"
+            )
+
+    def _feature_set(self, names: Sequence[str]) -> int:
+        key = json.dumps(list(names))
+        if key not in self._feature_sets:
+            self._db.execute("INSERT OR IGNORE INTO feature_sets (names) VALUES (?)", (key,))
+            row = self._db.execute("SELECT id FROM feature_sets WHERE names = ?", (key,))
+            self._feature_sets[key] = int(row.fetchone()[0])
+        return self._feature_sets[key]
+
+    def record(
+        self,
+        results: Sequence[ScoreOut],
+        feature_rows: np.ndarray | None = None,
+        feature_names: Sequence[str] | None = None,
+        scored_at: dt.datetime | None = None,
+    ) -> int:
+        """Store one row per result, in one transaction; returns the rows written.
+
+        ``feature_rows`` (results x features, the matrix the model scored, row i for result i)
+        and ``feature_names`` are optional; without them drift cannot be checked for these
+        rows. ``scored_at`` defaults to now (UTC)."""
+        if not results:
+            return 0
+        when = (scored_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
+        stamp = when.isoformat(timespec="milliseconds")
+        blobs: list[bytes | None] = [None] * len(results)
+        if feature_rows is not None:
+            matrix = np.asarray(feature_rows, dtype=FEATURE_DTYPE)
+            if feature_names is None or matrix.shape != (len(results), len(feature_names)):
+                raise ValueError(
+                    f"feature_rows has shape {matrix.shape}; expected ({len(results)}, "
+                    f"{len(feature_names or [])}) with feature_names"
+                )
+            blobs = [row.tobytes() for row in matrix]
+        with self._lock:
+            feature_set = None
+            if feature_rows is not None and feature_names is not None:
+                feature_set = self._feature_set(feature_names)
+            rows = [
+                (
+                    result.claim_id,
+                    stamp,
+                    result.model.name,
+                    result.model.version,
+                    float(result.denial_probability),
+                    result.risk_band,
+                    _reasons(result),
+                    feature_set,
+                    blob,
+                )
+                for result, blob in zip(results, blobs, strict=True)
+            ]
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                self._db.executemany(INSERT, rows)
+                self._db.execute("COMMIT")
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+        return len(rows)
+
+    def count(self) -> int:
+        with self._lock:
+            return int(self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def __enter__(self) -> PredictionStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def feature_rows(model: ClaimRiskModel, claims: Sequence[ClaimIn]) -> np.ndarray:
+    """The feature matrix the model scores for ``claims`` (what ``Scorer.score`` computes
+    internally), for ``PredictionStore.record``; costs one more feature pass."""
+    return feature_matrix(build_facts(batch_from_requests(claims)), model.state)

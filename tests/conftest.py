@@ -5,6 +5,12 @@ Tests are hermetic: everything is generated here, in temporary folders, with no 
 
 from __future__ import annotations
 
+import os
+
+# Idle OpenMP threads spin while waiting; with the other core busy (xdist, a server under
+# test) LightGBM then takes 10-20x longer. Passive waiting must be set before the import.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
 from pathlib import Path
 
 import pandas as pd

@@ -22,6 +22,7 @@ from serving.audit import Auditor
 from serving.holder import ModelHolder, ModelRefused, loader_for
 from serving.keys import KeyStore
 from serving.metrics import Metrics
+from serving.predictions import PredictionStore
 from serving.routes import claims, health, model, page
 from serving.settings import ServeSettings, get_serve_settings
 
@@ -108,6 +109,8 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
             ).start()
         yield
         stop.set()
+        if app.state.predictions is not None:
+            app.state.predictions.close()
 
     app = FastAPI(
         title="claimrisk",
@@ -120,6 +123,9 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     app.state.keys = KeyStore(settings.api_keys_file)
     app.state.metrics = Metrics()
     app.state.auditor = Auditor(settings.audit_log)
+    app.state.predictions = (
+        PredictionStore(settings.prediction_store) if settings.prediction_store else None
+    )
     app.state.last_batch = {}
     app.dependency_overrides[get_serve_settings] = lambda: settings
     if holder.scorer is not None:

@@ -88,6 +88,12 @@ class Scorer:
 
     def score(self, claims: Sequence[ClaimIn], explain: str = "all") -> list[ScoreOut]:
         """Score claims; reasons for those at or above the ``explain`` band (or none)."""
+        return self.score_with_features(claims, explain)[0]
+
+    def score_with_features(
+        self, claims: Sequence[ClaimIn], explain: str = "all"
+    ) -> tuple[list[ScoreOut], np.ndarray]:
+        """``score``, and the feature matrix it scored (for the prediction store)."""
         model = self.model
         facts = build_facts(batch_from_requests(claims))
         x = feature_matrix(facts, model.state)
@@ -144,7 +150,7 @@ class Scorer:
                     model=ref,
                 )
             )
-        return results
+        return results, x
 
     def _strongest_feature(self, category: Category, view: ClaimView, shap: np.ndarray) -> str:
         """Evidence of last resort: the category's feature that pushed hardest, in words."""

@@ -17,6 +17,7 @@ class ServeSettings(BaseSettings):
     max_body_bytes: int = 32 * 1024 * 1024  # a 10,000-claim batch fits well within this
     poll_seconds: float = 0.0  # > 0: poll the registry alias and reload when it moves
     audit_log: Path | None = None  # None: audit lines go to the "claimrisk.audit" logger only
+    prediction_store: Path | None = Path("predictions.db")  # for claimrisk monitor; None: off
 
 
 @lru_cache

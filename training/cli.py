@@ -18,6 +18,7 @@ from features.history import History, HistoryError, LoadReport, load_history
 if TYPE_CHECKING:
     from serving.keys import KeyStore
     from serving.scorer import Scorer
+    from training.artifact import ClaimRiskModel
 
 app = typer.Typer(
     help="claimrisk: predict medical claim denials before submission, and say why.",
@@ -37,14 +38,15 @@ SkipInvalid = Annotated[
 ]
 
 
-def _load(history: Path, skip_invalid: bool) -> History:
+def _load(history: Path, skip_invalid: bool, quiet: bool = False) -> History:
     try:
         with console.status(f"Loading and validating {history} ..."):
             loaded = load_history(history, skip_invalid=skip_invalid)
     except HistoryError as error:
         console.print(f"[red]Invalid history[/red]: {error}")
         raise typer.Exit(2) from error
-    _print_report(loaded.report)
+    if not quiet:
+        _print_report(loaded.report)
     return loaded
 
 
@@ -434,6 +436,88 @@ def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, rea
             out.write(result.model_dump_json() + "\n")
             written += 1
     return written
+
+
+def _model_from(reference: str | None) -> ClaimRiskModel | None:
+    """A model from a folder path, or the registry (alias or version)."""
+    from training.artifact import ClaimRiskModel
+    from training.settings import get_settings
+    from training.tracking import load_model
+
+    if reference is None:
+        return None
+    if Path(reference).is_dir():
+        return ClaimRiskModel.load(Path(reference))
+    return load_model(get_settings(), reference)[0]
+
+
+AsOf = Annotated[str | None, typer.Option(help="Look as the history stood on this date.")]
+
+
+@app.command()
+def report(
+    history: HistoryDir,
+    out: Annotated[Path, typer.Option(help="HTML file to write.")] = Path("report.html"),
+    model: Annotated[
+        str | None, typer.Option(help="Alias, version or folder: adds explanations.")
+    ] = None,
+    as_of: AsOf = None,
+) -> None:
+    """A self-contained HTML denial report for analysts; emerging patterns first."""
+    from training.analytics.report import build_report
+
+    loaded = _load(history, False)
+    with console.status("Building the report ..."):
+        page = build_report(
+            loaded, _model_from(model), as_of=dt.date.fromisoformat(as_of) if as_of else None
+        )
+    out.write_text(page)
+    console.print(f"Wrote {out}")
+
+
+@app.command()
+def patterns(
+    history: HistoryDir,
+    as_of: AsOf = None,
+    window: Annotated[int, typer.Option(help="Recent window in days.")] = 28,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Emerging denial patterns: payer x code (or category, provider) rates that jumped."""
+    from training.analytics.patterns import find_patterns
+    from training.analytics.render import patterns_json, patterns_table
+
+    loaded = _load(history, False, quiet=json_out)
+    alerts = find_patterns(
+        loaded,
+        as_of=dt.date.fromisoformat(as_of) if as_of else None,
+        window_days=window,
+    )
+    if json_out:
+        print(patterns_json(alerts))
+    else:
+        console.print(patterns_table(alerts))
+
+
+@app.command()
+def monitor(
+    history: HistoryDir,
+    store: Annotated[Path, typer.Option(help="The API's prediction store.")] = Path(
+        "predictions.db"
+    ),
+    model: Annotated[
+        str | None, typer.Option(help="Alias, version or folder: adds input drift.")
+    ] = None,
+    json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+) -> None:
+    """Live accuracy of recorded predictions against the outcomes ingested since."""
+    from training.analytics.monitor import monitor as run
+
+    loaded = _load(history, False, quiet=json_out)
+    result = run(store, loaded, _model_from(model))
+    if json_out:
+        print(result.to_json())
+    else:
+        console.print(result)
 
 
 @app.command()

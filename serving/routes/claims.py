@@ -2,36 +2,52 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
 import time
 from typing import Annotated, Literal
 
+import numpy as np
 from fastapi import APIRouter, Body, HTTPException, Query, Request, status
 
 from features.contract import ClaimIn
 from features.x12 import UnsupportedTransaction, X12Error
 from serving.deps import CallerDep, ScorerDep
+from serving.predictions import PredictionStoreError
 from serving.schemas import BatchIn, BatchOut, ScoreOut, X12BatchOut
 from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
+log = logging.getLogger("claimrisk.serving")
 
 
 def _record(
-    request: Request, who: str, route: str, scorer: ScorerDep, results: list[ScoreOut]
+    request: Request,
+    who: str,
+    route: str,
+    scorer: ScorerDep,
+    results: list[ScoreOut],
+    features: np.ndarray | None = None,
 ) -> None:
+    """Metrics, the audit line, and the prediction store (which never fails a request)."""
     state = request.app.state
     bands = [r.risk_band for r in results]
     for band in bands:
         state.metrics.scores.labels(band=band).inc()
     state.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands)
+    if state.predictions is not None:
+        try:
+            state.predictions.record(results, features, scorer.model.feature_names)
+        except (sqlite3.Error, PredictionStoreError) as error:
+            log.error("prediction store: %s", type(error).__name__)
 
 
 @router.post("/score", response_model=ScoreOut, summary="Score one claim before submission")
 def score(claim: ClaimIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> ScoreOut:
-    result = scorer.score([claim])[0]
-    _record(request, caller.key_id, "score", scorer, [result])
-    return result
+    results, features = scorer.score_with_features([claim])
+    _record(request, caller.key_id, "score", scorer, results, features)
+    return results[0]
 
 
 def _score_batch(
@@ -43,10 +59,10 @@ def _score_batch(
     route: str,
 ) -> BatchOut:
     started = time.perf_counter()
-    results = scorer.score(claims, explain=explain)
+    results, features = scorer.score_with_features(claims, explain=explain)
     batch = BatchOut(model=scorer.ref, results=results)
     request.app.state.last_batch[caller.key_id] = batch
-    _record(request, caller.key_id, route, scorer, results)
+    _record(request, caller.key_id, route, scorer, results, features)
     request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(
         (time.perf_counter() - started) / max(len(claims), 1)
     )

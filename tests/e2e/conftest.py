@@ -52,6 +52,7 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         **os.environ,
         "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "api_keys.json"),
         "CLAIMRISK_SERVE_AUDIT_LOG": str(folder / "audit.jsonl"),
+        "CLAIMRISK_SERVE_PREDICTION_STORE": str(folder / "predictions.db"),
     }
     with log.open("w") as out:
         process = subprocess.Popen(

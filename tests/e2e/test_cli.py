@@ -59,6 +59,11 @@ def test_simulate_train_promote_score(env, tmp_path: Path):
     assert "Promoted version 1 to champion" in promoted
     again = run(env, "promote", "--history", str(world / "history"), ok=False)
     assert again.returncode == 1 and "already the champion" in again.stdout
+    report = tmp_path / "report.html"
+    run(env, "report", "--history", str(world / "history"), "--out", str(report))
+    assert report.read_text().lower().startswith("<!doctype html>")
+    found = json.loads(run(env, "patterns", "--history", str(world / "history"), "--json").stdout)
+    assert found["tested_cells"] > 0 and isinstance(found["alerts"], list)
     scores = tmp_path / "scores.jsonl"
     run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores))
     results = [json.loads(line) for line in scores.read_text().splitlines()]

@@ -28,6 +28,7 @@ def settings(model_dir: Path, keys: tuple[Path, str, str], tmp_path: Path) -> Se
         model=str(model_dir),
         api_keys_file=keys[0],
         audit_log=tmp_path / "audit.jsonl",
+        prediction_store=tmp_path / "predictions.db",
         max_body_bytes=2_000_000,
     )
 

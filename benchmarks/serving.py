@@ -162,7 +162,7 @@ def http(model_dir: Path, requests: list[ClaimIn], seconds: int) -> None:
                         "--latency",
                         "-s",
                         str(script),
-                        f"http://127.0.0.1:{port}",
+                        f"http://127.0.0.1:{port}/v1/claims/score",
                     ],
                     capture_output=True,
                     text=True,

@@ -127,24 +127,22 @@ def _shared(table: Table) -> Table:
 # --- from claim requests (pydantic, validated by features.contract) -------------------------
 
 
-def _value(kind: str, value: object) -> object:
-    if value is None:
-        return np.nan if kind in ("date", "number", "int", "bool") else None
-    if kind == "date":
-        return float(value.toordinal() - _EPOCH_ORDINAL)  # type: ignore[attr-defined]
-    if kind in ("number", "int", "bool"):
-        return float(value)  # type: ignore[arg-type]
-    return value
+_NUMERIC = ("number", "int", "bool")
 
 
 def _from_rows(table: str, rows: list[dict[str, object]]) -> Table:
     columns: Table = {}
     for spec in table_spec(table):
-        values = [_value(spec.kind, row.get(spec.name)) for row in rows]
-        numeric = spec.kind in ("date", "number", "int", "bool")
-        array = np.empty(len(values), dtype=float if numeric else object)
-        array[:] = values
-        columns[spec.name] = array
+        values = [row.get(spec.name) for row in rows]
+        if spec.kind == "date":
+            days = [np.nan if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values]  # type: ignore[attr-defined]
+            columns[spec.name] = np.array(days, dtype=float)
+        elif spec.kind in _NUMERIC:
+            columns[spec.name] = np.array([np.nan if v is None else v for v in values], dtype=float)
+        else:
+            array = np.empty(len(values), dtype=object)
+            array[:] = values
+            columns[spec.name] = array
     return columns
 
 

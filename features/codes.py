@@ -10,6 +10,8 @@ same published rules (``training.simulator`` imports them from here).
 
 from __future__ import annotations
 
+from functools import cache
+
 EM_CODES = frozenset(
     [f"9920{i}" for i in range(2, 6)]
     + [f"9921{i}" for i in range(1, 6)]
@@ -117,6 +119,7 @@ TYPICAL_FILING_LIMIT_DAYS: dict[str, int] = {
 }
 
 
+@cache
 def npi_check_digit_ok(npi: str) -> bool:
     """Luhn check of a 10-digit NPI with the 80840 health-industry prefix."""
     if len(npi) != 10 or not npi.isdigit():

@@ -21,7 +21,6 @@ from mlflow.tracking import MlflowClient
 from features.history import History
 from training.artifact import ClaimRiskModel
 from training.card import model_card
-from training.metrics import top_category
 from training.settings import Settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
@@ -99,7 +98,7 @@ def log_training_run(
         )
         mlflow.log_dict(data_fingerprint(history), "data_fingerprint.json")
         category = model.category_contributions(result.test_contributions)
-        x_test = result.dataset.features.to_numpy(float)[split_test]
+        x_test = result.dataset.features.to_numpy(float)[split_test][result.test_explained]
         for path in (
             plots.calibration_plot(y_test, result.test_probability, folder / "calibration.png"),
             plots.pr_plot(y_test, {"LightGBM": result.test_probability}, folder / "pr_curve.png"),
@@ -114,7 +113,7 @@ def log_training_run(
                 "claim_id": result.dataset.features.index.to_numpy()[split_test],
                 "label": y_test,
                 "probability": result.test_probability,
-                "top_category": top_category(category),
+                "top_category": result.test_top_category,
                 "true_category": result.dataset.category[split_test],
             }
         )

@@ -184,7 +184,9 @@ def _attach_enrollment(facts: Table, batch: ClaimBatch) -> None:
     facts["enroll_known"] = known.astype(float)
     facts["enroll_found"] = np.where(known, rows >= 0, np.nan)
     facts["enroll_effective_day"] = _pick(enrollments["effective_date"], rows)
-    facts["enroll_end_day"] = _pick(enrollments["end_date"], rows)
+    end = _pick(enrollments["end_date"], rows)
+    # An end date after submission was not known then (history rows are edited later).
+    facts["enroll_end_day"] = np.where(end > facts["sub_day"], np.nan, end)
 
 
 def _age_conflict(code: np.ndarray, age: np.ndarray) -> np.ndarray:

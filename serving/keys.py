@@ -9,6 +9,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import os
 import secrets
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -47,9 +48,13 @@ class KeyStore:
         return self._cache[1]
 
     def _write(self, keys: list[StoredKey]) -> None:
+        """Atomically: a reader sees the old file or the new one, never a half-written one."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(json.dumps([asdict(k) for k in keys], indent=2))
-        self.path.chmod(0o600)
+        temporary = self.path.with_name(f".{self.path.name}.{os.getpid()}")
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "w") as out:
+            out.write(json.dumps([asdict(k) for k in keys], indent=2))
+        os.replace(temporary, self.path)
 
     def create(self, name: str, role: Role = "client") -> tuple[StoredKey, str]:
         """A new key: (what is stored, the key itself, shown once)."""

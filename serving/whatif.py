@@ -1,9 +1,10 @@
 """What-if: the claim with a reason's fix applied, to be re-scored through the same pipeline.
 
-A fix changes only what the reason points at, the way staff would: verify coverage, obtain
-or correct the authorization of the lines that need one, add modifier 25, attach the records
-the payer asks for. Some causes cannot be fixed on the claim (a late filing, a diagnosis that
-does not support the service, a non-covered benefit, context that was not sent): no what-if.
+A fix changes only what the reason points at, the way staff would: verify coverage (also when
+no check was sent: that is the action), obtain or correct the authorization of the lines
+that need one, add modifier 25, attach the records the payer asks for. Some causes cannot be
+fixed on the claim (a late filing, a diagnosis that does not support the service, a
+non-covered benefit, authorizations or enrollment that were not sent): no what-if.
 """
 
 from __future__ import annotations
@@ -116,8 +117,8 @@ def documentation(view: ClaimView) -> Fix | None:
 
 def credentialing(view: ClaimView) -> Fix | None:
     claim = view.claim
-    if view.values["cred_not_enrolled_on_service_date"] == 0:
-        return None  # enrolled already: the risk comes from this provider's past denials
+    if claim.provider_enrollment is None or view.values["cred_not_enrolled_on_service_date"] == 0:
+        return None  # not sent, or enrolled already (the risk is this provider's past denials)
     enrollment = EnrollmentIn(effective_date=min(claim.service_date, claim.submission_date))
     return (
         "provider enrolled with the payer for the date of service",

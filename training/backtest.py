@@ -55,7 +55,7 @@ def backtest(
 ) -> BacktestResult:
     """Retrain each period (``every``: pandas frequency such as 1M, 2W) after a warm-up share."""
     progress("computing features once (as-of every claim's submission)")
-    dataset = build_dataset(history, context_dropout=0.0)
+    dataset = build_dataset(history)
     x_all = dataset.features.to_numpy(float)
     names = dataset.features.columns.tolist()
     starts = _period_starts(dataset.submission_day, every, warmup)
@@ -133,9 +133,10 @@ def _segment_recovery(
     )
     denied_mean = frame[frame["denied"] == 1].groupby("week")["predicted"].mean()
     weeks["mean_predicted_denied"] = denied_mean
-    after = weeks[weeks.index >= segment.since.to_period("W").start_time]
+    first_week = segment.since.to_period("W").start_time
+    after = weeks[weeks.index >= first_week]
     learned = after[after["mean_predicted_denied"] >= 0.5]
     recovery = None
     if len(learned):
-        recovery = float((learned.index[0] - segment.since).days / 7)
+        recovery = float((learned.index[0] - first_week).days / 7)
     return weeks.reset_index(), recovery

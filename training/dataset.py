@@ -7,7 +7,7 @@ before the test window), as it would have been when a model was trained on that 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -32,6 +32,7 @@ class Dataset:
     adjudication_day: np.ndarray  # -1 pending
     charge: np.ndarray
     state: FeatureState
+    batch: ClaimBatch
 
     @property
     def labeled(self) -> np.ndarray:
@@ -41,44 +42,47 @@ class Dataset:
         return self.features.to_numpy(float)[mask], self.label[mask]
 
 
-def build_dataset(history: History, context_dropout: float = 0.05, seed: int = 0) -> Dataset:
-    """Fit the feature state on the history and compute every claim's features.
-
-    ``context_dropout``: the share of claims whose context (each kind independently) is
-    recomputed as "not sent", so the model learns what a request without it means.
-    """
+def build_dataset(history: History) -> Dataset:
+    """Fit the feature state on the history and compute every claim's features."""
     batch = batch_from_history(history)
     facts = build_facts(batch)
     outcomes = outcomes_for(history, history.claims["claim_id"])
     state = fit_state(facts, outcomes)
-    features = compute_features(facts, state)
-    if context_dropout > 0:
-        features = _with_context_dropout(batch, features, state, context_dropout, seed)
     labeled = outcomes.adj_day >= 0
     return Dataset(
-        features=features,
+        features=compute_features(facts, state),
         label=np.where(labeled, outcomes.denied.astype(float), np.nan),
         category=outcomes.category,
         submission_day=day_numbers(history.claims["submission_date"]),
         adjudication_day=outcomes.adj_day,
         charge=history.claims["total_charge"].to_numpy(float),
         state=state,
+        batch=batch,
     )
 
 
-def _with_context_dropout(
-    batch: ClaimBatch, features: pd.DataFrame, state: FeatureState, share: float, seed: int
-) -> pd.DataFrame:
+def with_context_dropout(
+    dataset: Dataset, rows: np.ndarray, share: float, seed: int = 0
+) -> Dataset:
+    """The dataset with ``share`` of ``rows`` (each context kind independently) recomputed as
+    if that context had not been sent, so the model learns what a request without it means.
+    Only training rows should get it: evaluation must see claims as they are."""
     rng = np.random.default_rng(seed)
-    features = features.copy()
-    for context in CONTEXTS:
-        if not batch.known[context].any():
-            continue
-        chosen = np.flatnonzero(rng.random(len(batch)) < share)
-        masked = batch.take(chosen)
-        masked = masked.without_context(context, np.ones(len(chosen), dtype=bool))
-        features.iloc[chosen] = compute_features(build_facts(masked), state).to_numpy()
-    return features
+    batch = dataset.batch
+    dropped = {
+        context: rows & (rng.random(len(batch)) < share)
+        for context in CONTEXTS
+        if batch.known[context].any()
+    }
+    chosen = np.flatnonzero(np.logical_or.reduce(list(dropped.values()), initial=False))
+    if len(chosen) == 0:
+        return dataset
+    masked = batch.take(chosen)
+    for context, mask in dropped.items():
+        masked = masked.without_context(context, mask[chosen])
+    features = dataset.features.copy()
+    features.iloc[chosen] = compute_features(build_facts(masked), dataset.state).to_numpy()
+    return replace(dataset, features=features)
 
 
 @dataclass(frozen=True)

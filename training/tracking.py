@@ -153,20 +153,20 @@ def version_for(settings: Settings, alias: str) -> Any | None:
 
 
 def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[ClaimRiskModel, str]:
-    """Download and load a registered model by alias (or version number); (model, version)."""
+    """Download and load a registered model by alias (or version number); (model, version).
+
+    The alias is resolved to a version first, so the label always matches the model even if
+    the alias moves meanwhile."""
     use_tracking(settings)
-    reference = (
-        f"models:/{settings.model_name}/{alias_or_version}"
-        if alias_or_version.isdigit()
-        else f"models:/{settings.model_name}@{alias_or_version}"
-    )
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference))
-    model = ClaimRiskModel.load(local / "artifacts" / BUNDLE)
     version = alias_or_version
     if not alias_or_version.isdigit():
         found = version_for(settings, alias_or_version)
-        version = str(found.version) if found is not None else "?"
-    return model, version
+        if found is None:
+            raise LookupError(f"no version of {settings.model_name} has alias {alias_or_version}")
+        version = str(found.version)
+    reference = f"models:/{settings.model_name}/{version}"
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference))
+    return ClaimRiskModel.load(local / "artifacts" / BUNDLE), version
 
 
 def run_artifact(run_id: str, path: str) -> Path:

@@ -17,12 +17,13 @@ from sklearn.preprocessing import StandardScaler
 
 from features.history import History, known_at
 from training.artifact import ClaimRiskModel
-from training.dataset import Dataset, TimeSplit, build_dataset, time_split
+from training.dataset import Dataset, TimeSplit, build_dataset, time_split, with_context_dropout
 from training.metrics import category_recall, classification_metrics, top_category
 from training.model import RiskBands, choose_calibration, fit_booster, params_for
 
 MODEL_NAME = "claimrisk"
 SHAP_SAMPLE = 5000
+CONTEXT_DROPOUT = 0.05  # share of training claims seen without each kind of context
 Progress = Callable[[str], None]
 
 
@@ -70,6 +71,7 @@ def train(
     progress("computing features")
     dataset = build_dataset(history)
     split = time_split(dataset)
+    dataset = with_context_dropout(dataset, split.masks["train"], CONTEXT_DROPOUT)
     names = dataset.features.columns.tolist()
     x_train, y_train = dataset.rows(split.masks["train"])
     x_valid, y_valid = dataset.rows(split.masks["validation"])
@@ -113,7 +115,10 @@ def train(
     model = evaluated
     if refit:
         progress(f"refitting on all {int(dataset.labeled.sum()):,} labelled claims")
-        x_all, y_all = dataset.rows(dataset.labeled)
+        later = dataset.labeled & ~split.masks["train"]
+        x_all, y_all = with_context_dropout(dataset, later, CONTEXT_DROPOUT, seed=1).rows(
+            dataset.labeled
+        )
         rounds_all = round(rounds * 1.1)
         booster_all = fit_booster(x_all, y_all, None, None, names, chosen, rounds=rounds_all)
         model = ClaimRiskModel(booster_all, dataset.state, calibration.calibrator, bands)
@@ -124,6 +129,7 @@ def train(
         "split": split.describe(),
         "refit": refit,
         "metrics": metrics,
+        "metrics_of": "the evaluation model on the test window of the time split",
     }
     return TrainResult(
         model=model,

@@ -144,16 +144,27 @@ def _claim_facts(batch: ClaimBatch) -> Table:
     return facts
 
 
-def _attach_eligibility(facts: Table, batch: ClaimBatch) -> None:
-    checks = batch.eligibility_checks
+def _applicable(
+    facts: Table, batch: ClaimBatch, context: str, table: Table, keys: tuple[str, str], day: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per claim, the row of ``table`` that applies (same keys and owner, latest ``day`` on or
+    before submission; -1 when none or the context is unknown), and whether it is known."""
+    claim_key = "member_context_key" if context == "eligibility" else "provider_context_key"
     rows = _latest_on_or_before(
-        key_hash(checks["member_id"], checks["payer_id"], checks["owner"]),
-        checks["checked_on"],
-        facts["member_context_key"],
+        key_hash(table[keys[0]], table[keys[1]], table["owner"]),
+        table[day],
+        facts[claim_key],
         facts["sub_day"],
     )
-    known = batch.known["eligibility"]
-    rows = np.where(known, rows, -1)
+    known = batch.known[context]
+    return np.where(known, rows, -1), known
+
+
+def _attach_eligibility(facts: Table, batch: ClaimBatch) -> None:
+    checks = batch.eligibility_checks
+    rows, known = _applicable(
+        facts, batch, "eligibility", checks, ("member_id", "payer_id"), "checked_on"
+    )
     status = np.array([ELIG_STATUS_CODE[s] for s in checks["status"]], dtype=float)
     facts["elig_known"] = known.astype(float)
     facts["elig_found"] = np.where(known, rows >= 0, np.nan)
@@ -173,14 +184,9 @@ def _attach_eligibility(facts: Table, batch: ClaimBatch) -> None:
 
 def _attach_enrollment(facts: Table, batch: ClaimBatch) -> None:
     enrollments = batch.provider_enrollments
-    rows = _latest_on_or_before(
-        key_hash(enrollments["npi"], enrollments["payer_id"], enrollments["owner"]),
-        enrollments["effective_date"],
-        facts["provider_context_key"],
-        facts["sub_day"],
+    rows, known = _applicable(
+        facts, batch, "provider_enrollment", enrollments, ("npi", "payer_id"), "effective_date"
     )
-    known = batch.known["provider_enrollment"]
-    rows = np.where(known, rows, -1)
     facts["enroll_known"] = known.astype(float)
     facts["enroll_found"] = np.where(known, rows >= 0, np.nan)
     facts["enroll_effective_day"] = _pick(enrollments["effective_date"], rows)

@@ -7,32 +7,12 @@ import json
 import pandas as pd
 from rich.table import Table
 
-JSON_COLUMNS = (
-    "kind",
-    "label",
-    "payer_id",
-    "procedure_code",
-    "category",
-    "provider_npi",
-    "recent_claims",
-    "recent_denied",
-    "recent_rate",
-    "baseline_claims",
-    "baseline_rate",
-    "lift",
-    "lift_low",
-    "recent_denied_charge",
-    "p_value",
-    "q_value",
-    "first_significant",
-    "top_category",
-    "top_carc",
-)
+from training.analytics.patterns import ALERT_COLUMNS
 
 
 def patterns_json(alerts: pd.DataFrame) -> str:
     """``find_patterns`` output as JSON: as-of date, window, cells tested, ranked alerts."""
-    rows = alerts.loc[:, list(JSON_COLUMNS)].copy()
+    rows = alerts.loc[:, list(ALERT_COLUMNS)].copy()
     rows["first_significant"] = rows["first_significant"].dt.strftime("%Y-%m-%d")
     records = json.loads(rows.to_json(orient="records"))
     return json.dumps({**alerts.attrs, "alerts": records}, indent=2)

@@ -127,7 +127,6 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         PredictionStore(settings.prediction_store) if settings.prediction_store else None
     )
     app.state.last_batch = {}
-    app.dependency_overrides[get_serve_settings] = lambda: settings
     if holder.scorer is not None:
         app.state.metrics.model_loaded(holder.scorer.version, holder.scorer.source)
 

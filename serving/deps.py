@@ -9,9 +9,17 @@ from fastapi.security import APIKeyHeader
 
 from serving.keys import KeyStore, StoredKey
 from serving.scorer import Scorer
-from serving.settings import ServeSettings, get_serve_settings
+from serving.settings import ServeSettings
 
-SettingsDep = Annotated[ServeSettings, Depends(get_serve_settings)]
+
+def get_app_settings(request: Request) -> ServeSettings:
+    """The settings the app was built with (no dependency override: FastAPI rebuilds an
+    override's signature on every request)."""
+    settings: ServeSettings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[ServeSettings, Depends(get_app_settings)]
 _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="claimrisk API key")
 ANONYMOUS = StoredKey("anonymous", "anonymous", "admin", "", "")
 

@@ -8,7 +8,6 @@ model folder (``training.artifact``); each new version gets the ``challenger`` a
 from __future__ import annotations
 
 import hashlib
-import json
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -171,11 +170,3 @@ def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[Cl
 
 def run_artifact(run_id: str, path: str) -> Path:
     return Path(mlflow.artifacts.download_artifacts(run_id=run_id, artifact_path=path))
-
-
-def run_metrics(run_id: str) -> dict[str, float]:
-    return dict(MlflowClient().get_run(run_id).data.metrics)
-
-
-def describe(version: Any) -> str:
-    return json.dumps({"version": version.version, "aliases": list(version.aliases)})

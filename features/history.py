@@ -71,6 +71,10 @@ class History:
     report: LoadReport
     labels: LabelSummary
 
+    def table(self, name: str) -> pd.DataFrame:
+        frame: pd.DataFrame = getattr(self, name)
+        return frame
+
 
 def find_table(folder: Path, table: str) -> Path | None:
     candidates = [folder / f"{table}.{ext}" for ext in ("parquet", "csv")]

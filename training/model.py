@@ -85,18 +85,21 @@ class Calibrator:
         if method == "isotonic":
             iso = IsotonicRegression(y_min=1e-4, y_max=1 - 1e-4, out_of_bounds="clip")
             return Calibrator("isotonic", isotonic=iso.fit(raw, y))
-        platt = LogisticRegression(C=1e6).fit(_logit(raw)[:, None], y)
+        platt = LogisticRegression(C=1e6).fit(logit(raw)[:, None], y)
         return Calibrator("platt", platt=platt)
 
     def __call__(self, raw: np.ndarray) -> np.ndarray:
+        """The fitted maps applied in numpy (sklearn's own ``predict`` costs ~0.2 ms a call)."""
         if self.isotonic is not None:
-            return np.asarray(self.isotonic.predict(raw), dtype=float)
+            iso = self.isotonic
+            return np.interp(raw, iso.X_thresholds_, iso.y_thresholds_)
         if self.platt is not None:
-            return np.asarray(self.platt.predict_proba(_logit(raw)[:, None])[:, 1], dtype=float)
+            slope, intercept = self.platt.coef_[0, 0], self.platt.intercept_[0]
+            return 1.0 / (1.0 + np.exp(-(slope * logit(raw) + intercept)))
         return raw
 
 
-def _logit(p: np.ndarray) -> np.ndarray:
+def logit(p: np.ndarray) -> np.ndarray:
     p = np.clip(p, 1e-6, 1 - 1e-6)
     return np.log(p / (1 - p))
 

@@ -16,6 +16,7 @@ from features.facts import build_facts
 from features.pipeline import feature_matrix
 from tests.history_requests import request_for
 from training.artifact import ClaimRiskModel
+from training.model import Calibrator, logit
 from training.train import TrainResult
 
 
@@ -33,6 +34,20 @@ def test_time_split_windows_do_not_overlap(trained: TrainResult):
 def test_calibration_improves_cross_fitted_brier(trained: TrainResult):
     brier = trained.calibration_brier
     assert min(brier["isotonic"], brier["platt"]) < brier["none"]
+
+
+def test_calibrators_apply_exactly_what_sklearn_fitted():
+    rng = np.random.default_rng(0)
+    raw = rng.uniform(0.001, 0.999, 2000)
+    y = (rng.uniform(size=2000) < raw**1.5).astype(int)
+    grid = np.r_[0.0, 1e-7, np.linspace(0, 1, 501), 1.0]
+    isotonic = Calibrator.fit(raw, y, "isotonic")
+    assert isotonic.isotonic is not None
+    np.testing.assert_allclose(isotonic(grid), isotonic.isotonic.predict(grid), atol=1e-12)
+    platt = Calibrator.fit(raw, y, "platt")
+    assert platt.platt is not None
+    expected = platt.platt.predict_proba(logit(grid)[:, None])[:, 1]
+    np.testing.assert_allclose(platt(grid), expected, atol=1e-12)
 
 
 def test_model_beats_both_baselines_and_reports_every_metric(trained: TrainResult):

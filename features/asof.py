@@ -15,11 +15,14 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from pandas._libs.hashing import hash_object_array  # the kernel of pd.util.hash_array
 
 DAY_BITS = 17  # day numbers since 1970 up to the year 2328
 Accumulate = Literal["sum", "min", "max", "last"]
 _MIX = np.uint64(0x9E3779B97F4A7C15)
-_FEW = 32  # lookups of at most this many rows try the per-key dictionary first
+_PANDAS_HASH_KEY = "0123456789123456"  # pandas' default key: hashes stay what they were
+_SPLITMIX_1, _SPLITMIX_2 = np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB)
+FEW = 32  # lookups of at most this many rows try the per-key dictionary first
 
 
 def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
@@ -33,18 +36,45 @@ def day_numbers(dates: pd.Series | np.ndarray) -> np.ndarray:
     return np.where(np.isnat(days), -1, days.astype(np.int64))
 
 
+def column_hash(column: np.ndarray | pd.Series) -> np.ndarray:
+    """A uint64 hash per value, equal to ``pd.util.hash_array(values, categorize=False)``
+    (a test pins this), minus that wrapper's ~8 µs of dispatch per call, which a one-claim
+    feature pass would pay a few dozen times. NaN in a float column hashes as -1."""
+    values = np.asarray(column)
+    if values.dtype.kind == "f":
+        values = np.where(np.isnan(values), -1, values).astype(np.int64)
+    kind = values.dtype.kind
+    if kind in "OUS":
+        objects = values.astype(object, copy=False)
+        try:
+            hashed = hash_object_array(objects, _PANDAS_HASH_KEY, "utf8")
+        except TypeError:  # mixed types: pandas hashes their text
+            hashed = hash_object_array(objects.astype(str).astype(object), _PANDAS_HASH_KEY, "utf8")
+    elif kind == "b":
+        hashed = values.astype(np.uint64)
+    else:
+        hashed = values.view(f"u{values.dtype.itemsize}").astype(np.uint64)
+    hashed ^= hashed >> 30
+    hashed *= _SPLITMIX_1
+    hashed ^= hashed >> 27
+    hashed *= _SPLITMIX_2
+    hashed ^= hashed >> 31
+    return hashed
+
+
+def combine_hashes(hashes: list[np.ndarray]) -> np.ndarray:
+    """One uint64 per row from the column hashes of a key, in order."""
+    if not hashes:
+        raise ValueError("a key needs at least one column")
+    combined = hashes[0]
+    for hashed in hashes[1:]:
+        combined = (combined * _MIX) ^ hashed
+    return combined
+
+
 def key_hash(*columns: np.ndarray | pd.Series) -> np.ndarray:
     """A uint64 hash per row of the given key columns (equal values, equal hashes)."""
-    combined: np.ndarray | None = None
-    for column in columns:
-        values = np.asarray(column)
-        if values.dtype.kind == "f":
-            values = np.where(np.isnan(values), -1, values).astype(np.int64)
-        hashed = pd.util.hash_array(values, categorize=False)
-        combined = hashed if combined is None else (combined * _MIX) ^ hashed
-    if combined is None:
-        raise ValueError("key_hash needs at least one column")
-    return combined
+    return combine_hashes([column_hash(column) for column in columns])
 
 
 def _group_starts(sorted_values: np.ndarray) -> np.ndarray:
@@ -117,7 +147,7 @@ class AsOfTable:
         )
 
     @cached_property
-    def _latest(self) -> dict[int, tuple[int, np.ndarray]]:
+    def _latest(self) -> dict[int, tuple[int, tuple[float, ...]]]:
         """Per key hash: its last event day and the values accumulated through it."""
         if len(self.composite) == 0:
             return {}
@@ -125,8 +155,13 @@ class AsOfTable:
         last = np.flatnonzero(np.r_[code[1:] != code[:-1], True])
         day = self.composite & ((1 << DAY_BITS) - 1)
         return {
-            int(key): (int(d), row)
-            for key, d, row in zip(self.keys[code[last]], day[last], self.values[last], strict=True)
+            key: (d, tuple(row))
+            for key, d, row in zip(
+                self.keys[code[last]].tolist(),
+                day[last].tolist(),
+                self.values[last].tolist(),
+                strict=True,
+            )
         }
 
     def lookup(self, keys: np.ndarray, days: np.ndarray) -> np.ndarray:
@@ -137,10 +172,12 @@ class AsOfTable:
         key's final values; anything else goes through the sorted arrays. Same answers.
         """
         days = day_numbers(days)
-        if len(keys) <= _FEW:
-            answered = self._lookup_latest(keys, days)
-            if answered is not None:
-                return answered
+        if len(keys) <= FEW:
+            latest = self.latest(keys.tolist(), days.tolist())
+            if latest is not None:
+                missing = (np.nan,) * len(self.columns)
+                rows = [missing if row is None else row for row in latest]
+                return np.array(rows, dtype=float).reshape(len(keys), len(self.columns))
         result = np.full((len(keys), len(self.columns)), np.nan)
         if len(self.composite) == 0 or len(keys) == 0:
             return result
@@ -153,16 +190,19 @@ class AsOfTable:
         result[found] = self.values[safe[found]]
         return result
 
-    def _lookup_latest(self, keys: np.ndarray, days: np.ndarray) -> np.ndarray | None:
-        result = np.full((len(keys), len(self.columns)), np.nan)
+    def latest(self, keys: list[int], days: list[int]) -> list[tuple[float, ...] | None] | None:
+        """``lookup`` for rows dated after their key's last event, as plain tuples (None: no
+        event yet, or the day is unknown); None when a row is dated inside its key's history."""
         latest = self._latest
-        for row, (key, day) in enumerate(zip(keys.tolist(), days.tolist(), strict=True)):
+        result: list[tuple[float, ...] | None] = []
+        for key, day in zip(keys, days, strict=True):
             found = latest.get(key)
             if found is None or day < 0:
-                continue
-            if day <= found[0]:
+                result.append(None)
+            elif day <= found[0]:
                 return None  # dated inside the key's history: needs the as-of search
-            result[row] = found[1]
+            else:
+                result.append(found[1])
         return result
 
     def codes(self, keys: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features import codes
-from features.asof import AsOfTable, key_hash
+from features.asof import DAY_BITS, column_hash, combine_hashes, day_numbers, key_hash
 from features.batch import ClaimBatch, Table, table_length
 
 # Best authorization status of a line, best first.
@@ -34,11 +34,15 @@ class Facts:
     _hashes: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
 
     def key(self, level: str, columns: tuple[str, ...]) -> np.ndarray:
-        """Hash of key ``columns`` of the claims or lines, computed once per batch."""
+        """Hash of key ``columns`` of the claims or lines; each key and each column is hashed
+        once per batch (many keys share a column, such as the payer)."""
         cache_key = (level, *columns)
         if cache_key not in self._hashes:
-            table = self.lines if level == "line" else self.claims
-            self._hashes[cache_key] = key_hash(*(table[name] for name in columns))
+            if len(columns) == 1:
+                table = self.lines if level == "line" else self.claims
+                self._hashes[cache_key] = column_hash(table[columns[0]])
+            else:
+                self._hashes[cache_key] = combine_hashes([self.key(level, (c,)) for c in columns])
         return self._hashes[cache_key]
 
     @property
@@ -75,11 +79,22 @@ def _pick(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
 def _latest_on_or_before(
     table_keys: np.ndarray, table_days: np.ndarray, keys: np.ndarray, days: np.ndarray
 ) -> np.ndarray:
-    """Row of the table with the same key and the latest day on or before ``days`` (-1 none)."""
-    rows = np.arange(len(table_keys), dtype=float)
-    table = AsOfTable.build(table_keys, table_days, {"row": rows}, {"row": "last"})
-    found = table.lookup(keys, days + 1)[:, 0]
-    return np.where(np.isnan(found), -1, found).astype(np.int64)
+    """Row of the table with the same key and the latest day on or before ``days`` (-1 none);
+    of rows on the same day, the last in table order."""
+    table_days = day_numbers(table_days)
+    dated = np.flatnonzero(table_days >= 0)
+    if len(dated) == 0 or len(keys) == 0:
+        return np.full(len(keys), -1, dtype=np.int64)
+    uniques, codes = np.unique(table_keys[dated], return_inverse=True)
+    composite = (codes.astype(np.int64) << DAY_BITS) | table_days[dated]
+    order = np.argsort(composite, kind="stable")
+    composite = composite[order]
+    code = np.minimum(np.searchsorted(uniques, keys), len(uniques) - 1)
+    query = (code.astype(np.int64) << DAY_BITS) | np.clip(day_numbers(days) + 1, 0, None)
+    position = np.searchsorted(composite, query, side="left") - 1
+    safe = np.maximum(position, 0)
+    found = (uniques[code] == keys) & (position >= 0) & ((composite[safe] >> DAY_BITS) == code)
+    return np.where(found, dated[order[safe]], -1)
 
 
 def _isin(values: np.ndarray, choices: frozenset[str]) -> np.ndarray:

@@ -17,11 +17,11 @@ so a history row sees what a request would have seen on that day, and no later o
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from features.asof import Accumulate, AsOfTable
+from features.asof import FEW, Accumulate, AsOfTable, day_numbers
 from features.batch import Table, table_length
 from features.categories import Category
 from features.facts import Facts
@@ -107,11 +107,41 @@ class FittedRate:
         spec = self.spec
         days = facts.claims["sub_day"][_claim_of(facts, spec.level)]
         decay = np.exp(-(days - self.ref_day) / spec.tau_days)
-        rate = np.full(len(days), BASE_RATE)
-        for table, keys in zip(reversed(self.tables), reversed(spec._keys(facts)), strict=True):
-            counts = zero_nan(table.lookup(keys, days)) * decay[:, None]
-            rate = (counts[:, 1] + spec.prior_weight * rate) / (counts[:, 0] + spec.prior_weight)
+        keys = spec._keys(facts)
+        rate = self._after_history(keys, days, decay) if len(days) <= FEW else None
+        if rate is None:
+            rate = np.full(len(days), BASE_RATE)
+            for table, level_keys in zip(reversed(self.tables), reversed(keys), strict=True):
+                counts = zero_nan(table.lookup(level_keys, days))
+                rate = _shrunk(counts[:, 0], counts[:, 1], rate, decay, spec.prior_weight)
         return np.where(spec._rows(facts), rate, np.nan)
+
+    def _after_history(
+        self, keys: list[np.ndarray], days: np.ndarray, decay: np.ndarray
+    ) -> np.ndarray | None:
+        """The same rates in plain floats for a few rows dated after the history (requests:
+        numpy's per-call cost would dominate); None when a row needs the as-of search."""
+        day_list = day_numbers(days).tolist()
+        if min(day_list, default=0) < 0:
+            return None
+        levels = [
+            table.latest(k.tolist(), day_list) for table, k in zip(self.tables, keys, strict=True)
+        ]
+        if any(level is None for level in levels):
+            return None
+        rates = []
+        for row, row_decay in enumerate(decay.tolist()):
+            rate = BASE_RATE
+            for level in reversed(levels):
+                n, d = level[row] or (0.0, 0.0)  # type: ignore[index]
+                rate = _shrunk(n, d, rate, row_decay, self.spec.prior_weight)
+            rates.append(rate)
+        return np.array(rates, dtype=float)
+
+
+def _shrunk(n: Any, denied: Any, parent: Any, decay: Any, prior_weight: float) -> Any:
+    """Decayed denials over decayed claims, shrunk towards the parent rate (floats or arrays)."""
+    return (denied * decay + prior_weight * parent) / (n * decay + prior_weight)
 
 
 @dataclass(frozen=True)

@@ -97,7 +97,10 @@ class Scorer:
         model = self.model
         facts = build_facts(batch_from_requests(claims))
         x = feature_matrix(facts, model.state)
-        probability = model.probability(x)
+        shap_values = model.contributions(x) if explain == "all" else None
+        # The contributions sum to the raw log-odds: no second pass through the trees.
+        margin = model.margin(x) if shap_values is None else shap_values.sum(axis=1)
+        probability = model.calibrated(margin)
         bands = model.bands.band(probability)
         explained = np.zeros(len(claims), dtype=bool)
         if explain in EXPLAIN_FROM:
@@ -107,7 +110,8 @@ class Scorer:
         reasons_of: dict[int, list[tuple[Category, float]]] = {}
         contributions: dict[int, np.ndarray] = {}
         if len(rows):
-            shap_values = model.contributions(x[rows])
+            if shap_values is None:
+                shap_values = model.contributions(x[rows])
             by_category = model.category_contributions(shap_values)
             reasons_of = dict(zip(rows.tolist(), top_reasons(by_category), strict=True))
             contributions = dict(zip(rows.tolist(), shap_values, strict=True))

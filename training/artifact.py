@@ -68,8 +68,11 @@ class ClaimRiskModel:
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Calibrated denial probability."""
-        raw = 1.0 / (1.0 + np.exp(-self.margin(x)))
-        return self.calibrator(raw)
+        return self.calibrated(self.margin(x))
+
+    def calibrated(self, margin: np.ndarray) -> np.ndarray:
+        """Calibrated denial probability from the raw log-odds (or the sum of contributions)."""
+        return self.calibrator(1.0 / (1.0 + np.exp(-margin)))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
         """Exact TreeSHAP in log-odds: one column per feature, then the base value."""

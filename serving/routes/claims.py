@@ -44,7 +44,7 @@ def _record(
 
 
 @router.post("/score", response_model=ScoreOut, summary="Score one claim before submission")
-def score(claim: ClaimIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> ScoreOut:
+async def score(claim: ClaimIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> ScoreOut:
     results, features = scorer.score_with_features([claim])
     _record(request, caller.key_id, "score", scorer, results, features)
     return results[0]

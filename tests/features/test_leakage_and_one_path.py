@@ -8,9 +8,10 @@ import pytest
 
 from features.batch import batch_from_history, batch_from_requests
 from features.categories import label_outcomes
+from features.contract import ClaimIn
 from features.facts import build_facts
 from features.history import History
-from features.pipeline import compute_features, fit_state, outcomes_for
+from features.pipeline import compute_features, feature_matrix, fit_state, outcomes_for
 from tests.history_requests import request_for
 
 
@@ -109,3 +110,20 @@ def test_request_and_history_row_give_identical_features(history, baseline):
     from_requests = compute_features(build_facts(batch_from_requests(complete)), state)
     from_history = baseline.loc[[r.claim_id for r in complete]]
     pd.testing.assert_frame_equal(from_history, from_requests)
+
+
+def test_one_request_at_a_time_matches_the_vectorised_batch(history, world):
+    """Requests after the history take the few-row path (plain floats, per-key dictionaries);
+    a large batch of the same requests takes the sorted-array path. Identical features."""
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    lines = (world / "requests.jsonl").read_text().splitlines()[:120]
+    requests = [ClaimIn.model_validate_json(line) for line in lines]
+    batch = feature_matrix(build_facts(batch_from_requests(requests)), state)
+    one_by_one = np.vstack(
+        [feature_matrix(build_facts(batch_from_requests([r])), state) for r in requests]
+    )
+    np.testing.assert_array_equal(one_by_one, batch)
+    rates = [n for n in state.feature_names if n.endswith("_rate")]
+    columns = [state.feature_names.index(n) for n in rates]
+    assert (np.nan_to_num(batch[:, columns]) > 0).mean() > 0.5  # the rates are really looked up

@@ -1,0 +1,47 @@
+"""As-of tables and key hashing: the lookups every learned feature stands on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from features.asof import AsOfTable, column_hash, key_hash
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        np.array(["60054", None, "", "Ünïcode", "60054"], dtype=object),
+        np.array([3, -1, 0, 2**62, -(2**40)], dtype=np.int64),
+        np.array([3, -1, 0, 7], dtype=np.int32),
+        np.array([True, False, True]),
+        np.array([1, "a", None], dtype=object),
+    ],
+)
+def test_column_hash_is_pandas_hash_array(values):
+    expected = pd.util.hash_array(values, categorize=False)
+    np.testing.assert_array_equal(column_hash(values), expected)
+
+
+def test_float_keys_hash_like_their_integers_and_nan_like_minus_one():
+    floats = np.array([5.0, np.nan, 17000.0])
+    np.testing.assert_array_equal(column_hash(floats), column_hash(np.array([5, -1, 17000])))
+
+
+def test_key_hash_depends_on_every_column_and_their_order():
+    a = np.array(["x", "y", "x"], dtype=object)
+    b = np.array(["y", "x", "x"], dtype=object)
+    ab, ba = key_hash(a, b), key_hash(b, a)
+    assert ab[0] != ab[1] and ab[0] != ba[0]
+    assert ab[2] == key_hash(np.array(["x"], dtype=object), np.array(["x"], dtype=object))[0]
+
+
+def test_lookup_sees_only_events_strictly_before_the_day():
+    keys = key_hash(np.array(["p", "p", "p", "q"], dtype=object))
+    table = AsOfTable.build(keys, np.array([10, 12, 12, 11]), {"n": np.ones(4)}, {"n": "sum"})
+    queries = key_hash(np.array(["p", "p", "p", "p", "q", "r"], dtype=object))
+    found = table.lookup(queries, np.array([10, 11, 12, 13, 12, 99]))[:, 0]
+    np.testing.assert_array_equal(found, [np.nan, 1, 1, 3, 1, np.nan])
+    one = table.lookup(queries[3:4], np.array([13]))  # the one-request path: same answer
+    np.testing.assert_array_equal(one[:, 0], [3])

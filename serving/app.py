@@ -8,70 +8,24 @@ from __future__ import annotations
 
 import logging
 import threading
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-from fastapi import FastAPI, Request, Response, status
+from fastapi import FastAPI, Request, status
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.audit import Auditor
 from serving.holder import ModelHolder, ModelRefused, loader_for
 from serving.keys import KeyStore
 from serving.metrics import Metrics
+from serving.middleware import RequestMetrics
 from serving.predictions import PredictionStore
 from serving.routes import claims, health, model, page
 from serving.settings import ServeSettings, get_serve_settings
 
 log = logging.getLogger("claimrisk.serving")
-
-
-class BodyLimit:
-    """Refuse request bodies above ``limit`` bytes with 413, without reading them whole."""
-
-    def __init__(self, app: ASGIApp, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        declared = dict(scope.get("headers", [])).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.limit:
-            await self._refuse(send)
-            return
-        seen = 0
-
-        async def limited() -> Message:
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
-            if seen > self.limit:
-                raise _TooLarge
-            return message
-
-        try:
-            await self.app(scope, limited, send)
-        except _TooLarge:
-            await self._refuse(send)
-
-    async def _refuse(self, send: Send) -> None:
-        response = JSONResponse(
-            {"detail": f"request body larger than {self.limit} bytes"},
-            status_code=status.HTTP_413_CONTENT_TOO_LARGE,
-        )
-        await response({"type": "http"}, _no_receive, send)
-
-
-class _TooLarge(Exception):
-    pass
-
-
-async def _no_receive() -> Message:
-    return {"type": "http.disconnect"}
 
 
 def _poll(app: FastAPI, every: float, stop: threading.Event) -> None:
@@ -117,6 +71,7 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         version="1",
         summary="Predicts whether a payer will deny a claim before it is submitted, and why.",
         lifespan=lifespan,
+        max_body_size=settings.max_body_bytes,  # 413, also for bodies without a length
     )
     app.state.settings = settings
     app.state.holder = holder
@@ -129,18 +84,6 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     app.state.last_batch = {}
     if holder.scorer is not None:
         app.state.metrics.model_loaded(holder.scorer.version, holder.scorer.source)
-
-    @app.middleware("http")
-    async def measure(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        app.state.metrics.requests.labels(route=path, status=response.status_code).inc()
-        app.state.metrics.latency.labels(route=path).observe(time.perf_counter() - started)
-        return response
 
     @app.exception_handler(RequestValidationError)
     async def invalid(request: Request, error: RequestValidationError) -> JSONResponse:
@@ -156,5 +99,5 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
 
     for router in (claims.router, model.router, health.router, page.router):
         app.include_router(router)
-    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

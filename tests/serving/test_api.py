@@ -169,6 +169,12 @@ def test_malformed_json_and_oversized_bodies(client: TestClient):
         "/v1/claims/score", content=b"x" * 3_000_000, headers={"content-type": "application/json"}
     )
     assert huge.status_code == 413
+    streamed = client.post(  # no Content-Length: the limit counts the chunks as they arrive
+        "/v1/claims/score",
+        content=(b"x" * 100_000 for _ in range(30)),
+        headers={"content-type": "application/json"},
+    )
+    assert streamed.status_code == 413
 
 
 def test_upload_jsonl_and_csv_and_last_batch(client: TestClient, requests_):

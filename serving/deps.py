@@ -12,7 +12,7 @@ from serving.scorer import Scorer
 from serving.settings import ServeSettings
 
 
-def get_app_settings(request: Request) -> ServeSettings:
+async def get_app_settings(request: Request) -> ServeSettings:
     """The settings the app was built with (no dependency override: FastAPI rebuilds an
     override's signature on every request)."""
     settings: ServeSettings = request.app.state.settings
@@ -24,14 +24,14 @@ _api_key = APIKeyHeader(name="X-API-Key", auto_error=False, description="claimri
 ANONYMOUS = StoredKey("anonymous", "anonymous", "admin", "", "")
 
 
-def get_scorer(request: Request) -> Scorer:
+async def get_scorer(request: Request) -> Scorer:
     scorer = request.app.state.holder.scorer
     if scorer is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no model loaded yet")
     return scorer
 
 
-def get_caller(
+async def get_caller(
     request: Request, settings: SettingsDep, key: Annotated[str | None, Security(_api_key)]
 ) -> StoredKey:
     if settings.allow_anonymous:
@@ -47,7 +47,7 @@ def get_caller(
     return found
 
 
-def get_admin(caller: Annotated[StoredKey, Depends(get_caller)]) -> StoredKey:
+async def get_admin(caller: Annotated[StoredKey, Depends(get_caller)]) -> StoredKey:
     if caller.role != "admin":
         raise HTTPException(status.HTTP_403_FORBIDDEN, "this key may not administer the service")
     return caller

@@ -45,6 +45,8 @@ def _record(
 
 @router.post("/score", response_model=ScoreOut, summary="Score one claim before submission")
 async def score(claim: ClaimIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> ScoreOut:
+    """Scored on the event loop: a few milliseconds of CPU that a worker thread would only
+    lengthen (the GIL) by a thread hop; batches, which take seconds, run in threads."""
     results, features = scorer.score_with_features([claim])
     _record(request, caller.key_id, "score", scorer, results, features)
     return results[0]
@@ -116,7 +118,7 @@ def score_x12(
 
 
 @router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")
-def last_batch(request: Request, caller: CallerDep) -> BatchOut:
+async def last_batch(request: Request, caller: CallerDep) -> BatchOut:
     batch = request.app.state.last_batch.get(caller.key_id)
     if batch is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no batch scored yet with this key")

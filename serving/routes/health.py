@@ -9,12 +9,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/health", summary="The process is alive")
-def health() -> dict[str, str]:
+async def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/ready", summary="A model is loaded and can score")
-def ready(request: Request, response: Response) -> dict[str, str]:
+async def ready(request: Request, response: Response) -> dict[str, str]:
     scorer = request.app.state.holder.scorer
     if scorer is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

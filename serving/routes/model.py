@@ -12,7 +12,7 @@ router = APIRouter(tags=["model"])
 
 
 @router.get("/v1/model", response_model=ModelInfo, summary="The model being served")
-def model_info(scorer: ScorerDep, caller: CallerDep) -> ModelInfo:
+async def model_info(scorer: ScorerDep, caller: CallerDep) -> ModelInfo:
     return scorer.info()
 
 

@@ -17,6 +17,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from serving.audit import Auditor
+from serving.batcher import ScoreBatcher
 from serving.holder import ModelHolder, ModelRefused, loader_for
 from serving.keys import KeyStore
 from serving.metrics import Metrics
@@ -82,6 +83,7 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         PredictionStore(settings.prediction_store) if settings.prediction_store else None
     )
     app.state.last_batch = {}
+    app.state.batcher = ScoreBatcher(holder)
     if holder.scorer is not None:
         app.state.metrics.model_loaded(holder.scorer.version, holder.scorer.source)
 

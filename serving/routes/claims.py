@@ -8,13 +8,14 @@ import time
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Body, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 
 from features.contract import ClaimIn
 from features.x12 import UnsupportedTransaction, X12Error
-from serving.deps import CallerDep, ScorerDep
+from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
 from serving.schemas import BatchIn, BatchOut, ScoreOut, X12BatchOut
+from serving.scorer import Scorer
 from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
 
@@ -26,7 +27,7 @@ def _record(
     request: Request,
     who: str,
     route: str,
-    scorer: ScorerDep,
+    scorer: Scorer,
     results: list[ScoreOut],
     features: np.ndarray | None = None,
 ) -> None:
@@ -43,13 +44,19 @@ def _record(
             log.error("prediction store: %s", type(error).__name__)
 
 
-@router.post("/score", response_model=ScoreOut, summary="Score one claim before submission")
-async def score(claim: ClaimIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> ScoreOut:
-    """Scored on the event loop: a few milliseconds of CPU that a worker thread would only
-    lengthen (the GIL) by a thread hop; batches, which take seconds, run in threads."""
-    results, features = scorer.score_with_features([claim])
-    _record(request, caller.key_id, "score", scorer, results, features)
-    return results[0]
+@router.post(
+    "/score",
+    response_model=ScoreOut,
+    summary="Score one claim before submission",
+    dependencies=[Depends(get_scorer)],
+)
+async def score(claim: ClaimIn, request: Request, caller: CallerDep) -> ScoreOut:
+    """Scored on the event loop, together with the claims of concurrent calls (see
+    ``serving.batcher``): a thread would only add a hop and a GIL hand-back to a few
+    milliseconds of CPU. Batches, which take seconds, run in threads."""
+    scored = await request.app.state.batcher.score(claim)
+    _record(request, caller.key_id, "score", scored.scorer, [scored.result], scored.features)
+    return scored.result
 
 
 def _score_batch(

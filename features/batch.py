@@ -20,6 +20,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from operator import attrgetter
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -130,12 +132,17 @@ def _shared(table: Table) -> Table:
 _NUMERIC = ("number", "int", "bool")
 
 
-def _from_rows(table: str, rows: list[dict[str, object]]) -> Table:
+def _columns(table: str, objects: Sequence[Any], inherited: dict[str, list[Any]]) -> Table:
+    """A table's columns read off pydantic objects; ``inherited`` columns come from their
+    claims (a context row's member and payer, a line's claim id)."""
     columns: Table = {}
     for spec in table_spec(table):
-        values = [row.get(spec.name) for row in rows]
+        if spec.name in inherited:
+            values = inherited[spec.name]
+        else:
+            values = list(map(attrgetter(spec.name), objects))
         if spec.kind == "date":
-            days = [np.nan if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values]  # type: ignore[attr-defined]
+            days = [np.nan if v is None else v.toordinal() - _EPOCH_ORDINAL for v in values]
             columns[spec.name] = np.array(days, dtype=float)
         elif spec.kind in _NUMERIC:
             columns[spec.name] = np.array([np.nan if v is None else v for v in values], dtype=float)
@@ -146,51 +153,59 @@ def _from_rows(table: str, rows: list[dict[str, object]]) -> Table:
     return columns
 
 
-def _owned(table: Table, rows: list[dict[str, object]]) -> Table:
-    return {**table, "owner": np.array([row["owner"] for row in rows], dtype=np.int64)}
-
-
 def batch_from_requests(requests: Sequence[ClaimIn]) -> ClaimBatch:
-    """Claim requests as one batch: each request's inlined context becomes its table rows."""
-    claims: list[dict[str, object]] = []
-    lines: list[dict[str, object]] = []
-    line_claim: list[int] = []
-    checks: list[dict[str, object]] = []
-    auths: list[dict[str, object]] = []
-    enrollments: list[dict[str, object]] = []
-    for position, request in enumerate(requests):
-        claims.append(request.__dict__)
-        keys = {"member_id": request.member_id, "payer_id": request.payer_id, "owner": position}
-        for line in request.lines:
-            lines.append(line.__dict__)
-            line_claim.append(position)
-        if request.eligibility is not None:
-            checks.append({**keys, **request.eligibility.__dict__})
-        for auth in request.authorizations or ():
-            auths.append({**keys, **auth.__dict__})
-        if request.provider_enrollment is not None:
-            npi = request.rendering_npi or request.billing_npi
-            enrollment = request.provider_enrollment.__dict__
-            enrollments.append(
-                {"npi": npi, "payer_id": request.payer_id, "owner": position, **enrollment}
-            )
-    line_table = _from_rows("claim_lines", lines)
-    line_table["claim_pos"] = np.asarray(line_claim, dtype=np.int64)
-    claim_table = _from_rows("claims", claims)
-    claim_table["context_owner"] = np.arange(len(requests))
-    return ClaimBatch(
-        claims=claim_table,
-        lines=line_table,
-        eligibility_checks=_owned(_from_rows("eligibility_checks", checks), checks),
-        authorizations=_owned(_from_rows("authorizations", auths), auths),
-        provider_enrollments=_owned(_from_rows("provider_enrollments", enrollments), enrollments),
-        known={
-            "eligibility": np.array([r.eligibility is not None for r in requests], dtype=bool),
-            "authorizations": np.array(
-                [r.authorizations is not None for r in requests], dtype=bool
-            ),
-            "provider_enrollment": np.array(
-                [r.provider_enrollment is not None for r in requests], dtype=bool
-            ),
+    """Claim requests as one batch: each request's inlined context becomes its table rows,
+    owned by the request. Built column by column (a 10k-claim batch is a hot path)."""
+
+    def of_claims(name: str, owners: list[int]) -> list[Any]:
+        return list(map(attrgetter(name), map(requests.__getitem__, owners)))
+
+    line_owner = [p for p, request in enumerate(requests) for _ in request.lines]
+    checked = [p for p, request in enumerate(requests) if request.eligibility is not None]
+    auths = [(p, a) for p, request in enumerate(requests) for a in request.authorizations or ()]
+    auth_owner = [p for p, _ in auths]
+    enrolled = [p for p, request in enumerate(requests) if request.provider_enrollment is not None]
+    lines = _columns(
+        "claim_lines",
+        [line for request in requests for line in request.lines],
+        {"claim_id": of_claims("claim_id", line_owner)},
+    )
+    lines["claim_pos"] = np.asarray(line_owner, dtype=np.int64)
+    claims = _columns("claims", requests, {})
+    claims["context_owner"] = np.arange(len(requests))
+    checks = _columns(
+        "eligibility_checks",
+        [requests[p].eligibility for p in checked],
+        {"member_id": of_claims("member_id", checked), "payer_id": of_claims("payer_id", checked)},
+    )
+    authorizations = _columns(
+        "authorizations",
+        [auth for _, auth in auths],
+        {
+            "member_id": of_claims("member_id", auth_owner),
+            "payer_id": of_claims("payer_id", auth_owner),
         },
     )
+    enrollments = _columns(
+        "provider_enrollments",
+        [requests[p].provider_enrollment for p in enrolled],
+        {
+            "npi": [requests[p].rendering_npi or requests[p].billing_npi for p in enrolled],
+            "payer_id": of_claims("payer_id", enrolled),
+        },
+    )
+    return ClaimBatch(
+        claims=claims,
+        lines=lines,
+        eligibility_checks=_owned(checks, checked),
+        authorizations=_owned(authorizations, auth_owner),
+        provider_enrollments=_owned(enrollments, enrolled),
+        known={
+            context: np.array([getattr(r, context) is not None for r in requests], dtype=bool)
+            for context in CONTEXTS
+        },
+    )
+
+
+def _owned(table: Table, owners: list[int]) -> Table:
+    return {**table, "owner": np.asarray(owners, dtype=np.int64)}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -42,23 +43,46 @@ def _pct(rate: float) -> str:
 
 
 @dataclass(frozen=True)
-class ClaimView:
-    """One claim of a scored batch: the request, its facts and feature values."""
+class ScoredBatch:
+    """The facts of a scored batch, and what its claims' views compute once and share."""
 
-    claim: ClaimIn
     facts: Facts
-    row: int
-    values: dict[str, float]
     fitted: Fitted
 
-    def lines(self) -> np.ndarray:
-        """Positions of this claim's lines in ``facts.lines``."""
-        return np.flatnonzero(self.facts.lines["claim_pos"] == self.row)
+    @cached_property
+    def line_positions(self) -> list[np.ndarray]:
+        """Per claim: the positions of its lines in ``facts.lines``."""
+        claim_of_line = self.facts.lines["claim_pos"]
+        order = np.argsort(claim_of_line, kind="stable")
+        bounds = np.searchsorted(claim_of_line[order], np.arange(1, self.facts.n_claims))
+        return np.split(order, bounds)
 
+    @cached_property
     def auth_rates(self) -> np.ndarray:
         """Per line of the batch: the payer's recent auth-denial rate for lines like it
         without a valid authorization (NaN where the line has one or it is unknown)."""
         return np.asarray(self.fitted[AUTH_RATE].lookup(self.facts))
+
+
+@dataclass(frozen=True)
+class ClaimView:
+    """One claim of a scored batch: the request, its facts and feature values."""
+
+    claim: ClaimIn
+    batch: ScoredBatch
+    row: int
+    values: dict[str, float]
+
+    @property
+    def facts(self) -> Facts:
+        return self.batch.facts
+
+    def lines(self) -> np.ndarray:
+        """Positions of this claim's lines in ``facts.lines``."""
+        return self.batch.line_positions[self.row]
+
+    def auth_rates(self) -> np.ndarray:
+        return self.batch.auth_rates
 
 
 def eligibility(view: ClaimView) -> list[str]:

@@ -19,7 +19,7 @@ from features.contract import ClaimIn
 from features.definitions import REGISTRY
 from features.facts import build_facts
 from features.pipeline import feature_matrix
-from serving.evidence import EVIDENCE, ClaimView
+from serving.evidence import EVIDENCE, ClaimView, ScoredBatch
 from serving.schemas import ModelInfo, ModelRef, Reason, ScoreOut, WhatIf
 from serving.whatif import FIXES
 from training.artifact import ClaimRiskModel
@@ -116,11 +116,11 @@ class Scorer:
             reasons_of = dict(zip(rows.tolist(), top_reasons(by_category), strict=True))
             contributions = dict(zip(rows.tolist(), shap_values, strict=True))
         names = model.feature_names
+        batch = ScoredBatch(facts, model.state.fitted)
         views = {
-            row: ClaimView(claims[row], facts, row, dict(zip(names, x[row].tolist(), strict=True)),
-                           model.state.fitted)
+            row: ClaimView(claims[row], batch, row, dict(zip(names, x[row].tolist(), strict=True)))
             for row in reasons_of
-        }  # fmt: skip
+        }
         what_if = self._what_if(views, reasons_of)
         ref = self.ref
         results = []

@@ -106,10 +106,30 @@ def is_none(values: np.ndarray) -> np.ndarray:
     return np.fromiter((v is None for v in values), bool, len(values))
 
 
-def _claim_facts(batch: ClaimBatch) -> Table:
+Hashes = dict[tuple[str, ...], np.ndarray]
+
+
+def _hash_once(hashes: Hashes, level: str, name: str, values: np.ndarray) -> np.ndarray:
+    """The hash of a key column, computed once per batch (cache shared with ``Facts.key``)."""
+    if (level, name) not in hashes:
+        hashes[level, name] = column_hash(values)
+    return hashes[level, name]
+
+
+def _claim_facts(batch: ClaimBatch, hashes: Hashes) -> Table:
     claims = batch.claims
     rendering = claims["rendering_npi"]
     provider = np.where(is_none(rendering), claims["billing_npi"], rendering)
+    patient, member, payer, provider_hash, owner = (
+        _hash_once(hashes, "claim", name, values)
+        for name, values in (
+            ("patient_id", claims["patient_id"]),
+            ("member_id", claims["member_id"]),
+            ("payer_id", claims["payer_id"]),
+            ("provider_npi", provider),
+            ("context_owner", claims["context_owner"]),
+        )
+    )
     facts: Table = {
         "claim_id": claims["claim_id"],
         "payer_id": claims["payer_id"],
@@ -119,13 +139,11 @@ def _claim_facts(batch: ClaimBatch) -> Table:
         "patient_sex": claims["patient_sex"],
         "prior_auth_number": claims["prior_auth_number"],
         "provider_npi": provider,
-        "patient_key": key_hash(claims["patient_id"]),
-        "member_key": key_hash(claims["member_id"], claims["payer_id"]),
-        "provider_key": key_hash(provider, claims["payer_id"]),
-        "member_context_key": key_hash(
-            claims["member_id"], claims["payer_id"], claims["context_owner"]
-        ),
-        "provider_context_key": key_hash(provider, claims["payer_id"], claims["context_owner"]),
+        "patient_key": patient,
+        "member_key": combine_hashes([member, payer]),
+        "provider_key": combine_hashes([provider_hash, payer]),
+        "member_context_key": combine_hashes([member, payer, owner]),
+        "provider_context_key": combine_hashes([provider_hash, payer, owner]),
         "sub_day": claims["submission_date"],
         "svc_day": claims["service_date"],
         "lag_days": claims["submission_date"] - claims["service_date"],
@@ -220,7 +238,7 @@ def _age_conflict(code: np.ndarray, age: np.ndarray) -> np.ndarray:
     )  # fmt: skip
 
 
-def _line_facts(batch: ClaimBatch, claim: Table) -> Table:
+def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
     lines = batch.lines
     position = lines["claim_pos"]
     code = lines["procedure_code"]
@@ -247,7 +265,13 @@ def _line_facts(batch: ClaimBatch, claim: Table) -> Table:
         "sex_conflict": (_isin(code, codes.FEMALE_ONLY_CODES) & (sex != "F"))
         | (_isin(code, codes.MALE_ONLY_CODES) & (sex != "M")),
         "age_conflict": _age_conflict(code, (line_day - claim["birth_day"][position]) / 365.25),
-        "dup_key": key_hash(batch.claims["patient_id"][position], line_day, code),
+        "dup_key": combine_hashes(
+            [
+                hashes["claim", "patient_id"][position],
+                column_hash(line_day),
+                _hash_once(hashes, "line", "procedure_code", code),
+            ]
+        ),
     }
     diagnoses = batch.claims["diagnosis_codes"][position]
     supported = np.empty(len(code), dtype=bool)
@@ -261,7 +285,9 @@ def _line_facts(batch: ClaimBatch, claim: Table) -> Table:
     facts["pointer_out_of_range"] = bad_pointer
     facts["dx_unsupported"] = ~supported
     facts["attachment_missing"] = claim["attachment_missing"][position]
-    _attach_authorizations(facts, batch, claim)
+    for name in ("member_id", "payer_id", "context_owner"):  # a line's are its claim's
+        hashes["line", name] = hashes["claim", name][position]
+    _attach_authorizations(facts, batch, claim, hashes)
     status = facts["auth_status"]
     facts["no_valid_auth"] = np.where(np.isnan(status), np.nan, status > AUTH_VALID)
     return facts
@@ -279,7 +305,7 @@ def _pairs(line_keys: np.ndarray, auth_keys: np.ndarray) -> tuple[np.ndarray, np
     return line, order[np.repeat(left, counts) + offsets]
 
 
-def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table) -> None:
+def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table, hashes: Hashes) -> None:
     auths = batch.authorizations
     position = facts["claim_pos"]
     per_auth = np.fromiter(
@@ -288,11 +314,9 @@ def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table) -> Non
     auth_of_code = np.repeat(np.arange(len(per_auth)), per_auth)
     auth_codes = np.array([c for codes_ in auths["procedure_codes"] for c in codes_], dtype=object)
     line, pair = _pairs(
-        key_hash(
-            claim["payer_id"][position],
-            batch.claims["member_id"][position],
-            batch.claims["context_owner"][position],
-            facts["procedure_code"],
+        combine_hashes(
+            [hashes["line", name] for name in ("payer_id", "member_id", "context_owner")]
+            + [hashes["line", "procedure_code"]]
         ),
         key_hash(
             auths["payer_id"][auth_of_code],
@@ -346,5 +370,7 @@ def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table) -> Non
 
 def build_facts(batch: ClaimBatch) -> Facts:
     """The facts of every claim and line in ``batch``."""
-    claim_facts = _claim_facts(batch)
-    return Facts(claims=claim_facts, lines=_line_facts(batch, claim_facts), known=batch.known)
+    hashes: Hashes = {}
+    claim_facts = _claim_facts(batch, hashes)
+    lines = _line_facts(batch, claim_facts, hashes)
+    return Facts(claims=claim_facts, lines=lines, known=batch.known, _hashes=hashes)

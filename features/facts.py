@@ -10,6 +10,7 @@ All columns are numpy arrays (see ``features.batch`` for encodings).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -45,7 +46,7 @@ class Facts:
                 self._hashes[cache_key] = combine_hashes([self.key(level, (c,)) for c in columns])
         return self._hashes[cache_key]
 
-    @property
+    @cached_property
     def n_claims(self) -> int:
         return table_length(self.claims)
 
@@ -55,10 +56,9 @@ class Facts:
         values = np.asarray(values, dtype=float)
         position = self.lines["claim_pos"]
         if how == "sum":
-            total = np.zeros(self.n_claims)
-            np.add.at(total, position, np.where(np.isnan(values), 0.0, values))
-            seen = np.zeros(self.n_claims)
-            np.add.at(seen, position, ~np.isnan(values))
+            known = ~np.isnan(values)
+            total = np.bincount(position, np.where(known, values, 0.0), minlength=self.n_claims)
+            seen = np.bincount(position, known, minlength=self.n_claims)
             return np.where(seen > 0, total, empty)
         start = -np.inf if how == "max" else np.inf
         result = np.full(self.n_claims, start)

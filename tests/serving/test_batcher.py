@@ -77,3 +77,19 @@ def test_a_failing_pass_fails_its_claims_and_the_next_pass_still_runs(scorer, cl
     first, second, third = asyncio.run(run())
     assert isinstance(first, RuntimeError) and isinstance(second, RuntimeError)
     assert third.result.claim_id == claims[2].claim_id
+
+
+def test_claims_arriving_over_a_few_loop_turns_share_one_pass(scorer, claims):
+    batcher = ScoreBatcher(holding(scorer))
+
+    async def arrive(claim: ClaimIn, turns: int):  # type: ignore[no-untyped-def]
+        for _ in range(turns):  # a request still being read and validated
+            await asyncio.sleep(0)
+        return await batcher.score(claim)
+
+    async def run() -> list:
+        return await asyncio.gather(*(arrive(c, i % 4) for i, c in enumerate(claims[:8])))
+
+    scored = asyncio.run(run())
+    assert scorer.passes == [8]
+    assert [s.result.claim_id for s in scored] == [c.claim_id for c in claims[:8]]

@@ -124,16 +124,17 @@ class FittedRate:
         day_list = day_numbers(days).tolist()
         if min(day_list, default=0) < 0:
             return None
-        levels = [
-            table.latest(k.tolist(), day_list) for table, k in zip(self.tables, keys, strict=True)
-        ]
-        if any(level is None for level in levels):
-            return None
+        levels = []
+        for table, level_keys in zip(self.tables, keys, strict=True):
+            level = table.latest(level_keys.tolist(), day_list)
+            if level is None:
+                return None
+            levels.append(level)
         rates = []
         for row, row_decay in enumerate(decay.tolist()):
             rate = BASE_RATE
             for level in reversed(levels):
-                n, d = level[row] or (0.0, 0.0)  # type: ignore[index]
+                n, d = level[row] or (0.0, 0.0)
                 rate = _shrunk(n, d, rate, row_decay, self.spec.prior_weight)
             rates.append(rate)
         return np.array(rates, dtype=float)

@@ -22,7 +22,7 @@ from serving.holder import ModelHolder, ModelRefused, loader_for
 from serving.keys import KeyStore
 from serving.metrics import Metrics
 from serving.middleware import RequestMetrics
-from serving.predictions import PredictionStore
+from serving.predictions import PredictionStore, PredictionWriter
 from serving.routes import claims, health, model, page
 from serving.settings import ServeSettings, get_serve_settings
 
@@ -80,7 +80,9 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     app.state.metrics = Metrics()
     app.state.auditor = Auditor(settings.audit_log)
     app.state.predictions = (
-        PredictionStore(settings.prediction_store) if settings.prediction_store else None
+        PredictionWriter(PredictionStore(settings.prediction_store))
+        if settings.prediction_store
+        else None
     )
     app.state.last_batch = {}
     app.state.batcher = ScoreBatcher(holder)

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
@@ -35,6 +37,7 @@ from features.pipeline import feature_matrix
 from serving.schemas import ScoreOut
 from training.artifact import ClaimRiskModel
 
+log = logging.getLogger("claimrisk.serving")
 SCHEMA_VERSION = "1"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -59,6 +62,7 @@ INSERT = (
     "band, reasons, feature_set, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 FEATURE_DTYPE = np.dtype("<f4")
+Row = tuple[object, ...]
 
 
 class PredictionStoreError(RuntimeError):
@@ -124,11 +128,20 @@ class PredictionStore:
         ``feature_rows`` (results x features, the matrix the model scored, row i for result i)
         and ``feature_names`` are optional; without them drift cannot be checked for these
         rows. ``scored_at`` defaults to now (UTC)."""
-        if not results:
-            return 0
+        return self.write(self.rows(results, feature_rows, feature_names, scored_at))
+
+    def rows(
+        self,
+        results: Sequence[ScoreOut],
+        feature_rows: np.ndarray | None = None,
+        feature_names: Sequence[str] | None = None,
+        scored_at: dt.datetime | None = None,
+    ) -> list[Row]:
+        """The rows ``record`` would write (for writing several calls in one transaction)."""
         when = (scored_at or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
         stamp = when.isoformat(timespec="milliseconds")
         blobs: list[bytes | None] = [None] * len(results)
+        feature_set = None
         if feature_rows is not None:
             matrix = np.asarray(feature_rows, dtype=FEATURE_DTYPE)
             if feature_names is None or matrix.shape != (len(results), len(feature_names)):
@@ -137,24 +150,28 @@ class PredictionStore:
                     f"{len(feature_names or [])}) with feature_names"
                 )
             blobs = [row.tobytes() for row in matrix]
-        with self._lock:
-            feature_set = None
-            if feature_rows is not None and feature_names is not None:
+            with self._lock:
                 feature_set = self._feature_set(feature_names)
-            rows = [
-                (
-                    result.claim_id,
-                    stamp,
-                    result.model.name,
-                    result.model.version,
-                    float(result.denial_probability),
-                    result.risk_band,
-                    _reasons(result),
-                    feature_set,
-                    blob,
-                )
-                for result, blob in zip(results, blobs, strict=True)
-            ]
+        return [
+            (
+                result.claim_id,
+                stamp,
+                result.model.name,
+                result.model.version,
+                float(result.denial_probability),
+                result.risk_band,
+                _reasons(result),
+                feature_set,
+                blob,
+            )
+            for result, blob in zip(results, blobs, strict=True)
+        ]
+
+    def write(self, rows: Sequence[Row]) -> int:
+        """Insert ``rows`` in one transaction."""
+        if not rows:
+            return 0
+        with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(INSERT, rows)
@@ -177,6 +194,46 @@ class PredictionStore:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class PredictionWriter:
+    """Records scores from a background thread: the request path only enqueues, and whatever
+    waits is written in one transaction. A request never waits on SQLite (whose write lock
+    the workers share), and under load many calls share a commit. ``close`` writes the rest."""
+
+    def __init__(self, store: PredictionStore) -> None:
+        self.store = store
+        self._queue: queue.SimpleQueue[list[Row] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._drain, name="prediction-writer", daemon=True)
+        self._thread.start()
+
+    def record(
+        self,
+        results: Sequence[ScoreOut],
+        feature_rows: np.ndarray | None = None,
+        feature_names: Sequence[str] | None = None,
+    ) -> None:
+        self._queue.put(self.store.rows(results, feature_rows, feature_names))
+
+    def _drain(self) -> None:
+        closing = False
+        while not closing:
+            waiting = [self._queue.get()]
+            while not self._queue.empty():
+                waiting.append(self._queue.get())
+            closing = None in waiting
+            rows = [row for batch in waiting if batch is not None for row in batch]
+            try:
+                self.store.write(rows)
+            except (sqlite3.Error, PredictionStoreError) as error:  # the service goes on
+                log.error("prediction store: %s; %d rows not recorded", type(error).__name__,
+                          len(rows))  # fmt: skip
+
+    def close(self) -> None:
+        """Write what is waiting, then close the store."""
+        self._queue.put(None)
+        self._thread.join(timeout=30)
+        self.store.close()
 
 
 def feature_rows(model: ClaimRiskModel, claims: Sequence[ClaimIn]) -> np.ndarray:

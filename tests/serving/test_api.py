@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from serving.app import create_app
 from serving.holder import ModelHolder
+from serving.predictions import PredictionStore
 from serving.scorer import MAX_REASONS, REASON_FLOOR
 from tests.claims import EXAMPLE, claim_json
 
@@ -289,3 +290,18 @@ def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, 
             headers={"content-type": "text/plain"},
         )
         assert refused.status_code == 422 and "837I" in refused.json()["detail"]
+
+
+def test_scores_reach_the_prediction_store_without_phi(settings, keys, requests_):
+    claims = requests_[:5]
+    with TestClient(create_app(settings), headers={"X-API-Key": keys[1]}) as client:
+        for claim in claims:
+            assert client.post("/v1/claims/score", json=claim).status_code == 200
+        batch = {"claims": claims[:3], "reasons": "none"}
+        assert client.post("/v1/claims/score-batch", json=batch).status_code == 200
+    # the app has shut down: its background writer wrote everything that was waiting
+    with PredictionStore(settings.prediction_store) as store:
+        assert store.count() == 8
+    stored = settings.prediction_store.read_bytes()
+    assert all(c["claim_id"].encode() in stored for c in claims)
+    assert not any(c["member_id"].encode() in stored for c in claims)

@@ -10,7 +10,7 @@ same published rules (``training.simulator`` imports them from here).
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 EM_CODES = frozenset(
     [f"9920{i}" for i in range(2, 6)]
@@ -134,9 +134,10 @@ def npi_check_digit_ok(npi: str) -> bool:
     return (10 - total % 10) % 10 == int(npi[9])
 
 
-def diagnosis_supports(code: str, diagnoses: list[str]) -> bool:
+@lru_cache(maxsize=1 << 16)
+def diagnosis_supports(code: str, diagnoses: tuple[str, ...]) -> bool:
     """Whether any of ``diagnoses`` (undotted ICD-10-CM) supports procedure ``code``;
-    a non-billable diagnosis supports nothing."""
+    a non-billable diagnosis supports nothing. Cached: a batch repeats the same pairs."""
     billable = [dx for dx in diagnoses if diagnosis_billable(dx)]
     supporting = SUPPORTING_DIAGNOSES.get(code)
     if supporting is None:

@@ -279,7 +279,7 @@ def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
     for row, (procedure, dx, points) in enumerate(
         zip(code, diagnoses, lines["diagnosis_pointers"], strict=True)
     ):
-        pointed = [dx[p - 1] for p in points if p <= len(dx)]
+        pointed = tuple(dx[p - 1] for p in points if p <= len(dx))
         bad_pointer[row] = len(pointed) < len(points)
         supported[row] = codes.diagnosis_supports(procedure, pointed)
     facts["pointer_out_of_range"] = bad_pointer

@@ -309,7 +309,7 @@ def medical_necessity(view: ClaimView) -> list[str]:
             for p in line.diagnosis_pointers
             if p <= len(claim.diagnosis_codes)
         ]
-        if not codes.diagnosis_supports(line.procedure_code, pointed):
+        if not codes.diagnosis_supports(line.procedure_code, tuple(pointed)):
             notes.append(
                 f"{line.procedure_code}: pointed diagnoses {', '.join(pointed)} do not "
                 "support it under common policy"

@@ -9,7 +9,8 @@ is scored after two turns (microseconds); under load, the claims that arrived wh
 was running form the next one. Measured at 8 concurrent clients on 2 workers: without the
 settling turns most passes held 1-2 claims, with them 4, and the throughput rose by half.
 Each claim's answer is exactly what scoring it alone gives (features, contributions and
-what-if are per claim).
+what-if are per claim), and a claim that cannot be scored fails alone: a failed pass is
+retried claim by claim.
 """
 
 from __future__ import annotations
@@ -63,17 +64,25 @@ class ScoreBatcher:
         self._seen = self._turns = 0
         batch = self._waiting[: self.max_batch]
         del self._waiting[: self.max_batch]
+        self._score(batch)
+        self._schedule()
+
+    def _score(self, batch: list[tuple[ClaimIn, asyncio.Future[Scored]]]) -> None:
+        """Answer every claim of ``batch``. If the pass fails, each claim is scored alone, so
+        only a claim that fails by itself fails (as it would have without batching)."""
         scorer = self.holder.scorer
         try:
             if scorer is None:
                 raise RuntimeError("no model loaded")
             results, features = scorer.score_with_features([claim for claim, _ in batch])
-        except Exception as error:  # every waiting request fails the way a lone one would
-            for _, future in batch:
-                if not future.done():
-                    future.set_exception(error)
-        else:
-            for row, (_, future) in enumerate(batch):
-                if not future.done():  # the client may have gone away
-                    future.set_result(Scored(results[row], features[row : row + 1], scorer))
-        self._schedule()
+        except Exception as error:
+            if len(batch) > 1:
+                for one in batch:
+                    self._score([one])
+                return
+            if not batch[0][1].done():
+                batch[0][1].set_exception(error)
+            return
+        for row, (_, future) in enumerate(batch):
+            if not future.done():  # the client may have gone away
+                future.set_result(Scored(results[row], features[row : row + 1], scorer))

@@ -65,18 +65,20 @@ def test_a_lone_claim_is_scored_at_once(scorer, claims):
     assert scored.result == scorer.score([claims[0]])[0]
 
 
-def test_a_failing_pass_fails_its_claims_and_the_next_pass_still_runs(scorer, claims):
-    batcher = ScoreBatcher(holding(scorer), max_batch=2)
+def test_a_claim_that_fails_alone_does_not_fail_the_claims_batched_with_it(scorer, claims):
+    batcher = ScoreBatcher(holding(scorer), max_batch=3)
     broken = claims[0].model_copy(update={"claim_id": "EXPLODES"})
 
     async def run() -> list:
         return await asyncio.gather(
-            *(batcher.score(c) for c in [broken, claims[1], claims[2]]), return_exceptions=True
+            *(batcher.score(c) for c in [claims[1], broken, claims[2]]), return_exceptions=True
         )
 
-    first, second, third = asyncio.run(run())
-    assert isinstance(first, RuntimeError) and isinstance(second, RuntimeError)
+    first, failed, third = asyncio.run(run())
+    assert isinstance(failed, RuntimeError)
+    assert first.result == scorer.score([claims[1]])[0]
     assert third.result.claim_id == claims[2].claim_id
+    assert scorer.passes[:4] == [3, 1, 1, 1]  # the failed pass, then each claim alone
 
 
 def test_claims_arriving_over_a_few_loop_turns_share_one_pass(scorer, claims):

@@ -37,13 +37,12 @@ class Facts:
     def key(self, level: str, columns: tuple[str, ...]) -> np.ndarray:
         """Hash of key ``columns`` of the claims or lines; each key and each column is hashed
         once per batch (many keys share a column, such as the payer)."""
+        if len(columns) == 1:
+            table = self.lines if level == "line" else self.claims
+            return _hash_once(self._hashes, level, columns[0], table[columns[0]])
         cache_key = (level, *columns)
         if cache_key not in self._hashes:
-            if len(columns) == 1:
-                table = self.lines if level == "line" else self.claims
-                self._hashes[cache_key] = column_hash(table[columns[0]])
-            else:
-                self._hashes[cache_key] = combine_hashes([self.key(level, (c,)) for c in columns])
+            self._hashes[cache_key] = combine_hashes([self.key(level, (c,)) for c in columns])
         return self._hashes[cache_key]
 
     @cached_property

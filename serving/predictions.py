@@ -63,6 +63,8 @@ INSERT = (
 )
 FEATURE_DTYPE = np.dtype("<f4")
 Row = tuple[object, ...]
+# One scoring call waiting to be recorded: results, feature rows and names, when scored.
+Scores = tuple[Sequence[ScoreOut], np.ndarray | None, Sequence[str] | None, dt.datetime]
 
 
 class PredictionStoreError(RuntimeError):
@@ -203,7 +205,7 @@ class PredictionWriter:
 
     def __init__(self, store: PredictionStore) -> None:
         self.store = store
-        self._queue: queue.SimpleQueue[list[Row] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Scores | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, name="prediction-writer", daemon=True)
         self._thread.start()
 
@@ -213,7 +215,9 @@ class PredictionWriter:
         feature_rows: np.ndarray | None = None,
         feature_names: Sequence[str] | None = None,
     ) -> None:
-        self._queue.put(self.store.rows(results, feature_rows, feature_names))
+        """Enqueue only: the rows are built in the writer thread (building them takes the
+        store's lock, which a write in progress holds)."""
+        self._queue.put((results, feature_rows, feature_names, dt.datetime.now(dt.UTC)))
 
     def _drain(self) -> None:
         closing = False
@@ -222,12 +226,12 @@ class PredictionWriter:
             while not self._queue.empty():
                 waiting.append(self._queue.get())
             closing = None in waiting
-            rows = [row for batch in waiting if batch is not None for row in batch]
+            scores = [item for item in waiting if item is not None]
             try:
-                self.store.write(rows)
+                self.store.write([row for item in scores for row in self.store.rows(*item)])
             except (sqlite3.Error, PredictionStoreError) as error:  # the service goes on
-                log.error("prediction store: %s; %d rows not recorded", type(error).__name__,
-                          len(rows))  # fmt: skip
+                log.error("prediction store: %s; %d calls not recorded", type(error).__name__,
+                          len(scores))  # fmt: skip
 
     def close(self) -> None:
         """Write what is waiting, then close the store."""

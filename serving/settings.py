@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -18,6 +19,12 @@ class ServeSettings(BaseSettings):
     poll_seconds: float = 0.0  # > 0: poll the registry alias and reload when it moves
     audit_log: Path | None = None  # None: audit lines go to the "claimrisk.audit" logger only
     prediction_store: Path | None = Path("predictions.db")  # for claimrisk monitor; None: off
+
+    @field_validator("audit_log", "prediction_store", mode="before")
+    @classmethod
+    def _empty_is_off(cls, value: object) -> object:
+        """``CLAIMRISK_SERVE_PREDICTION_STORE=`` turns the store off (not ``Path(".")``)."""
+        return None if value == "" else value
 
 
 @lru_cache

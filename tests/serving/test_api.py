@@ -14,6 +14,7 @@ from serving.app import create_app
 from serving.holder import ModelHolder
 from serving.predictions import PredictionStore
 from serving.scorer import MAX_REASONS, REASON_FLOOR
+from serving.settings import ServeSettings
 from tests.claims import EXAMPLE, claim_json
 
 
@@ -305,3 +306,10 @@ def test_scores_reach_the_prediction_store_without_phi(settings, keys, requests_
     stored = settings.prediction_store.read_bytes()
     assert all(c["claim_id"].encode() in stored for c in claims)
     assert not any(c["member_id"].encode() in stored for c in claims)
+
+
+def test_an_empty_store_setting_turns_the_store_off(monkeypatch):
+    monkeypatch.setenv("CLAIMRISK_SERVE_PREDICTION_STORE", "")
+    monkeypatch.setenv("CLAIMRISK_SERVE_AUDIT_LOG", "")
+    settings = ServeSettings()
+    assert settings.prediction_store is None and settings.audit_log is None

@@ -6,6 +6,7 @@ at start-up (lifespan); a model that cannot load leaves /ready at 503 rather tha
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 from collections.abc import AsyncIterator
@@ -57,12 +58,17 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
                 app.state.metrics.model_loaded(scorer.version, scorer.source)
             except ModelRefused:
                 log.error("no model could be loaded; /ready answers 503 until a reload works")
+        # What is alive now (modules, the model) lives as long as the app. Frozen, it is left
+        # out of the collector's full passes, which paused every request for 50-130 ms.
+        gc.collect()
+        gc.freeze()
         stop = threading.Event()
         if settings.poll_seconds > 0:
             threading.Thread(
                 target=_poll, args=(app, settings.poll_seconds, stop), daemon=True
             ).start()
         yield
+        gc.unfreeze()
         stop.set()
         if app.state.predictions is not None:
             app.state.predictions.close()

@@ -10,7 +10,7 @@ costs microseconds and a million rows a fraction of a second.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from typing import Literal
 
 import numpy as np
@@ -41,6 +41,22 @@ def column_hash(column: np.ndarray | pd.Series) -> np.ndarray:
     (a test pins this), minus that wrapper's ~8 µs of dispatch per call, which a one-claim
     feature pass would pay a few dozen times. NaN in a float column hashes as -1."""
     values = np.asarray(column)
+    if values.dtype.kind in "OUS" and len(values) <= FEW:
+        try:  # a one-claim pass hashes the same few codes again and again
+            return np.fromiter(map(_text_hash, values.tolist()), np.uint64, len(values))
+        except TypeError:  # not only text and nulls: the whole column's rule below
+            pass
+    return _hash_values(values)
+
+
+@lru_cache(maxsize=1 << 16)
+def _text_hash(value: str | bytes | None) -> int:
+    if value is not None and not isinstance(value, str | bytes):
+        raise TypeError("only text and None are hashed one by one")
+    return int(_hash_values(np.array([value], dtype=object))[0])
+
+
+def _hash_values(values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "f":
         values = np.where(np.isnan(values), -1, values).astype(np.int64)
     kind = values.dtype.kind

@@ -17,6 +17,8 @@ from features.asof import AsOfTable, column_hash, key_hash
         np.array([3, -1, 0, 7], dtype=np.int32),
         np.array([True, False, True]),
         np.array([1, "a", None], dtype=object),
+        np.array(["a", np.nan, None], dtype=object),
+        np.array([f"code {i}" if i % 7 else None for i in range(100)], dtype=object),
     ],
 )
 def test_column_hash_is_pandas_hash_array(values):

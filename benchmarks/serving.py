@@ -167,8 +167,8 @@ def http(model_dir: Path, requests: list[ClaimIn], seconds: int, rounds: int) ->
     """Closed-loop load (wrk keeps c requests in flight) on a real uvicorn with 2 workers.
 
     The kernel hands each of wrk's keep-alive connections to one worker for good, and at
-    c=8 the split is often uneven (5/3, sometimes 6/2); the busier worker then sets the p99.
-    Each round starts new connections, so the rounds show the spread."""
+    c=8 the split is often uneven (5/3, 6/2, now and then 8/0), which moves the p99 by a few
+    ms. Each round starts new connections, so the rounds show the spread."""
     wrk = shutil.which("wrk")
     if wrk is None:
         print("\nHTTP: wrk not installed (apt-get install wrk); skipped")

@@ -23,7 +23,8 @@ class ServeSettings(BaseSettings):
     @field_validator("audit_log", "prediction_store", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
-        """``CLAIMRISK_SERVE_PREDICTION_STORE=`` turns the store off (not ``Path(".")``)."""
+        """An empty setting means none (``CLAIMRISK_SERVE_PREDICTION_STORE=``: no store), not
+        ``Path(".")``."""
         return None if value == "" else value
 
 

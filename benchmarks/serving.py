@@ -151,7 +151,8 @@ def _connections_per_worker(port: int) -> str:
     return "/".join(str(pids.count(pid)) for pid in sorted(set(pids))) or "?"
 
 
-def _wrk(wrk: str, script: Path, port: int, connections: int, seconds: int) -> str:
+def _wrk(wrk: str, script: Path, port: int, connections: int, seconds: int) -> tuple[str, float]:
+    """One wrk run: its figures in a line, and its p99 in ms."""
     command = [wrk, "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{seconds}s"]
     command += ["--latency", "-s", str(script), f"http://127.0.0.1:{port}/v1/claims/score"]
     run = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
@@ -160,7 +161,17 @@ def _wrk(wrk: str, script: Path, port: int, connections: int, seconds: int) -> s
     out, _ = run.communicate(timeout=seconds + 30)
     wanted = ("50%", "99%", "Requests/sec", "Non-2xx")
     figures = [ln.strip() for ln in out.splitlines() if ln.strip().startswith(wanted)]
-    return f"connections per worker {split}: " + "; ".join(" ".join(f.split()) for f in figures)
+    p99 = next((_ms(f.split()[1]) for f in figures if f.startswith("99%")), float("nan"))
+    line = f"connections per worker {split}: " + "; ".join(" ".join(f.split()) for f in figures)
+    return line, p99
+
+
+def _ms(duration: str) -> float:
+    """wrk's '812.00us', '12.34ms' or '1.02s' in milliseconds."""
+    for unit, scale in (("us", 0.001), ("ms", 1.0), ("s", 1000.0)):
+        if duration.endswith(unit):
+            return float(duration.removesuffix(unit)) * scale
+    raise ValueError(f"not a wrk duration: {duration}")
 
 
 def http(model_dir: Path, requests: list[ClaimIn], seconds: int, rounds: int) -> None:
@@ -202,9 +213,16 @@ def http(model_dir: Path, requests: list[ClaimIn], seconds: int, rounds: int) ->
             script = _wrk_script(folder, key, requests)
             _wrk(wrk, script, port, 8, 3)  # warm-up
             print(f"\nHTTP, POST /v1/claims/score on loopback (uvicorn, {WORKERS} workers, uvloop)")
-            print(f"  concurrency 1: {_wrk(wrk, script, port, 1, seconds)}")
+            print(f"  concurrency 1: {_wrk(wrk, script, port, 1, seconds)[0]}")
+            p99s = []
             for round_ in range(rounds):
-                print(f"  concurrency 8, round {round_ + 1}: {_wrk(wrk, script, port, 8, seconds)}")
+                line, p99 = _wrk(wrk, script, port, 8, seconds)
+                p99s.append(p99)
+                print(f"  concurrency 8, round {round_ + 1}: {line}")
+            print(
+                f"  concurrency 8, p99 over {rounds} rounds: median {np.median(p99s):.2f} ms, "
+                f"worst {max(p99s):.2f} ms; {sum(p < 15 for p in p99s)} rounds under 15 ms"
+            )
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=20)

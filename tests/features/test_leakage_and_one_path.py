@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -22,16 +24,7 @@ def features_of(history: History) -> pd.DataFrame:
 
 
 def with_outcomes(history: History, outcomes: pd.DataFrame) -> History:
-    return History(
-        claims=history.claims,
-        claim_lines=history.claim_lines,
-        outcomes=outcomes,
-        eligibility_checks=history.eligibility_checks,
-        authorizations=history.authorizations,
-        provider_enrollments=history.provider_enrollments,
-        report=history.report,
-        labels=label_outcomes(outcomes),
-    )
+    return replace(history, outcomes=outcomes, labels=label_outcomes(outcomes))
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from training.analytics.drift import (
     drift_table,
     reference_from_history,
 )
+from training.analytics.page import integer
 from training.analytics.recorded import read_features, read_predictions
 from training.analytics.tables import claim_outcomes
 from training.artifact import ClaimRiskModel
@@ -172,8 +173,8 @@ class MonitorReport:
         columns: list[tuple[str, str, Callable[[Any], str]]] = [
             ("model_version", "version", str),
             ("month", "month", str),
-            ("scored", "scored", _int),
-            ("adjudicated", "adjudicated", _int),
+            ("scored", "scored", integer),
+            ("adjudicated", "adjudicated", integer),
             ("denial_rate", "denied", _pct),
             ("mean_probability", "predicted", _pct),
             ("ece", "ECE", _num),
@@ -206,10 +207,6 @@ class MonitorReport:
     def __rich__(self) -> Group:
         notes = [f"[yellow]note[/yellow] {n}" for n in self.notes]
         return Group(*self.tables(), *notes)
-
-
-def _int(value: Any) -> str:
-    return "" if pd.isna(value) else f"{int(value):,}"
 
 
 def _pct(value: Any) -> str:

@@ -7,7 +7,7 @@ other processes keep the CPUs busy (LightGBM's OpenMP threads spin-wait under co
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -118,15 +118,12 @@ def later_history(history: History, requests: list[ClaimIn], truth: pd.DataFrame
     all_outcomes = pd.concat(
         [history.outcomes, _normalized("outcomes", outcomes)], ignore_index=True
     )
-    return History(
+    return replace(
+        history,
         claims=pd.concat([history.claims, _normalized("claims", claims)], ignore_index=True),
         claim_lines=pd.concat(
             [history.claim_lines, _normalized("claim_lines", lines)], ignore_index=True
         ),
         outcomes=all_outcomes,
-        eligibility_checks=history.eligibility_checks,
-        authorizations=history.authorizations,
-        provider_enrollments=history.provider_enrollments,
-        report=history.report,
         labels=label_outcomes(all_outcomes),
     )

@@ -95,6 +95,8 @@ class Scorer:
     ) -> tuple[list[ScoreOut], np.ndarray]:
         """``score``, and the feature matrix it scored (for the prediction store)."""
         model = self.model
+        if not claims:  # an 837P whose every claim has a problem: nothing to score
+            return [], np.empty((0, len(model.feature_names)))
         facts = build_facts(batch_from_requests(claims))
         x = feature_matrix(facts, model.state)
         shap_values = model.contributions(x) if explain == "all" else None

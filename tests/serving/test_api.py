@@ -275,6 +275,14 @@ def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, 
         for r in results
         if r["result"]
     )
+    icd9 = client.post(  # no claim can be scored: every one answers with its problem
+        "/v1/claims/score-x12",
+        content=text.replace("HI*ABK:", "HI*BK:").replace("*ABF:", "*BF:"),
+        headers={"content-type": "text/plain"},
+    )
+    assert icd9.status_code == 200, icd9.text
+    assert len(icd9.json()["results"]) == 30
+    assert all(r["result"] is None and "ICD-9" in r["problem"] for r in icd9.json()["results"])
     broken = client.post(
         "/v1/claims/score-x12",
         content=text[: len(text) // 2],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
@@ -35,7 +36,8 @@ def _problems(line: int, error: ValidationError) -> list[dict[str, Any]]:
 
 def _jsonl(text: str) -> list[ClaimIn]:
     claims, problems = [], []
-    for number, line in enumerate(text.splitlines(), start=1):
+    # Split on newlines only: U+2028 or a form feed inside a JSON string is not a line break.
+    for number, line in enumerate(text.split("\n"), start=1):
         if not line.strip():
             continue
         try:
@@ -47,34 +49,73 @@ def _jsonl(text: str) -> list[ClaimIn]:
     return claims
 
 
-def _csv(text: str) -> list[ClaimIn]:
-    grouped: dict[str, dict[str, Any]] = {}
-    first_row: dict[str, int] = {}
+@dataclass
+class _CsvClaim:
+    """One claim gathered from its CSV rows: claim fields (from its first row), lines, rows."""
+
+    fields: dict[str, Any]
+    lines: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[int] = field(default_factory=list)
+
+    def row_of(self, loc: tuple[int | str, ...]) -> int:
+        """The CSV row a validation error is about: its line's row, else the claim's first."""
+        if len(loc) > 1 and loc[0] == "lines" and isinstance(loc[1], int):
+            return self.rows[loc[1]]
+        return self.rows[0]
+
+
+def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     reader = csv.DictReader(io.StringIO(text))
-    for number, row in enumerate(reader, start=2):
-        values = {
-            k: (v.split("|") if k in _LIST_FIELDS and v else v or None) for k, v in row.items() if k
-        }
-        claim_id = values.get("claim_id") or f"row {number}"
+    rows = []
+    try:
+        for row in reader:
+            values = {
+                k: (v.split("|") if k in _LIST_FIELDS and v else v or None)
+                for k, v in row.items()
+                if k
+            }
+            rows.append((reader.line_num, values))
+    except csv.Error as error:  # raised before the reader counts the line it was reading
+        problem = {"line": reader.line_num + 1, "loc": [], "msg": str(error)}
+        raise UploadError([problem]) from error
+    return rows
+
+
+def _csv(text: str) -> list[ClaimIn]:
+    grouped: dict[str, _CsvClaim] = {}
+    problems: list[dict[str, Any]] = []
+    for number, values in _csv_rows(text):
+        claim_fields = {k: v for k, v in values.items() if k not in _LINE_FIELDS}
         claim = grouped.setdefault(
-            str(claim_id), {k: v for k, v in values.items() if k not in _LINE_FIELDS}
+            str(values.get("claim_id") or f"row {number}"), _CsvClaim(claim_fields)
         )
-        first_row.setdefault(str(claim_id), number)
+        problems += [  # a claim's fields repeat on each of its rows: they must agree
+            {"line": number, "loc": [k], "msg": f"differs from row {claim.rows[0]} of this claim"}
+            for k, v in claim_fields.items()
+            if claim.rows and claim.fields.get(k) != v
+        ]
         line = {k: v for k, v in values.items() if k in _LINE_FIELDS}
         line["modifiers"] = line.get("modifiers") or []
-        claim.setdefault("lines", []).append(line)
-    claims, problems = [], []
-    for claim_id, body in grouped.items():
+        if "line_service_date" in line:
+            line["service_date"] = line.pop("line_service_date")
+        claim.lines.append(line)
+        claim.rows.append(number)
+    claims = []
+    for claim in grouped.values():
         try:
-            claims.append(ClaimIn.model_validate(body))
+            claims.append(ClaimIn.model_validate({**claim.fields, "lines": claim.lines}))
         except ValidationError as error:
-            problems += _problems(first_row[claim_id], error)
+            problems += [
+                {**problem, "line": claim.row_of(tuple(problem["loc"]))}
+                for problem in _problems(claim.rows[0], error)
+            ]
     if problems:
-        raise UploadError(problems)
+        raise UploadError(sorted(problems, key=lambda problem: problem["line"]))
     return claims
 
 
 def parse_upload(text: str, format: str) -> list[ClaimIn]:
+    text = text.removeprefix("\ufeff")  # Excel's "CSV UTF-8" starts with a byte order mark
     claims = _jsonl(text) if format == "jsonl" else _csv(text)
     if not claims:
         raise UploadError([{"line": 0, "loc": [], "msg": "no claims in the upload"}])

@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-from features.x12 import parse_837p
+from features.x12 import X12Error, parse_837p
 from serving.schemas import X12Result
 from serving.scorer import Scorer
 
 
-def score_837p(scorer: Scorer, text: str, source: str, explain: str = "all") -> list[X12Result]:
-    """Raises ``X12Error`` (broken file) or ``UnsupportedTransaction`` (an 837I)."""
+def score_837p(
+    scorer: Scorer, text: str, source: str, explain: str = "all", max_claims: int | None = None
+) -> list[X12Result]:
+    """Raises ``X12Error`` (broken file, or more than ``max_claims`` CLM) or
+    ``UnsupportedTransaction`` (an 837I)."""
     requests = parse_837p(text, source).claim_requests()
+    if max_claims is not None and len(requests) > max_claims:
+        raise X12Error(
+            source,
+            f"{len(requests):,} claims; at most {max_claims:,} per call (split the file, "
+            "or score it offline with `claimrisk score`)",
+        )
     claims = [request.claim for request in requests if request.claim is not None]
     scored = iter(scorer.score(claims, explain=explain))
     return [

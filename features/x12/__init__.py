@@ -23,7 +23,7 @@ from features.x12.firstpass import first_pass
 from features.x12.ingest import IngestError, ingest
 from features.x12.remits835 import Remits835, parse_835, read_835
 from features.x12.report import IngestReport
-from features.x12.segments import read_document
+from features.x12.segments import decode, read_document
 from features.x12.sniff import sniff
 from features.x12.write835 import write_835
 from features.x12.write837 import write_837p
@@ -36,6 +36,7 @@ __all__ = [
     "Remits835",
     "UnsupportedTransaction",
     "X12Error",
+    "decode",
     "first_pass",
     "ingest",
     "parse_835",

@@ -150,9 +150,9 @@ class Document:
 
 
 def decode(data: bytes) -> str:
-    """X12 bytes as text (ASCII in practice; UTF-8 with or without BOM, else Latin-1)."""
+    """File bytes as text (ASCII in practice; UTF-8 with or without BOM, else Latin-1)."""
     try:
-        return data.decode("utf-8")
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("latin-1")
 

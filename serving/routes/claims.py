@@ -11,10 +11,10 @@ import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 
 from features.contract import ClaimIn
-from features.x12 import UnsupportedTransaction, X12Error
+from features.x12 import UnsupportedTransaction, X12Error, decode
 from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
-from serving.schemas import BatchIn, BatchOut, ScoreOut, X12BatchOut
+from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
 from serving.scorer import Scorer
 from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
@@ -92,12 +92,12 @@ def score_upload(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
-    body: Annotated[str, Body(media_type="text/plain")],
+    body: Annotated[bytes, Body(media_type="text/plain", description="UTF-8, else Latin-1")],
     format: Annotated[Literal["jsonl", "csv"], Query(description="File format")] = "jsonl",
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> BatchOut:
     try:
-        claims = parse_upload(body, format)
+        claims = parse_upload(decode(body), format)
     except UploadError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
     return _score_batch(request, scorer, caller, claims, reasons, "score-upload")
@@ -112,11 +112,14 @@ def score_x12(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
-    body: Annotated[str, Body(media_type="text/plain", description="An 837P (005010X222A1)")],
+    body: Annotated[
+        bytes,
+        Body(media_type="text/plain", description="An 837P (005010X222A1/A2), at most 10,000 CLM"),
+    ],
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> X12BatchOut:
     try:
-        results = score_837p(scorer, body, "request body", reasons)
+        results = score_837p(scorer, decode(body), "request body", reasons, max_claims=MAX_BATCH)
     except (X12Error, UnsupportedTransaction) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     scored = [r.result for r in results if r.result is not None]

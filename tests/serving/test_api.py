@@ -203,6 +203,13 @@ def test_upload_jsonl_and_csv_and_last_batch(client: TestClient, requests_):
     )
     assert from_csv.status_code == 200
     assert from_csv.json()["results"][0]["claim_id"] == "X1"
+    excel_latin1 = client.post(  # a spreadsheet saved as plain "CSV" on Windows
+        "/v1/claims/score-upload?format=csv",
+        content=csv_text.replace("X1,P1", "XÉ,P1").encode("latin-1"),
+        headers={"content-type": "text/plain"},
+    )
+    assert excel_latin1.status_code == 200, excel_latin1.text
+    assert excel_latin1.json()["results"][0]["claim_id"] == "XÉ"
     bad = client.post(
         "/v1/claims/score-upload?format=jsonl",
         content=text + '\n{"claim_id": 1}',
@@ -252,7 +259,7 @@ def test_logs_and_audit_never_hold_phi(client: TestClient, settings, requests_, 
     assert sum(audit[0]["bands"].values()) == 50
 
 
-def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, tmp_path):
+def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, monkeypatch):
     from features.x12 import write_837p
 
     claims = history.claims.head(30)
@@ -275,6 +282,13 @@ def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, 
         for r in results
         if r["result"]
     )
+    latin1 = client.post(  # a payer name in Latin-1, as older clearinghouses send it
+        "/v1/claims/score-x12",
+        content=text.replace("*PAYER*", "*PAYÉ*").encode("latin-1"),
+        headers={"content-type": "text/plain"},
+    )
+    assert latin1.status_code == 200, latin1.text
+    assert [r["claim_id"] for r in latin1.json()["results"]] == in_file_order
     icd9 = client.post(  # no claim can be scored: every one answers with its problem
         "/v1/claims/score-x12",
         content=text.replace("HI*ABK:", "HI*BK:").replace("*ABF:", "*BF:"),
@@ -289,6 +303,11 @@ def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, 
         headers={"content-type": "text/plain"},
     )
     assert broken.status_code == 422 and "segment" in broken.json()["detail"]
+    monkeypatch.setattr("serving.routes.claims.MAX_BATCH", 29)
+    too_many = client.post(
+        "/v1/claims/score-x12", content=text, headers={"content-type": "text/plain"}
+    )
+    assert too_many.status_code == 422 and "at most 29 per call" in too_many.json()["detail"]
     institutional = (
         Path(__file__).parents[3] / "shared/external/LinuxForHealth__x12/src/tests/"
         "resources/837_005010X223A3/institutional-claim.837i"

@@ -88,6 +88,9 @@ def make_authorizations(
     u = rng.random(m)
     expired = u < 0.03
     end = np.where(expired, s - rng.integers(1, 20, m), end)
+    start = np.where(
+        expired, np.minimum(start, end - 30), start
+    )  # it ran out; it did not end first
     wrong = (u >= 0.03) & (u < 0.055)
     # another provider of the practice (or one outside it) was authorized
     prov = world.providers

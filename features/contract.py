@@ -15,7 +15,14 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Annotated, Any, Literal, get_args, get_origin
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.fields import FieldInfo
 
 CONTRACT_VERSION = 1
@@ -38,7 +45,8 @@ DiagnosisCode = Annotated[
 Adjustment = Annotated[
     str, StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^(CO|OA|PI|PR|CR)-\w+$")
 ]
-Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+# Above $100M a charge is a typo (and sums of a few 1e308 charges overflow to infinity).
+Money = Annotated[float, Field(ge=0, le=100_000_000, allow_inf_nan=False)]
 # Claims live between 1900 and 2199; a date outside is a typo, not a claim.
 Date = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))]
 Units = Annotated[float, Field(gt=0, le=9999, allow_inf_nan=False)]
@@ -61,6 +69,18 @@ def normalize_diagnosis(code: str) -> str:
 
 class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
+
+
+def _not_before(earlier: str) -> Any:
+    """A validator: this date may not fall before the (earlier-declared) field ``earlier``."""
+
+    def check(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get(earlier)
+        if value is not None and start is not None and value < start:
+            raise ValueError(f"is before {earlier}")
+        return value
+
+    return check
 
 
 # --- claim request (contract section 2) --------------------------------------------------
@@ -91,16 +111,20 @@ class EligibilityIn(_Record):
     coverage_start: Date | None = None
     coverage_end: Annotated[Date | None, Field(description="empty means open-ended")] = None
 
+    _coverage_in_order = field_validator("coverage_end")(_not_before("coverage_start"))
+
 
 class AuthorizationIn(_Record):
     """A prior authorization on file (278) for this member with this payer."""
 
     auth_number: NonEmptyStr
-    procedure_codes: Annotated[list[ProcedureCode], Field(min_length=1)]
+    procedure_codes: Annotated[list[ProcedureCode], Field(min_length=1, max_length=50)]
     start_date: Date
     end_date: Date
     provider_npi: Annotated[Npi | None, Field(description="the provider authorized")] = None
     units: Annotated[Units | None, Field(description="units approved")] = None
+
+    _dates_in_order = field_validator("end_date")(_not_before("start_date"))
 
 
 class EnrollmentIn(_Record):
@@ -108,6 +132,8 @@ class EnrollmentIn(_Record):
 
     effective_date: Date
     end_date: Annotated[Date | None, Field(description="empty means still enrolled")] = None
+
+    _dates_in_order = field_validator("end_date")(_not_before("effective_date"))
 
 
 class ClaimBase(_Record):
@@ -136,6 +162,8 @@ class ClaimBase(_Record):
     ]
     has_attachment: Annotated[bool | None, Field(description="PWK segment present")] = None
 
+    _born_before_service = field_validator("service_date")(_not_before("patient_birth_date"))
+
     @field_validator("diagnosis_codes")
     @classmethod
     def _undotted(cls, codes: list[str]) -> list[str]:
@@ -151,7 +179,10 @@ class ClaimIn(ClaimBase):
 
     lines: Annotated[list[ClaimLineIn], Field(min_length=1, max_length=50)]
     eligibility: EligibilityIn | None = None
-    authorizations: list[AuthorizationIn] | None = None
+    authorizations: Annotated[
+        list[AuthorizationIn] | None,
+        Field(max_length=100, description="this member's authorizations with this payer"),
+    ] = None
     provider_enrollment: EnrollmentIn | None = None
 
 

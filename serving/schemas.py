@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from features.categories import Category
 from features.contract import ClaimIn
@@ -50,6 +50,8 @@ class ScoreOut(BaseModel):
 
 
 class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a typo ("reason") must not pass as the default
+
     claims: list[ClaimIn] = Field(min_length=1, max_length=MAX_BATCH)
     reasons: Literal["all", "medium", "high", "none"] = Field(
         "all", description="Explain every claim, only those at or above a band, or none"

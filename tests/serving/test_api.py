@@ -153,6 +153,13 @@ def test_auth_failures(settings, keys):
         (claim_json(lines=[]), ["body", "lines"]),
         (claim_json(billing_npi="12345"), ["body", "billing_npi"]),
         (claim_json(extra_field=1), ["body", "extra_field"]),
+        (claim_json(patient_birth_date="2027-01-01"), ["body", "service_date"]),
+        (claim_json(total_charge=1.7e308), ["body", "total_charge"]),
+        (
+            claim_json(authorizations=[{**EXAMPLE["authorizations"][0], "end_date": "2026-09-01"}]),
+            ["body", "authorizations", 0, "end_date"],
+        ),
+        (claim_json(authorizations=EXAMPLE["authorizations"] * 101), ["body", "authorizations"]),
     ],
 )
 def test_bad_claims_get_422_with_the_field_path(client: TestClient, body, loc):
@@ -168,6 +175,8 @@ def test_malformed_json_and_oversized_bodies(client: TestClient):
     assert broken.status_code == 422
     too_many = client.post("/v1/claims/score-batch", json={"claims": [EXAMPLE] * 10_001})
     assert too_many.status_code in (413, 422)
+    typo = client.post("/v1/claims/score-batch", json={"claims": [EXAMPLE], "reason": "none"})
+    assert typo.status_code == 422 and typo.json()["detail"][0]["loc"] == ["body", "reason"]
     huge = client.post(
         "/v1/claims/score", content=b"x" * 3_000_000, headers={"content-type": "application/json"}
     )

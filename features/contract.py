@@ -71,18 +71,6 @@ class _Record(BaseModel):
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, frozen=True)
 
 
-def _not_before(earlier: str) -> Any:
-    """A validator: this date may not fall before the (earlier-declared) field ``earlier``."""
-
-    def check(value: dt.date | None, info: ValidationInfo) -> dt.date | None:
-        start = info.data.get(earlier)
-        if value is not None and start is not None and value < start:
-            raise ValueError(f"is before {earlier}")
-        return value
-
-    return check
-
-
 # --- claim request (contract section 2) --------------------------------------------------
 
 
@@ -111,8 +99,6 @@ class EligibilityIn(_Record):
     coverage_start: Date | None = None
     coverage_end: Annotated[Date | None, Field(description="empty means open-ended")] = None
 
-    _coverage_in_order = field_validator("coverage_end")(_not_before("coverage_start"))
-
 
 class AuthorizationIn(_Record):
     """A prior authorization on file (278) for this member with this payer."""
@@ -124,16 +110,12 @@ class AuthorizationIn(_Record):
     provider_npi: Annotated[Npi | None, Field(description="the provider authorized")] = None
     units: Annotated[Units | None, Field(description="units approved")] = None
 
-    _dates_in_order = field_validator("end_date")(_not_before("start_date"))
-
 
 class EnrollmentIn(_Record):
     """The provider's credentialing with this payer."""
 
     effective_date: Date
     end_date: Annotated[Date | None, Field(description="empty means still enrolled")] = None
-
-    _dates_in_order = field_validator("end_date")(_not_before("effective_date"))
 
 
 class ClaimBase(_Record):
@@ -162,8 +144,6 @@ class ClaimBase(_Record):
     ]
     has_attachment: Annotated[bool | None, Field(description="PWK segment present")] = None
 
-    _born_before_service = field_validator("service_date")(_not_before("patient_birth_date"))
-
     @field_validator("diagnosis_codes")
     @classmethod
     def _undotted(cls, codes: list[str]) -> list[str]:
@@ -184,6 +164,33 @@ class ClaimIn(ClaimBase):
         Field(max_length=100, description="this member's authorizations with this payer"),
     ] = None
     provider_enrollment: EnrollmentIn | None = None
+
+    # Requests only: a history keeps such rows (its loader reports what it holds).
+    @field_validator("service_date")
+    @classmethod
+    def _born_before_service(cls, service: dt.date, info: ValidationInfo) -> dt.date:
+        born = info.data.get("patient_birth_date")
+        if born is not None and service < born:
+            raise ValueError("is before patient_birth_date")
+        return service
+
+    @field_validator("eligibility", "authorizations", "provider_enrollment")
+    @classmethod
+    def _spans_in_order(cls, value: Any, info: ValidationInfo) -> Any:
+        earlier, later = _SPANS[str(info.field_name)]
+        for index, span in enumerate(value if isinstance(value, list) else [value]):
+            start, end = getattr(span, earlier, None), getattr(span, later, None)
+            if start is not None and end is not None and end < start:
+                where = f"[{index}]: " if isinstance(value, list) else ""
+                raise ValueError(f"{where}{later} is before {earlier}")
+        return value
+
+
+_SPANS = {  # context field -> (start, end) of the span it states
+    "eligibility": ("coverage_start", "coverage_end"),
+    "authorizations": ("start_date", "end_date"),
+    "provider_enrollment": ("effective_date", "end_date"),
+}
 
 
 # --- history tables (contract section 1) --------------------------------------------------

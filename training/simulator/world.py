@@ -271,6 +271,7 @@ def _coverages(
     lead[wcp] = rng.integers(0, 30, int(wcp.sum()))
     payer2[wcp] = rng.choice(comm, int(wcp.sum()))
 
+    start1 = np.minimum(start1, end1.astype(np.int64) - 30)  # a span that ends began before
     has2 = payer2 >= 0
     start2 = end1.astype(np.int64) + 1 + gap
     patient = np.arange(n)

@@ -1,20 +1,28 @@
 """The promotion gate: move ``champion`` to the challenger only if it is at least as good.
 
-Both models are compared on the challenger's test window, the most recent labelled window of
-its history, which the challenger's evaluation model never trained on. The challenger's
-figures there are the ones it recorded at training time; the champion scores the same claims
-now. With no champion yet, the challenger is promoted if it beat both baselines.
+Both models are compared on claims neither trained on: the challenger's test window (the most
+recent labelled window of its history, which its evaluation model never trained on), less the
+claims the champion trained on. The challenger's figures there are the ones it recorded at
+training time. The registered champion was usually refit on all of its history, so per claim:
+if the claim is in the champion's own test window, the gate takes what the champion's
+evaluation model recorded there; if it was submitted after the champion's training window, the
+champion scores it now; otherwise the champion trained on it and it is left out. With fewer than
+``MIN_COMPARED`` claims (or no denial) left, the gate fails. With no champion yet, the
+challenger is promoted if it beat both baselines.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
+import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
-from features.batch import batch_from_history
+from features.batch import ClaimBatch, batch_from_history
 from features.history import History
+from training.artifact import ClaimRiskModel
 from training.metrics import category_recall, classification_metrics, top_category
 from training.settings import Settings
 from training.tracking import CHALLENGER, CHAMPION, load_model, run_artifact, version_for
@@ -23,6 +31,8 @@ AUC_TOLERANCE = 0.005
 CALIBRATION_TOLERANCE = 0.005  # ECE points
 RECALL_COLLAPSE = 0.15  # a category's top-reason recall may not drop by more than this
 MIN_CATEGORY_DENIALS = 30  # ... when it has at least this many denials in the window
+MIN_COMPARED = 200  # claims neither model trained on, at least one of them denied
+RECORDED, SCORED, SEEN = "recorded", "scored", "seen"  # where the champion's figure comes from
 
 
 @dataclass
@@ -34,9 +44,30 @@ class GateResult:
     figures: dict[str, float] = field(default_factory=dict)
 
 
-def _challenger_predictions(version: object) -> pd.DataFrame:
-    run_id = version.tags.get("run_id") or version.run_id  # type: ignore[attr-defined]
+def _test_predictions(version: Any) -> pd.DataFrame:
+    run_id = version.tags.get("run_id") or version.run_id
     return pd.read_parquet(run_artifact(run_id, "test_predictions.parquet"))
+
+
+def champion_source(
+    claim_ids: pd.Series, submitted: pd.Series, recorded_ids: pd.Index, trained_until: pd.Timestamp
+) -> np.ndarray:
+    """Per challenger test claim, where an unbiased champion figure comes from: RECORDED by its
+    evaluation model (the claim is in the champion's own test window), SCORED now (submitted
+    after its training window), or nowhere: SEEN, the champion trained on it."""
+    return np.select(
+        [claim_ids.isin(recorded_ids).to_numpy(), (submitted > trained_until).to_numpy()],
+        [RECORDED, SCORED],
+        default=SEEN,
+    )
+
+
+def _score(model: ClaimRiskModel, batch: ClaimBatch) -> pd.DataFrame:
+    x = model.features(batch).to_numpy(float)
+    categories = model.category_contributions(model.contributions(x))
+    return pd.DataFrame(
+        {"probability": model.probability(x), "top_category": top_category(categories)}
+    )
 
 
 def compare(
@@ -111,25 +142,60 @@ def promote(settings: Settings, history: History | None) -> GateResult:
     else:
         if history is None:
             raise ValueError("a champion exists: give --history to compare on recent claims")
-        predictions = _challenger_predictions(challenger_version)
-        champion_model, _ = load_model(settings, str(champion_version.version))
-        batch = batch_from_history(history)
-        positions = pd.Index(history.claims["claim_id"]).get_indexer(predictions["claim_id"])
-        if (positions < 0).any():
-            raise ValueError("the history does not hold the challenger's test claims")
-        x = champion_model.features(batch.take(positions)).to_numpy(float)
-        champion = pd.DataFrame(
-            {
-                "probability": champion_model.probability(x),
-                "top_category": top_category(
-                    champion_model.category_contributions(champion_model.contributions(x))
-                ),
-            }
-        )
         baselines = {k: v for k, v in metrics.items() if k.startswith(("logistic_", "prior_"))}
-        result = compare(predictions, champion, baselines)
+        result = _against_champion(
+            settings, challenger_version, champion_version, history, baselines
+        )
     result.challenger = str(challenger_version.version)
     result.champion = str(champion_version.version) if champion_version is not None else None
     if result.passed:
         client.set_registered_model_alias(settings.model_name, CHAMPION, result.challenger)
+    return result
+
+
+def _against_champion(
+    settings: Settings,
+    challenger_version: Any,
+    champion_version: Any,
+    history: History,
+    baselines: dict[str, float],
+) -> GateResult:
+    """Compare on the challenger's test claims the champion did not train on."""
+    predictions = _test_predictions(challenger_version)
+    positions = pd.Index(history.claims["claim_id"]).get_indexer(predictions["claim_id"])
+    if (positions < 0).any():
+        raise ValueError("the history does not hold the challenger's test claims")
+    recorded = _test_predictions(champion_version).set_index("claim_id")
+    model, _ = load_model(settings, str(champion_version.version))
+    trained_until = model.meta["training_window"]["to"]
+    source = champion_source(
+        predictions["claim_id"],
+        history.claims["submission_date"].iloc[positions],
+        recorded.index,
+        pd.Timestamp(trained_until),
+    )
+    kept = source != SEEN
+    denials = int(predictions["label"][kept].sum())
+    if kept.sum() < MIN_COMPARED or denials == 0:
+        too_few = (
+            f"FAIL: the champion had not seen only {kept.sum():,} of the challenger's "
+            f"{len(kept):,} test claims ({denials:,} denied); the gate needs {MIN_COMPARED:,} "
+            f"with a denial among them. Retrain on a history with claims submitted after "
+            f"{trained_until}, the end of the champion's training window."
+        )
+        return GateResult(False, "", None, [too_few])
+    champion = recorded.reindex(predictions["claim_id"]).reset_index(drop=True)
+    scored = source == SCORED
+    if scored.any():
+        now = _score(model, batch_from_history(history).take(positions[scored]))
+        for column in now:
+            champion.loc[scored, column] = now[column].to_numpy()
+    result = compare(predictions[kept], champion[kept], baselines)
+    result.reasons.insert(
+        0,
+        f"compared on {kept.sum():,} claims neither model trained on: "
+        f"{(source == RECORDED).sum():,} from the champion's own test window, "
+        f"{scored.sum():,} scored now (after its training window ending {trained_until}); "
+        f"{(~kept).sum():,} left out",
+    )
     return result

@@ -8,7 +8,8 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
-from training.promotion import compare, promote
+from training import promotion
+from training.promotion import RECORDED, SCORED, SEEN, champion_source, compare, promote
 from training.tracking import CHALLENGER, CHAMPION, load_model, log_training_run, version_for
 from training.train import TrainResult, train
 
@@ -38,6 +39,16 @@ def test_gate_passes_an_equal_model_and_fails_worse_ones():
     result = compare(collapsed, good, {})
     assert not result.passed
     assert any("reason recall" in r and r.startswith("FAIL") for r in result.reasons)
+
+
+def test_the_champion_is_judged_only_on_claims_it_did_not_train_on():
+    claim_ids = pd.Series(["own-test", "own-test-late", "trained-on", "window-end", "later"])
+    submitted = pd.to_datetime(
+        pd.Series(["2025-05-01", "2025-07-02", "2025-03-01", "2025-06-30", "2025-07-01"])
+    )
+    recorded_ids = pd.Index(["own-test", "own-test-late", "not-a-challenger-test-claim"])
+    source = champion_source(claim_ids, submitted, recorded_ids, pd.Timestamp("2025-06-30"))
+    assert source.tolist() == [RECORDED, RECORDED, SEEN, SEEN, SCORED]
 
 
 def test_train_log_register_promote_and_refuse_a_worse_model(
@@ -76,3 +87,34 @@ def test_train_log_register_promote_and_refuse_a_worse_model(
     assert not refused.passed
     assert any(r.startswith("FAIL: AUC") for r in refused.reasons), refused.reasons
     assert str(version_for(mlflow_settings, CHAMPION).version) == "1"
+
+
+def test_retraining_on_the_same_history_promotes_an_equal_model(
+    trained: TrainResult, history, mlflow_settings, monkeypatch: pytest.MonkeyPatch
+):
+    log_training_run(trained, history, mlflow_settings, {"history": "test"})
+    assert promote(mlflow_settings, history).passed
+    again = train(history)
+    log_training_run(again, history, mlflow_settings, {"history": "test"})
+    test_claims = int(trained.split.masks["test"].sum())
+    trained_until = trained.model.meta["training_window"]["to"]
+
+    monkeypatch.setattr(promotion, "MIN_COMPARED", test_claims + 1)
+    too_few = promote(mlflow_settings, history)
+    assert not too_few.passed
+    assert too_few.reasons[0].startswith(
+        f"FAIL: the champion had not seen only {test_claims:,} of the challenger's "
+        f"{test_claims:,} test claims"
+    ), too_few.reasons
+    assert f"claims submitted after {trained_until}" in too_few.reasons[0]
+    assert str(version_for(mlflow_settings, CHAMPION).version) == "1"
+
+    monkeypatch.undo()
+    equal = promote(mlflow_settings, history)
+    assert equal.passed, equal.reasons
+    assert equal.reasons[0] == (
+        f"compared on {test_claims:,} claims neither model trained on: {test_claims:,} from "
+        f"the champion's own test window, 0 scored now (after its training window ending "
+        f"{trained_until}); 0 left out"
+    )
+    assert str(version_for(mlflow_settings, CHAMPION).version) == "2"

@@ -46,6 +46,8 @@ bench: setup
 	$(BIN)/python -m benchmarks.learning_curve
 	$(BIN)/python -m benchmarks.training
 	$(BIN)/python -m benchmarks.serving
+	$(BIN)/python -m benchmarks.ingest
+	$(BIN)/python -m benchmarks.patterns
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache

@@ -39,11 +39,22 @@ class BacktestResult:
     recovery_weeks: float | None
 
 
+def period_frequency(every: str) -> str:
+    """The pandas frequency of a period such as 1M or 2W; ``ValueError`` if it is none."""
+    frequency = f"{every}S" if every.endswith("M") else every  # months start on the 1st
+    try:
+        positive = pd.tseries.frequencies.to_offset(frequency).n > 0
+    except ValueError:
+        positive = False
+    if not positive:
+        raise ValueError(f"{every!r} is not a period such as 1M, 2W or 10D")
+    return frequency
+
+
 def _period_starts(days: np.ndarray, every: str, warmup: float) -> list[pd.Timestamp]:
     dates = pd.to_datetime(days.astype("datetime64[D]"))
     first = dates.min() + (dates.max() - dates.min()) * warmup
-    frequency = f"{every}S" if every.endswith("M") else every  # months start on the 1st
-    return list(pd.date_range(first.normalize(), dates.max(), freq=frequency))
+    return list(pd.date_range(first.normalize(), dates.max(), freq=period_frequency(every)))
 
 
 def backtest(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Literal, TextIO, cast
+from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
 import numpy as np
 import pandas as pd
@@ -36,6 +36,15 @@ SkipInvalid = Annotated[
         "--skip-invalid", help="Drop invalid rows (counted and reported) instead of failing."
     ),
 ]
+
+
+def _date_option(help: str) -> Any:
+    """A YYYY-MM-DD option: typer parses it and names the option when it is not a date."""
+    return typer.Option(formats=["%Y-%m-%d"], metavar="YYYY-MM-DD", help=help)
+
+
+def _day(value: dt.datetime | None) -> dt.date | None:
+    return value.date() if value is not None else None
 
 
 def _load(history: Path, skip_invalid: bool, quiet: bool = False) -> History:
@@ -70,23 +79,21 @@ def simulate(
     claims: Annotated[int, typer.Option(min=1000, help="Claims in the history.")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
     requests: Annotated[int, typer.Option(help="Claim requests for the month after.")] = 2000,
-    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
-    start: Annotated[str, typer.Option(help="First service month, YYYY-MM-DD.")] = "2024-01-01",
+    fmt: Annotated[Literal["parquet", "csv"], typer.Option("--format")] = "parquet",
+    start: Annotated[dt.datetime, _date_option("First service month.")] = dt.datetime(2024, 1, 1),
     months: Annotated[int, typer.Option(min=3, help="Months of history.")] = 24,
 ) -> None:
     """Simulate a billing company's claims history with known denial causes."""
     from training.simulator import simulate as run
 
-    if fmt not in ("parquet", "csv"):
-        raise typer.BadParameter("--format must be parquet or csv")
     with console.status("Simulating ...") as status:
         summary = run(
             out,
             claims,
             seed,
             requests=requests,
-            fmt=cast(Literal["parquet", "csv"], fmt),
-            start=dt.date.fromisoformat(start),
+            fmt=fmt,
+            start=start.date(),
             months=months,
             progress=lambda step: status.update(f"Simulating: {step}"),
         )
@@ -99,11 +106,16 @@ def validate(history: HistoryDir, skip_invalid: SkipInvalid = False) -> None:
     """Validate a history folder against the data contract and report what it holds."""
     loaded = _load(history, skip_invalid)
     labels = loaded.labels.labels
-    denied = labels["denied"].mean() if len(labels) else float("nan")
+    if not len(labels):
+        console.print(
+            f"[yellow]Valid, but nothing to learn from[/yellow]: {len(loaded.claims):,} claims, "
+            "none adjudicated (outcomes are matched to claims by claim_id)."
+        )
+        return
     pending = len(loaded.claims) - len(labels)
     console.print(
         f"[green]Valid.[/green] {len(loaded.claims):,} claims, {len(labels):,} adjudicated "
-        f"({denied:.1%} denied first pass), {pending:,} pending."
+        f"({labels['denied'].mean():.1%} denied first pass), {pending:,} pending."
     )
 
 
@@ -158,7 +170,7 @@ def _truth_next_to(history: Path) -> pd.DataFrame | None:
 def train(
     history: HistoryDir,
     until: Annotated[
-        str | None, typer.Option(help="Train on what was known on this date (YYYY-MM-DD).")
+        dt.datetime | None, _date_option("Train on what was known on this date.")
     ] = None,
     no_refit: Annotated[
         bool, typer.Option("--no-refit", help="Register the evaluation model, not a refit.")
@@ -175,14 +187,17 @@ def train(
     with console.status("Training ...") as status:
         result = run(
             loaded,
-            until=dt.date.fromisoformat(until) if until else None,
+            until=_day(until),
             refit=not no_refit,
             truth=_truth_next_to(history),
             progress=lambda step: status.update(f"Training: {step}"),
         )
         status.update("Logging the run and registering the model in MLflow ...")
         run_id, version = log_training_run(
-            result, loaded, get_settings(), {"history": str(history), "until": until or ""}
+            result,
+            loaded,
+            get_settings(),
+            {"history": str(history), "until": str(_day(until) or "")},
         )
     _print_metrics(result.metrics)
     console.print(
@@ -235,10 +250,12 @@ def promote(
     from training.promotion import promote as run
     from training.settings import get_settings
 
-    loaded = load_history(history) if history is not None else None
-    result = run(get_settings(), loaded)
+    loaded = _load(history, False, quiet=True) if history is not None else None
+    with console.status("Comparing the challenger with the champion ..."):
+        result = run(get_settings(), loaded)
+    colour = {"ok": "[green]", "FAIL": "[red]"}
     for reason in result.reasons:
-        console.print(("[green]" if reason.startswith("ok") else "[red]") + reason)
+        console.print(colour.get(reason.split(":")[0], "") + reason, highlight=False)
     if result.passed:
         console.print(f"[green]Promoted[/green] version {result.challenger} to champion.")
     else:
@@ -246,10 +263,42 @@ def promote(
         raise typer.Exit(1)
 
 
+def _period(every: str) -> str:
+    from training.backtest import period_frequency
+
+    try:
+        period_frequency(every)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    return every
+
+
+@app.command()
+def export(
+    model: Annotated[str, typer.Option(help="Registry alias or version.")] = "champion",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder to write (default: models/claimrisk-vN).")
+    ] = None,
+) -> None:
+    """Copy a registered model into a self-contained folder: serve or score it without MLflow."""
+    from training.settings import get_settings
+    from training.tracking import load_model
+
+    try:
+        loaded, version = load_model(get_settings(), model)
+    except LookupError as error:
+        console.print(f"[red]{error}[/red]")
+        raise typer.Exit(2) from error
+    folder = loaded.save(out or Path("models") / f"{get_settings().model_name}-v{version}")
+    console.print(f"Wrote version {version} to {folder}: `claimrisk serve --model {folder}`")
+
+
 @app.command()
 def backtest(
     history: HistoryDir,
-    every: Annotated[str, typer.Option(help="Retrain period: 1M, 2W, ...")] = "1M",
+    every: Annotated[
+        str, typer.Option(help="Retrain period: 1M, 2W, 10D ...", callback=_period)
+    ] = "1M",
 ) -> None:
     """Rolling retrain-and-score over the history; per-period AUC and policy-change recovery."""
     import json
@@ -325,7 +374,7 @@ def keys_revoke(key_id: str, file: KeysFile = None) -> None:
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
-    workers: Annotated[int, typer.Option(help="Processes (one per core).")] = 1,
+    workers: Annotated[int, typer.Option(min=1, help="Processes; one per core is best.")] = 1,
     model: Annotated[
         str | None, typer.Option(help="Registry alias, version, or model folder.")
     ] = None,
@@ -336,8 +385,17 @@ def serve(
 
     import uvicorn
 
+    from serving.keys import KeyStore
+    from serving.settings import ServeSettings
+
     if model is not None:
         os.environ["CLAIMRISK_SERVE_MODEL"] = model
+    settings = ServeSettings()
+    if not settings.allow_anonymous and not KeyStore(settings.api_keys_file).stored():
+        console.print(
+            f"[yellow]No API keys in {settings.api_keys_file}[/yellow]: every call will get 401. "
+            "Create one with `claimrisk keys create NAME` (it takes effect at once)."
+        )
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     uvicorn.run(
         "serving.main:app",
@@ -378,22 +436,39 @@ def ingest(
 @app.command()
 def score(
     input: Annotated[
-        Path, typer.Option("--input", help="Claim requests (JSON lines) or an X12 837P file.")
+        Path,
+        typer.Option(
+            "--input",
+            exists=True,
+            dir_okay=False,
+            readable=True,
+            help="Claim requests (JSON lines) or an X12 837P file.",
+        ),
     ],
-    output: Annotated[Path, typer.Option("--output", help="Scores, one JSON per line.")],
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output", dir_okay=False, help="Scores, one JSON per line (written when all scored)."
+        ),
+    ],
     model: Annotated[str, typer.Option(help="Registry alias, version, or model folder.")] = (
         "champion"
     ),
-    reasons: Annotated[str, typer.Option(help="all, medium, high or none.")] = "all",
-    chunk: Annotated[int, typer.Option(help="Claims scored per batch.")] = 5000,
+    reasons: Annotated[
+        Literal["all", "medium", "high", "none"],
+        typer.Option(help="Explain every claim, those at or above a band, or none."),
+    ] = "all",
+    chunk: Annotated[int, typer.Option(min=1, help="Claims scored per batch.")] = 5000,
 ) -> None:
     """Score a file offline with the same code as the API; JSON lines or 837P by content."""
-    from features.x12 import UnsupportedTransaction, X12Error, sniff
+    from features.x12 import UnsupportedTransaction, X12Error, decode, sniff
     from serving.holder import loader_for
     from serving.settings import ServeSettings
     from serving.x12 import score_837p
 
-    text = input.read_text(encoding="utf-8-sig")
+    if not output.parent.is_dir():
+        raise typer.BadParameter(f"folder {output.parent} does not exist", param_hint="--output")
+    text = decode(input.read_bytes())
     kind = sniff(text)
     if kind not in ("jsonl", "837P"):
         console.print(f"[red]{input.name}[/red]: not JSON lines or an 837P ({kind})")
@@ -403,7 +478,8 @@ def score(
     except Exception as error:
         console.print(f"[red]Cannot load model {model!r}[/red]: {type(error).__name__}: {error}")
         raise typer.Exit(2) from error
-    with output.open("w") as out, console.status("Scoring ..."):
+    partial = output.with_name(f".{output.name}.partial")  # an earlier output survives a failure
+    with partial.open("w") as out, console.status("Scoring ..."):
         if kind == "837P":
             try:
                 results = score_837p(scorer, text, input.name, reasons)
@@ -413,7 +489,8 @@ def score(
             written = len(results)
             out.writelines(r.model_dump_json() + "\n" for r in results)
         else:
-            written = _score_jsonl(scorer, input, text.splitlines(), out, reasons, chunk)
+            written = _score_jsonl(scorer, input, text.split("\n"), out, reasons, chunk)
+    partial.replace(output)
     console.print(f"Scored {written:,} claims with model version {scorer.version} -> {output}")
 
 
@@ -451,7 +528,7 @@ def _model_from(reference: str | None) -> ClaimRiskModel | None:
     return load_model(get_settings(), reference)[0]
 
 
-AsOf = Annotated[str | None, typer.Option(help="Look as the history stood on this date.")]
+AsOf = Annotated[dt.datetime | None, _date_option("Look as the history stood on this date.")]
 
 
 @app.command()
@@ -468,9 +545,7 @@ def report(
 
     loaded = _load(history, False)
     with console.status("Building the report ..."):
-        page = build_report(
-            loaded, _model_from(model), as_of=dt.date.fromisoformat(as_of) if as_of else None
-        )
+        page = build_report(loaded, _model_from(model), as_of=_day(as_of))
     out.write_text(page)
     console.print(f"Wrote {out}")
 
@@ -489,7 +564,7 @@ def patterns(
     loaded = _load(history, False, quiet=json_out)
     alerts = find_patterns(
         loaded,
-        as_of=dt.date.fromisoformat(as_of) if as_of else None,
+        as_of=_day(as_of),
         window_days=window,
     )
     if json_out:

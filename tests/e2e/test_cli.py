@@ -68,6 +68,14 @@ def test_simulate_train_promote_score(env, tmp_path: Path):
     run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores))
     results = [json.loads(line) for line in scores.read_text().splitlines()]
     assert len(results) == 50 and results[0]["model"]["version"] == "1"
+    exported = tmp_path / "models" / "claimrisk-v1"
+    run(env, "export", "--out", str(exported))
+    run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores),
+        "--model", str(exported))  # fmt: skip
+    from_folder = [json.loads(line) for line in scores.read_text().splitlines()]
+    assert [r["denial_probability"] for r in from_folder] == [
+        r["denial_probability"] for r in results
+    ]
 
 
 def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
@@ -87,6 +95,23 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
         ok=False,
     )
     assert scored.returncode != 0
+    earlier = tmp_path / "earlier.jsonl"
+    earlier.write_text("kept\n")
+    for args, says in (
+        (["--input", str(tmp_path / "missing.jsonl")], "does not exist"),
+        (["--input", str(tmp_path)], "is a directory"),
+        (["--input", str(bad), "--chunk", "0"], "greater than or equal to 1"),
+        (["--input", str(bad), "--reasons", "some"], "'some' is not one of"),
+        (["--input", str(bad), "--output", str(tmp_path / "no" / "o.jsonl")], "does not exist"),
+    ):
+        refused = run(env, "score", "--output", str(earlier), *args, ok=False)
+        assert refused.returncode == 2 and says in refused.stdout + refused.stderr, args
+        assert "Traceback" not in refused.stdout + refused.stderr
+    failed = run(env, "score", "--input", str(bad), "--output", str(earlier), ok=False)
+    assert failed.returncode == 2 and earlier.read_text() == "kept\n"
+    for command in (["train", "--until", "2025/06/30"], ["backtest", "--every", "monthly"]):
+        refused = run(env, *command, "--history", str(tmp_path), ok=False)
+        assert refused.returncode == 2 and "Invalid value for '--" in refused.stderr
 
 
 def test_keys_are_stored_hashed(env):

@@ -157,7 +157,7 @@ def test_auth_failures(settings, keys):
         (claim_json(total_charge=1.7e308), ["body", "total_charge"]),
         (
             claim_json(authorizations=[{**EXAMPLE["authorizations"][0], "end_date": "2026-09-01"}]),
-            ["body", "authorizations", 0, "end_date"],
+            ["body", "authorizations"],
         ),
         (claim_json(authorizations=EXAMPLE["authorizations"] * 101), ["body", "authorizations"]),
     ],

@@ -7,6 +7,7 @@ reports and logs.
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 from features.x12.segments import Segment
 
@@ -63,9 +64,12 @@ def amount(segment: Segment, index: int) -> float:
     if not text:
         raise segment.error("is missing", index)
     try:
-        return float(text)
+        value = float(text)
     except ValueError:
-        raise segment.error(f"is not a number ({text!r})", index) from None
+        value = math.nan
+    if not math.isfinite(value):  # float() also reads "NaN" and "inf", which X12 has not
+        raise segment.error(f"is not a number ({text!r})", index)
+    return value
 
 
 def optional_amount(segment: Segment, index: int) -> float | None:

@@ -123,6 +123,8 @@ def test_claim_requests_report_contract_problems_and_skips():
     assert requests[1].problem == "p.837: segment 46 (CLM): CLM02 is not a number ('lots')"
     assert requests[0].problem is not None and requests[0].problem.startswith("billing_npi:")
     assert all(r.claim is None for r in requests)
+    not_a_number = parse_837p(text.replace("*lots*", "*NaN*"), "p.837").claim_requests()
+    assert not_a_number[1].problem == "p.837: segment 46 (CLM): CLM02 is not a number ('NaN')"
 
 
 def test_line_without_sv1_skips_the_claim():

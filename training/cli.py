@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
+import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
@@ -25,7 +27,11 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console()
+# Piped into a file or a CI log, tables are not cut at 80 columns (rich's default there).
+console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ else 160)
+# MLflow's start-up notices and progress bars are not for claimrisk's users; its errors still show.
+os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
+os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
 
 HistoryDir = Annotated[
     Path, typer.Option("--history", help="History folder: one CSV or Parquet file per table.")
@@ -381,7 +387,6 @@ def serve(
 ) -> None:
     """Start the scoring API with uvicorn (SIGHUP reloads the model)."""
     import logging
-    import os
 
     import uvicorn
 

@@ -269,16 +269,6 @@ def promote(
         raise typer.Exit(1)
 
 
-def _period(every: str) -> str:
-    from training.backtest import period_frequency
-
-    try:
-        period_frequency(every)
-    except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
-    return every
-
-
 @app.command()
 def export(
     model: Annotated[str, typer.Option(help="Registry alias or version.")] = "champion",
@@ -297,6 +287,16 @@ def export(
         raise typer.Exit(2) from error
     folder = loaded.save(out or Path("models") / f"{get_settings().model_name}-v{version}")
     console.print(f"Wrote version {version} to {folder}: `claimrisk serve --model {folder}`")
+
+
+def _period(every: str) -> str:
+    from training.backtest import period_frequency
+
+    try:
+        period_frequency(every)
+    except ValueError as error:
+        raise typer.BadParameter(str(error)) from error
+    return every
 
 
 @app.command()
@@ -484,18 +484,21 @@ def score(
         console.print(f"[red]Cannot load model {model!r}[/red]: {type(error).__name__}: {error}")
         raise typer.Exit(2) from error
     partial = output.with_name(f".{output.name}.partial")  # an earlier output survives a failure
-    with partial.open("w") as out, console.status("Scoring ..."):
-        if kind == "837P":
-            try:
-                results = score_837p(scorer, text, input.name, reasons)
-            except (X12Error, UnsupportedTransaction) as error:
-                console.print(f"[red]{error}[/red]")
-                raise typer.Exit(2) from error
-            written = len(results)
-            out.writelines(r.model_dump_json() + "\n" for r in results)
-        else:
-            written = _score_jsonl(scorer, input, text.split("\n"), out, reasons, chunk)
-    partial.replace(output)
+    try:
+        with partial.open("w") as out, console.status("Scoring ..."):
+            if kind == "837P":
+                try:
+                    results = score_837p(scorer, text, input.name, reasons)
+                except (X12Error, UnsupportedTransaction) as error:
+                    console.print(f"[red]{error}[/red]")
+                    raise typer.Exit(2) from error
+                written = len(results)
+                out.writelines(r.model_dump_json() + "\n" for r in results)
+            else:
+                written = _score_jsonl(scorer, input, text.split("\n"), out, reasons, chunk)
+        partial.replace(output)
+    finally:
+        partial.unlink(missing_ok=True)
     console.print(f"Scored {written:,} claims with model version {scorer.version} -> {output}")
 
 

@@ -109,6 +109,7 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
         assert "Traceback" not in refused.stdout + refused.stderr
     failed = run(env, "score", "--input", str(bad), "--output", str(earlier), ok=False)
     assert failed.returncode == 2 and earlier.read_text() == "kept\n"
+    assert sorted(p.name for p in tmp_path.iterdir() if "earlier" in p.name) == ["earlier.jsonl"]
     for command in (["train", "--until", "2025/06/30"], ["backtest", "--every", "monthly"]):
         refused = run(env, *command, "--history", str(tmp_path), ok=False)
         assert refused.returncode == 2 and "Invalid value for '--" in refused.stderr

@@ -214,7 +214,8 @@ def train(
 
 def _print_metrics(metrics: dict[str, float]) -> None:
     table = Table(title="Test window")
-    for column in ("model", "ROC AUC", "PR AUC", "R@90%P", "R@95%P", "Brier", "ECE"):
+    columns = ("model", "ROC AUC", "PR AUC", "recall@90% prec.", "recall@95% prec.", "Brier", "ECE")
+    for column in columns:
         table.add_column(column, justify="left" if column == "model" else "right")
     for prefix in ("lgbm", "logistic", "prior"):
         table.add_row(
@@ -331,7 +332,10 @@ def backtest(
             f"{segment.procedure_code} from {segment.since.date()}"
         )
         console.print(result.segment_weeks.to_string(index=False))
-        console.print(f"Weeks until learned: {result.recovery_weeks}")
+        console.print(
+            "Weeks until the model learned it (its denied claims there average a predicted "
+            f"probability of at least 0.5): {result.recovery_weeks}"
+        )
 
 
 keys_app = typer.Typer(help="Manage API keys (only their hashes are stored).")

@@ -93,10 +93,14 @@ class SimulationSummary:
         t.add_row("requests", f"{self.requests:,}", "")
         t.add_row("first-pass denial rate", f"{self.denial_rate:.1%}", "10-20%")
         for p in self.policy_changes:
-            t.add_row("policy change", f"{p['payer_id']} x {p['procedure_code']}", p["effective"])
+            t.add_row(
+                "policy change: payer x code needs auth from",
+                f"{p['payer_id']} x {p['procedure_code']}",
+                p["effective"],
+            )
         t.add_section()
         for group, (share, target) in self.index_shares.items():
-            t.add_row(f"index: {group}", f"{share:.1%}", f"{target:.1%}")
+            t.add_row(f"denials index group: {group}", f"{share:.1%}", f"{target:.1%}")
         t.add_section()
         for cat, (share, target) in self.category_shares.items():
             t.add_row(f"category: {cat}", f"{share:.1%}", f"{target:.1%}")

@@ -21,10 +21,21 @@ _LINE_FIELDS = (set(ClaimLineIn.model_fields) - {"service_date"}) | {"line_servi
 _LIST_FIELDS = {"modifiers", "diagnosis_pointers", "diagnosis_codes"}
 
 
+MAX_PROBLEMS = 100  # a file with a wrong header has a problem per row: the first ones tell it
+
+
 class UploadError(ValueError):
     def __init__(self, problems: list[dict[str, Any]]) -> None:
-        self.problems = problems
+        self.problems = problems[:MAX_PROBLEMS]
+        if len(problems) > MAX_PROBLEMS:
+            more = f"... and {len(problems) - MAX_PROBLEMS:,} more problems"
+            self.problems.append({"line": 0, "loc": [], "msg": more})
         super().__init__(f"{len(problems)} problem(s) in the upload")
+
+
+def _too_many(count: int) -> None:
+    if count > MAX_BATCH:
+        raise UploadError([{"line": 0, "loc": [], "msg": f"more than {MAX_BATCH:,} claims"}])
 
 
 def _problems(line: int, error: ValidationError) -> list[dict[str, Any]]:
@@ -37,9 +48,9 @@ def _problems(line: int, error: ValidationError) -> list[dict[str, Any]]:
 def _jsonl(text: str) -> list[ClaimIn]:
     claims, problems = [], []
     # Split on newlines only: U+2028 or a form feed inside a JSON string is not a line break.
-    for number, line in enumerate(text.split("\n"), start=1):
-        if not line.strip():
-            continue
+    lines = [(number, line) for number, line in enumerate(text.split("\n"), 1) if line.strip()]
+    _too_many(len(lines))
+    for number, line in lines:
         try:
             claims.append(ClaimIn.model_validate_json(line))
         except ValidationError as error:
@@ -64,27 +75,48 @@ class _CsvClaim:
         return self.rows[0]
 
 
+def _cell(column: str, text: str) -> Any:
+    text = text.strip()
+    if column in _LIST_FIELDS:
+        return [item.strip() for item in text.split("|")] if text else []
+    return text or None
+
+
 def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    reader = csv.DictReader(io.StringIO(text))
-    rows = []
+    """(line where the record starts, its cells); every record must fill the header exactly."""
+    reader = csv.reader(io.StringIO(text))
+    header = [column.strip() for column in next(reader, [])]
+    repeated = sorted({column for column in header if header.count(column) > 1})
+    if repeated:
+        raise UploadError([{"line": 1, "loc": repeated, "msg": "column given more than once"}])
+    if "claim_id" not in header:
+        msg = "no claim_id column: the header names the claim request's fields"
+        raise UploadError([{"line": 1, "loc": ["claim_id"], "msg": msg}])
+    rows, problems, start = [], [], reader.line_num + 1
     try:
-        for row in reader:
-            values = {
-                k: (v.split("|") if k in _LIST_FIELDS and v else v or None)
-                for k, v in row.items()
-                if k
-            }
-            rows.append((reader.line_num, values))
-    except csv.Error as error:  # raised before the reader counts the line it was reading
-        problem = {"line": reader.line_num + 1, "loc": [], "msg": str(error)}
-        raise UploadError([problem]) from error
+        for record in reader:
+            if not record:  # a blank line
+                pass
+            elif len(record) != len(header):
+                msg = f"{len(record)} cells for the header's {len(header)} columns"
+                problems.append({"line": start, "loc": [], "msg": msg})
+            else:
+                cells = {c: _cell(c, v) for c, v in zip(header, record, strict=True) if c}
+                rows.append((start, cells))
+            start = reader.line_num + 1
+    except csv.Error as error:
+        problems.append({"line": start, "loc": [], "msg": f"not readable as CSV: {error}"})
+    if problems:
+        raise UploadError(problems)
     return rows
 
 
 def _csv(text: str) -> list[ClaimIn]:
     grouped: dict[str, _CsvClaim] = {}
     problems: list[dict[str, Any]] = []
-    for number, values in _csv_rows(text):
+    rows = _csv_rows(text)
+    _too_many(len({values.get("claim_id") for _, values in rows}))
+    for number, values in rows:
         claim_fields = {k: v for k, v in values.items() if k not in _LINE_FIELDS}
         claim = grouped.setdefault(
             str(values.get("claim_id") or f"row {number}"), _CsvClaim(claim_fields)
@@ -119,6 +151,4 @@ def parse_upload(text: str, format: str) -> list[ClaimIn]:
     claims = _jsonl(text) if format == "jsonl" else _csv(text)
     if not claims:
         raise UploadError([{"line": 0, "loc": [], "msg": "no claims in the upload"}])
-    if len(claims) > MAX_BATCH:
-        raise UploadError([{"line": 0, "loc": [], "msg": f"more than {MAX_BATCH} claims"}])
     return claims

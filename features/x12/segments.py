@@ -13,6 +13,7 @@ errors: the transactions are complete. A file that ends inside an envelope is an
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 import gc
 import re
@@ -150,11 +151,15 @@ class Document:
 
 
 def decode(data: bytes) -> str:
-    """File bytes as text (ASCII in practice; UTF-8 with or without BOM, else Latin-1)."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("latin-1")
+    """File bytes as text: UTF-16 if it starts with its byte order mark, else UTF-8 (with or
+    without BOM), else Windows-1252 (what Excel and older systems write), else Latin-1."""
+    utf16 = data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
+    for encoding in ("utf-16",) * utf16 + ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    return data.decode("latin-1")
 
 
 def read_text(path: Path) -> str:

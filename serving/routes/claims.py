@@ -92,7 +92,9 @@ def score_upload(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
-    body: Annotated[bytes, Body(media_type="text/plain", description="UTF-8, else Latin-1")],
+    body: Annotated[
+        bytes, Body(media_type="text/plain", description="UTF-8, UTF-16 or Windows-1252")
+    ],
     format: Annotated[Literal["jsonl", "csv"], Query(description="File format")] = "jsonl",
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> BatchOut:

@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from serving.uploads import UploadError, parse_upload
+from serving.uploads import MAX_PROBLEMS, UploadError, parse_upload
 from tests.claims import claim_json
 
 HEADER = (
@@ -58,3 +58,36 @@ def test_jsonl_lines_break_on_newlines_only_and_a_byte_order_mark_is_ignored():
     assert [c.claim_id for c in claims] == ["A\u2028B\x0cC", "B2"]
     csv_with_bom = "\ufeff" + HEADER + CLAIM + "1,99214,,1,180,1,\n"
     assert parse_upload(csv_with_bom, "csv")[0].claim_id == "X1"
+
+
+def test_csv_cells_must_fill_the_header_exactly_once():
+    row = CLAIM + "1,99214,,1,180,1,"
+    repeated = _problems(HEADER.replace("units", "claim_id") + row + "\n")
+    assert repeated == [{"line": 1, "loc": ["claim_id"], "msg": "column given more than once"}]
+    ragged = _problems(HEADER + row + ",EXTRA\n\n" + row.rsplit(",", 2)[0] + "\n")
+    assert [(p["line"], p["msg"]) for p in ragged] == [
+        (2, "20 cells for the header's 19 columns"),
+        (4, "17 cells for the header's 19 columns"),
+    ]
+
+
+def test_csv_cells_are_trimmed_so_one_claim_stays_one():
+    spaced = CLAIM.replace("X1,", " X1 ,", 1) + "2,72148,,1,240, 1 | 2 ,\n"
+    (claim,) = parse_upload(HEADER + CLAIM + "1,99214,,1,180,1,\n" + spaced, "csv")
+    assert claim.claim_id == "X1" and claim.lines[1].diagnosis_pointers == [1, 2]
+
+
+def test_a_quoted_multi_line_record_is_reported_at_its_first_line():
+    quoted = CLAIM.replace("P1", '"P\n1"', 1) + "1,99214,,0,180,1,\n"
+    problems = _problems(HEADER + CLAIM + "1,99214,,1,180,1,\n" + quoted)
+    assert {(p["line"], tuple(p["loc"])) for p in problems} == {
+        (3, ("patient_id",)),
+        (3, ("lines", 1, "units")),
+    }
+
+
+def test_problems_are_capped_so_a_wrong_header_does_not_flood_the_answer():
+    assert _problems("a,b\n" + "1,2\n" * 500)[0]["loc"] == ["claim_id"]
+    problems = _problems("claim_id\n" + "".join(f"X{n}\n" for n in range(500)))
+    assert len(problems) == MAX_PROBLEMS + 1
+    assert problems[-1]["line"] == 0 and problems[-1]["msg"].endswith("more problems")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from features.x12 import X12Error, parse_835, parse_837p, read_document, sniff
+from features.x12 import X12Error, decode, parse_835, parse_837p, read_document, sniff
 from tests.features.x12.helpers import FIXTURES
 
 PROFESSIONAL = (FIXTURES / "professional.837").read_text()
@@ -216,3 +216,17 @@ def test_not_x12_at_all():
 )
 def test_sniff(text, kind):
     assert sniff(text) == kind
+
+
+@pytest.mark.parametrize(
+    ("data", "text"),
+    [
+        ("PAYÉ “X1”".encode(), "PAYÉ “X1”"),
+        ("\ufeffPAYÉ".encode(), "PAYÉ"),
+        ("PAYÉ “X1”".encode("cp1252"), "PAYÉ “X1”"),  # Excel's plain "CSV" on Windows
+        ("PAYÉ".encode("utf-16"), "PAYÉ"),  # Excel's "Unicode text", with its byte order mark
+        (b"PAY\xc9 \x81", "PAYÉ \x81"),  # a byte Windows-1252 leaves undefined: Latin-1
+    ],
+)
+def test_file_bytes_decode_in_the_encodings_practices_send(data: bytes, text: str):
+    assert decode(data) == text

@@ -174,6 +174,15 @@ class ClaimIn(ClaimBase):
             raise ValueError("is before patient_birth_date")
         return service
 
+    @field_validator("lines")
+    @classmethod
+    def _lines_numbered_once(cls, lines: list[ClaimLineIn]) -> list[ClaimLineIn]:
+        numbers = [line.line_number for line in lines]
+        repeated = sorted({n for n in numbers if numbers.count(n) > 1})
+        if repeated:
+            raise ValueError(f"line_number {', '.join(map(str, repeated))} given more than once")
+        return lines
+
     @field_validator("eligibility", "authorizations", "provider_enrollment")
     @classmethod
     def _spans_in_order(cls, value: Any, info: ValidationInfo) -> Any:

@@ -43,11 +43,14 @@ def period_frequency(every: str) -> str:
     """The pandas frequency of a period such as 1M or 2W; ``ValueError`` if it is none."""
     frequency = f"{every}S" if every.endswith("M") else every  # months start on the 1st
     try:
-        positive = pd.tseries.frequencies.to_offset(frequency).n > 0
+        offset = pd.tseries.frequencies.to_offset(frequency)
+        whole_days = offset.n > 0 and (
+            not isinstance(offset, pd.offsets.Tick) or pd.Timedelta(offset) >= pd.Timedelta("1D")
+        )
     except ValueError:
-        positive = False
-    if not positive:
-        raise ValueError(f"{every!r} is not a period such as 1M, 2W or 10D")
+        whole_days = False
+    if not whole_days:
+        raise ValueError(f"{every!r} is not a period of a day or more, such as 1M, 2W or 10D")
     return frequency
 
 

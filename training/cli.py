@@ -184,6 +184,7 @@ def train(
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """Train, calibrate and evaluate on a time split; register the model as challenger."""
+    from training.dataset import TooFewClaims
     from training.settings import get_settings
     from training.tracking import log_training_run
     from training.train import train as run
@@ -191,13 +192,18 @@ def train(
     loaded = _load(history, skip_invalid)
     started = time.perf_counter()
     with console.status("Training ...") as status:
-        result = run(
-            loaded,
-            until=_day(until),
-            refit=not no_refit,
-            truth=_truth_next_to(history),
-            progress=lambda step: status.update(f"Training: {step}"),
-        )
+        try:
+            result = run(
+                loaded,
+                until=_day(until),
+                refit=not no_refit,
+                truth=_truth_next_to(history),
+                progress=lambda step: status.update(f"Training: {step}"),
+            )
+        except TooFewClaims as error:
+            known = f" known on {_day(until)}" if until else ""
+            console.print(f"[red]Cannot train[/red] on the claims{known}: {error}")
+            raise typer.Exit(2) from error
         status.update("Logging the run and registering the model in MLflow ...")
         run_id, version = log_training_run(
             result,
@@ -259,7 +265,11 @@ def promote(
 
     loaded = _load(history, False, quiet=True) if history is not None else None
     with console.status("Comparing the challenger with the champion ..."):
-        result = run(get_settings(), loaded)
+        try:
+            result = run(get_settings(), loaded)
+        except (LookupError, ValueError) as error:  # no challenger; no or the wrong history
+            console.print(f"[red]Cannot promote[/red]: {error}")
+            raise typer.Exit(2) from error
     colour = {"ok": "[green]", "FAIL": "[red]"}
     for reason in result.reasons:
         console.print(colour.get(reason.split(":")[0], "") + reason, highlight=False)
@@ -278,15 +288,20 @@ def export(
     ] = None,
 ) -> None:
     """Copy a registered model into a self-contained folder: serve or score it without MLflow."""
+    from mlflow.exceptions import MlflowException
+
     from training.settings import get_settings
     from training.tracking import load_model
 
     try:
         loaded, version = load_model(get_settings(), model)
-    except LookupError as error:
-        console.print(f"[red]{error}[/red]")
+    except (LookupError, MlflowException) as error:
+        console.print(f"[red]Cannot export {model!r}[/red]: {error}")
         raise typer.Exit(2) from error
-    folder = loaded.save(out or Path("models") / f"{get_settings().model_name}-v{version}")
+    folder = out or Path("models") / f"{get_settings().model_name}-v{version}"
+    if folder.exists():
+        raise typer.BadParameter(f"{folder} already exists", param_hint="--out")
+    loaded.save(folder)
     console.print(f"Wrote version {version} to {folder}: `claimrisk serve --model {folder}`")
 
 
@@ -475,8 +490,8 @@ def score(
     from serving.settings import ServeSettings
     from serving.x12 import score_837p
 
-    if not output.parent.is_dir():
-        raise typer.BadParameter(f"folder {output.parent} does not exist", param_hint="--output")
+    if not output.parent.is_dir() or not os.access(output.parent, os.W_OK):
+        raise typer.BadParameter(f"cannot write into {output.parent}", param_hint="--output")
     text = decode(input.read_bytes())
     kind = sniff(text)
     if kind not in ("jsonl", "837P"):
@@ -496,8 +511,10 @@ def score(
                 except (X12Error, UnsupportedTransaction) as error:
                     console.print(f"[red]{error}[/red]")
                     raise typer.Exit(2) from error
-                written = len(results)
+                written = sum(r.result is not None for r in results)
                 out.writelines(r.model_dump_json() + "\n" for r in results)
+                if written < len(results):
+                    console.print(f"{len(results) - written:,} claims not scored: see 'problem'")
             else:
                 written = _score_jsonl(scorer, input, text.split("\n"), out, reasons, chunk)
         partial.replace(output)
@@ -512,8 +529,11 @@ def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, rea
 
     written = 0
     for start in range(0, len(lines), chunk):
+        text = "\n".join(lines[start : start + chunk])
+        if not text.strip():  # e.g. the empty line after the last newline
+            continue
         try:
-            claims = parse_upload("\n".join(lines[start : start + chunk]), "jsonl")
+            claims = parse_upload(text, "jsonl")
         except UploadError as error:
             for problem in error.problems[:20]:
                 console.print(

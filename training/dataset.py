@@ -96,9 +96,15 @@ class TimeSplit:
         return {name: str(np.datetime64(int(day), "D")) for name, day in self.starts.items()}
 
 
+class TooFewClaims(ValueError):
+    """The history holds too few adjudicated claims for a time split."""
+
+
 def time_split(dataset: Dataset, validation: float = 0.15, test: float = 0.15) -> TimeSplit:
     """Split labelled claims by submission date into train / validation / test windows."""
     labeled = dataset.labeled
+    if not labeled.any():
+        raise TooFewClaims("no adjudicated claims: nothing to train on")
     days = dataset.submission_day[labeled]
     validation_start = int(np.quantile(days, 1 - validation - test))
     test_start = int(np.quantile(days, 1 - test))
@@ -110,7 +116,7 @@ def time_split(dataset: Dataset, validation: float = 0.15, test: float = 0.15) -
     }
     for name, mask in masks.items():
         if mask.sum() < 50 or dataset.label[mask].sum() < 5:
-            raise ValueError(
+            raise TooFewClaims(
                 f"the {name} window has {int(mask.sum())} labelled claims and "
                 f"{int(np.nansum(dataset.label[mask]))} denials: too few to train on"
             )

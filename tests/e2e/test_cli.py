@@ -65,11 +65,21 @@ def test_simulate_train_promote_score(env, tmp_path: Path):
     found = json.loads(run(env, "patterns", "--history", str(world / "history"), "--json").stdout)
     assert found["tested_cells"] > 0 and isinstance(found["alerts"], list)
     scores = tmp_path / "scores.jsonl"
-    run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores))
+    # 50 lines and a final newline in chunks of 25: the empty third chunk is no error
+    run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores),
+        "--chunk", "25")  # fmt: skip
     results = [json.loads(line) for line in scores.read_text().splitlines()]
     assert len(results) == 50 and results[0]["model"]["version"] == "1"
     exported = tmp_path / "models" / "claimrisk-v1"
     run(env, "export", "--out", str(exported))
+    again = run(env, "export", "--out", str(exported), ok=False)
+    assert again.returncode == 2 and "already exists" in again.stderr
+    early = run(
+        env, "train", "--history", str(world / "history"), "--until", "1990-01-01", ok=False
+    )
+    assert (
+        early.returncode == 2 and "Cannot train on the claims known on 1990-01-01" in early.stdout
+    )
     run(env, "score", "--input", str(world / "requests.jsonl"), "--output", str(scores),
         "--model", str(exported))  # fmt: skip
     from_folder = [json.loads(line) for line in scores.read_text().splitlines()]
@@ -102,7 +112,7 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
         (["--input", str(tmp_path)], "is a directory"),
         (["--input", str(bad), "--chunk", "0"], "greater than or equal to 1"),
         (["--input", str(bad), "--reasons", "some"], "'some' is not one of"),
-        (["--input", str(bad), "--output", str(tmp_path / "no" / "o.jsonl")], "does not exist"),
+        (["--input", str(bad), "--output", str(tmp_path / "no" / "o.jsonl")], "cannot write into"),
     ):
         refused = run(env, "score", "--output", str(earlier), *args, ok=False)
         assert refused.returncode == 2 and says in refused.stdout + refused.stderr, args
@@ -110,7 +120,11 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
     failed = run(env, "score", "--input", str(bad), "--output", str(earlier), ok=False)
     assert failed.returncode == 2 and earlier.read_text() == "kept\n"
     assert sorted(p.name for p in tmp_path.iterdir() if "earlier" in p.name) == ["earlier.jsonl"]
-    for command in (["train", "--until", "2025/06/30"], ["backtest", "--every", "monthly"]):
+    for command in (
+        ["train", "--until", "2025/06/30"],
+        ["backtest", "--every", "monthly"],
+        ["backtest", "--every", "1h"],
+    ):
         refused = run(env, *command, "--history", str(tmp_path), ok=False)
         assert refused.returncode == 2 and "Invalid value for '--" in refused.stderr
 

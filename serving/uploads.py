@@ -95,14 +95,12 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     rows, problems, start = [], [], reader.line_num + 1
     try:
         for record in reader:
-            if not record:  # a blank line
-                pass
-            elif len(record) != len(header):
-                msg = f"{len(record)} cells for the header's {len(header)} columns"
-                problems.append({"line": start, "loc": [], "msg": msg})
-            else:
+            if len(record) == len(header):
                 cells = {c: _cell(c, v) for c, v in zip(header, record, strict=True) if c}
                 rows.append((start, cells))
+            elif record:  # a blank line is no record
+                msg = f"{len(record)} cells for the header's {len(header)} columns"
+                problems.append({"line": start, "loc": [], "msg": msg})
             start = reader.line_num + 1
     except csv.Error as error:
         problems.append({"line": start, "loc": [], "msg": f"not readable as CSV: {error}"})

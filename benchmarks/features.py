@@ -14,7 +14,7 @@ from features.batch import batch_from_history
 from features.facts import build_facts
 from features.history import load_history
 from features.pipeline import compute_features, fit_state, outcomes_for
-from training.simulator import simulate
+from simulator import simulate
 
 
 def measure(claims: int, folder: Path) -> dict[str, float]:

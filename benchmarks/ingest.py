@@ -14,8 +14,10 @@ from pathlib import Path
 import numpy as np
 
 from features.history import History, load_history
-from features.x12 import ingest, write_835, write_837p
-from training.simulator import simulate
+from features.x12 import ingest
+from simulator import simulate
+from simulator.x12_835 import write_835
+from simulator.x12_837 import write_837p
 
 
 def write_files(history: History, out: Path, files: int) -> tuple[list[Path], list[Path]]:

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from analytics.detection import PolicyChange, evaluate_detection
+from analytics.patterns import PatternSettings, count_cells, sequential
 from features.history import load_history
-from training.analytics.detection import PolicyChange, evaluate_detection
-from training.analytics.patterns import PatternSettings, count_cells, sequential
-from training.simulator import simulate
+from simulator import simulate
 
 
 def main() -> None:

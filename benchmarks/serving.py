@@ -26,12 +26,12 @@ from features.contract import ClaimIn
 from features.facts import build_facts
 from features.history import load_history
 from features.pipeline import feature_matrix
+from scoring.artifact import ClaimRiskModel
+from scoring.scorer import Scorer
 from serving.keys import KeyStore
-from serving.scorer import Scorer
-from training.artifact import ClaimRiskModel
+from simulator import simulate
 from training.dataset import build_dataset, time_split
 from training.model import fit_booster, params_for
-from training.simulator import simulate
 from training.train import train
 
 SHAPES = {

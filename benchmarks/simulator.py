@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from training.simulator import simulate
+from simulator import simulate
 
 
 def main(sizes: tuple[int, ...] = (100_000, 1_000_000)) -> None:

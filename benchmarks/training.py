@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from features.history import load_history
-from training.simulator import simulate
+from simulator import simulate
 from training.train import train
 
 

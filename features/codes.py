@@ -5,7 +5,7 @@ public coding rules that hold for every payer: office E/M visits, the minor proc
 need modifier 25 on a same-day visit, medically unlikely unit counts, sex- and age-specific
 procedures, telehealth places of service, non-billable diagnosis codes, which diagnoses
 support a procedure, and typical filing limits by plan type. The simulator's payers apply the
-same published rules (``training.simulator`` imports them from here).
+same published rules (``simulator`` imports them from here).
 """
 
 from __future__ import annotations

@@ -32,8 +32,7 @@ log = logging.getLogger("claimrisk.serving")
 
 def _poll(app: FastAPI, every: float, stop: threading.Event) -> None:
     """Reload when the registry alias points to another version."""
-    from training.settings import get_settings
-    from training.tracking import version_for
+    from scoring.registry import get_settings, version_for
 
     while not stop.wait(every):
         current = app.state.holder.scorer

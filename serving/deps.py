@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
+from scoring.scorer import Scorer
 from serving.keys import KeyStore, StoredKey
-from serving.scorer import Scorer
 from serving.settings import ServeSettings
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from features.contract import ClaimIn
-from serving.scorer import Scorer
+from scoring.artifact import ClaimRiskModel
+from scoring.scorer import Scorer
 from serving.settings import ServeSettings
-from training.artifact import ClaimRiskModel
 
 log = logging.getLogger("claimrisk.serving")
 SMOKE_CLAIM = ClaimIn.model_validate_json(
@@ -43,8 +43,7 @@ def loader_for(settings: ServeSettings) -> Callable[[], Scorer]:
         path = Path(source)
         if path.is_dir():
             return Scorer(ClaimRiskModel.load(path), path.name, str(path))
-        from training.settings import get_settings
-        from training.tracking import load_model
+        from scoring.registry import get_settings, load_model
 
         model, version = load_model(get_settings(), source)
         alias = None if source.isdigit() else source

@@ -1,7 +1,7 @@
 """The local prediction store: every score the service gave, kept for live-accuracy monitoring.
 
 One SQLite file (WAL, one transaction per batch), written from the scoring routes and read by
-``training.analytics.monitor`` once the outcomes of the scored claims reach the history. A row
+``analytics.monitor`` once the outcomes of the scored claims reach the history. A row
 holds the claim id, when and by which model version it was scored, the probability, band and
 reason categories, and the model's feature vector (float32) for input-drift checks. Nothing
 that identifies a patient is stored: no member id, name, birth date or diagnosis, only the
@@ -34,8 +34,8 @@ from features.batch import batch_from_requests
 from features.contract import ClaimIn
 from features.facts import build_facts
 from features.pipeline import feature_matrix
+from scoring.artifact import ClaimRiskModel
 from serving.schemas import ScoreOut
-from training.artifact import ClaimRiskModel
 
 log = logging.getLogger("claimrisk.serving")
 SCHEMA_VERSION = "1"

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from features.x12 import X12Error, parse_837p
+from scoring.scorer import Scorer
 from serving.schemas import X12Result
-from serving.scorer import Scorer
 
 
 def score_837p(

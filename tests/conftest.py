@@ -17,8 +17,8 @@ import pandas as pd
 import pytest
 
 from features.history import History, load_history
-from training.settings import Settings
-from training.simulator import simulate
+from scoring.registry import Settings
+from simulator import simulate
 from training.train import TrainResult, train
 
 WORLD_CLAIMS = 30_000

@@ -18,9 +18,9 @@ from rich.table import Table
 from features.history import History, HistoryError, LoadReport, load_history
 
 if TYPE_CHECKING:
+    from scoring.artifact import ClaimRiskModel
+    from scoring.scorer import Scorer
     from serving.keys import KeyStore
-    from serving.scorer import Scorer
-    from training.artifact import ClaimRiskModel
 
 app = typer.Typer(
     help="claimrisk: predict medical claim denials before submission, and say why.",
@@ -90,7 +90,7 @@ def simulate(
     months: Annotated[int, typer.Option(min=3, help="Months of history.")] = 24,
 ) -> None:
     """Simulate a billing company's claims history with known denial causes."""
-    from training.simulator import simulate as run
+    from simulator import simulate as run
 
     with console.status("Simulating ...") as status:
         summary = run(
@@ -184,8 +184,8 @@ def train(
     skip_invalid: SkipInvalid = False,
 ) -> None:
     """Train, calibrate and evaluate on a time split; register the model as challenger."""
+    from scoring.registry import get_settings
     from training.dataset import TooFewClaims
-    from training.settings import get_settings
     from training.tracking import log_training_run
     from training.train import train as run
 
@@ -260,8 +260,8 @@ def promote(
     ] = None,
 ) -> None:
     """Move the champion alias to the challenger if it passes the gate."""
+    from scoring.registry import get_settings
     from training.promotion import promote as run
-    from training.settings import get_settings
 
     loaded = _load(history, False, quiet=True) if history is not None else None
     with console.status("Comparing the challenger with the champion ..."):
@@ -290,8 +290,7 @@ def export(
     """Copy a registered model into a self-contained folder: serve or score it without MLflow."""
     from mlflow.exceptions import MlflowException
 
-    from training.settings import get_settings
-    from training.tracking import load_model
+    from scoring.registry import get_settings, load_model
 
     try:
         loaded, version = load_model(get_settings(), model)
@@ -525,7 +524,7 @@ def score(
 
 def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, reasons: str,
                  chunk: int) -> int:  # fmt: skip
-    from serving.uploads import UploadError, parse_upload
+    from features.uploads import UploadError, parse_upload
 
     written = 0
     for start in range(0, len(lines), chunk):
@@ -549,9 +548,8 @@ def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, rea
 
 def _model_from(reference: str | None) -> ClaimRiskModel | None:
     """A model from a folder path, or the registry (alias or version)."""
-    from training.artifact import ClaimRiskModel
-    from training.settings import get_settings
-    from training.tracking import load_model
+    from scoring.artifact import ClaimRiskModel
+    from scoring.registry import get_settings, load_model
 
     if reference is None:
         return None
@@ -573,7 +571,7 @@ def report(
     as_of: AsOf = None,
 ) -> None:
     """A self-contained HTML denial report for analysts; emerging patterns first."""
-    from training.analytics.report import build_report
+    from analytics.report import build_report
 
     loaded = _load(history, False)
     with console.status("Building the report ..."):
@@ -590,8 +588,8 @@ def patterns(
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Emerging denial patterns: payer x code (or category, provider) rates that jumped."""
-    from training.analytics.patterns import find_patterns
-    from training.analytics.render import patterns_json, patterns_table
+    from analytics.patterns import find_patterns
+    from analytics.render import patterns_json, patterns_table
 
     loaded = _load(history, False, quiet=json_out)
     alerts = find_patterns(
@@ -617,7 +615,7 @@ def monitor(
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
 ) -> None:
     """Live accuracy of recorded predictions against the outcomes ingested since."""
-    from training.analytics.monitor import monitor as run
+    from analytics.monitor import monitor as run
 
     loaded = _load(history, False, quiet=json_out)
     result = run(store, loaded, _model_from(model))

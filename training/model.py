@@ -1,4 +1,5 @@
-"""The denial model: a LightGBM classifier, its probability calibration and its risk bands.
+"""The denial model: a LightGBM classifier and the choice of its probability calibration
+(the calibrator and the risk bands themselves are ``scoring.calibration``).
 
 The model's shape is part of the serving design: exact TreeSHAP (LightGBM ``pred_contrib``)
 cost grows with leaves and depth, so trees are kept small (15 leaves, depth 6) and the number
@@ -12,9 +13,9 @@ from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import brier_score_loss, precision_recall_curve
+from sklearn.metrics import brier_score_loss
+
+from scoring.calibration import Calibrator
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -72,38 +73,6 @@ def fit_booster(
     )
 
 
-@dataclass
-class Calibrator:
-    """Maps the model's raw probability to a calibrated one (isotonic or Platt)."""
-
-    method: Literal["isotonic", "platt", "none"]
-    isotonic: IsotonicRegression | None = None
-    platt: LogisticRegression | None = None
-
-    @staticmethod
-    def fit(raw: np.ndarray, y: np.ndarray, method: Literal["isotonic", "platt"]) -> Calibrator:
-        if method == "isotonic":
-            iso = IsotonicRegression(y_min=1e-4, y_max=1 - 1e-4, out_of_bounds="clip")
-            return Calibrator("isotonic", isotonic=iso.fit(raw, y))
-        platt = LogisticRegression(C=1e6).fit(logit(raw)[:, None], y)
-        return Calibrator("platt", platt=platt)
-
-    def __call__(self, raw: np.ndarray) -> np.ndarray:
-        """The fitted maps applied in numpy (sklearn's own ``predict`` costs ~0.2 ms a call)."""
-        if self.isotonic is not None:
-            iso = self.isotonic
-            return np.interp(raw, iso.X_thresholds_, iso.y_thresholds_)
-        if self.platt is not None:
-            slope, intercept = self.platt.coef_[0, 0], self.platt.intercept_[0]
-            return 1.0 / (1.0 + np.exp(-(slope * logit(raw) + intercept)))
-        return raw
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
-
-
 @dataclass(frozen=True)
 class CalibrationChoice:
     calibrator: Calibrator
@@ -125,32 +94,3 @@ def choose_calibration(raw: np.ndarray, y: np.ndarray) -> CalibrationChoice:
         brier[method] = float(brier_score_loss(y, predicted))
     best = min(methods, key=lambda m: brier[m])
     return CalibrationChoice(Calibrator.fit(raw, y, best), brier)
-
-
-BAND_PRECISION = {"high": 0.70, "medium": 0.35}
-
-
-@dataclass(frozen=True)
-class RiskBands:
-    """Probability thresholds of the medium and high bands, set from validation precision."""
-
-    medium: float
-    high: float
-    precision: dict[str, float]
-
-    def band(self, probability: np.ndarray) -> np.ndarray:
-        return np.where(
-            probability >= self.high, "high", np.where(probability >= self.medium, "medium", "low")
-        )
-
-    @staticmethod
-    def fit(probability: np.ndarray, y: np.ndarray) -> RiskBands:
-        """The lowest thresholds above which validation precision stays at the band's target."""
-        precision, _, thresholds = precision_recall_curve(y, probability)
-        staying = np.minimum.accumulate(precision[:-1][::-1])[::-1]
-        found = {}
-        for band, target in BAND_PRECISION.items():
-            reaching = np.flatnonzero(staying >= target)
-            found[band] = float(thresholds[reaching[0]]) if len(reaching) else 1.0
-        medium = min(found["medium"], found["high"])
-        return RiskBands(medium=medium, high=found["high"], precision=dict(BAND_PRECISION))

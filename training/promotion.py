@@ -22,10 +22,10 @@ from mlflow.tracking import MlflowClient
 
 from features.batch import ClaimBatch, batch_from_history
 from features.history import History
-from training.artifact import ClaimRiskModel
+from scoring.artifact import ClaimRiskModel
+from scoring.registry import CHALLENGER, CHAMPION, Settings, load_model, version_for
 from training.metrics import category_recall, classification_metrics, top_category
-from training.settings import Settings
-from training.tracking import CHALLENGER, CHAMPION, load_model, run_artifact, version_for
+from training.tracking import run_artifact
 
 AUC_TOLERANCE = 0.005
 CALIBRATION_TOLERANCE = 0.005  # ECE points

@@ -1,7 +1,8 @@
-"""MLflow: runs with params, metrics, data fingerprint, plots and the model; registry by alias.
+"""MLflow runs: params, metrics, data fingerprint, plots and the model, registered by alias
+(``scoring.registry`` finds and loads registered models).
 
 A trained model is logged as one MLflow pyfunc model whose only artifact is the claimrisk
-model folder (``training.artifact``); each new version gets the ``challenger`` alias and
+model folder (``scoring.artifact``); each new version gets the ``challenger`` alias and
 ``claimrisk promote`` moves ``champion``. Stages are not used (deprecated in MLflow).
 """
 
@@ -18,12 +19,9 @@ import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.history import History
-from training.artifact import ClaimRiskModel
+from scoring.artifact import ClaimRiskModel
+from scoring.registry import BUNDLE, CHALLENGER, Settings, use_tracking
 from training.card import model_card
-from training.settings import Settings
-
-CHAMPION, CHALLENGER = "champion", "challenger"
-BUNDLE = "claimrisk_model"
 
 
 class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
@@ -39,20 +37,6 @@ class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         claims = [ClaimIn.model_validate(row) for row in model_input.to_dict(orient="records")]
         x = self.model.features(batch_from_requests(claims)).to_numpy(float)
         return self.model.probability(x)
-
-
-def use_tracking(settings: Settings) -> str:
-    """Point MLflow at the configured store; create the experiment if needed; its id."""
-    mlflow.set_tracking_uri(settings.tracking_uri)
-    experiment = mlflow.get_experiment_by_name(settings.experiment)
-    if experiment is not None:
-        return str(experiment.experiment_id)
-    settings.artifact_root.mkdir(parents=True, exist_ok=True)
-    return str(
-        mlflow.create_experiment(
-            settings.experiment, artifact_location=settings.artifact_root.resolve().as_uri()
-        )
-    )
 
 
 def data_fingerprint(history: History) -> dict[str, Any]:
@@ -140,32 +124,6 @@ def log_training_run(
         settings.model_name, version, "roc_auc", f"{result.metrics['lgbm_roc_auc']:.4f}"
     )
     return run.info.run_id, version
-
-
-def version_for(settings: Settings, alias: str) -> Any | None:
-    """The model version behind ``alias``, or None."""
-    use_tracking(settings)
-    try:
-        return MlflowClient().get_model_version_by_alias(settings.model_name, alias)
-    except mlflow.exceptions.MlflowException:
-        return None
-
-
-def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[ClaimRiskModel, str]:
-    """Download and load a registered model by alias (or version number); (model, version).
-
-    The alias is resolved to a version first, so the label always matches the model even if
-    the alias moves meanwhile."""
-    use_tracking(settings)
-    version = alias_or_version
-    if not alias_or_version.isdigit():
-        found = version_for(settings, alias_or_version)
-        if found is None:
-            raise LookupError(f"no version of {settings.model_name} has alias {alias_or_version}")
-        version = str(found.version)
-    reference = f"models:/{settings.model_name}/{version}"
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference))
-    return ClaimRiskModel.load(local / "artifacts" / BUNDLE), version
 
 
 def run_artifact(run_id: str, path: str) -> Path:

@@ -16,10 +16,11 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 from features.history import History, known_at
-from training.artifact import ClaimRiskModel
+from scoring.artifact import ClaimRiskModel
+from scoring.calibration import RiskBands
 from training.dataset import Dataset, TimeSplit, build_dataset, time_split, with_context_dropout
 from training.metrics import category_recall, classification_metrics, top_category
-from training.model import RiskBands, choose_calibration, fit_booster, params_for
+from training.model import choose_calibration, fit_booster, params_for
 
 MODEL_NAME = "claimrisk"
 SHAP_SAMPLE = 5000

@@ -1,5 +1,6 @@
 """The X12 layer: read 837P claims and 835 remittances into the contract's tables, write them
-back, and ingest folders of them into a history folder.
+and ingest folders of them into a history folder. (The simulator writes X12:
+``simulator.x12_837`` and ``simulator.x12_835``.)
 
 Modules, one job each:
 
@@ -12,7 +13,6 @@ Modules, one job each:
 - ``claims837``: 837P -> ``claims`` / ``claim_lines`` rows and ``ClaimIn`` requests
 - ``remits835``: 835 -> claim payments with every adjustment, ``outcomes`` rows
 - ``firstpass``: which payment is a claim's first-pass outcome
-- ``envelope``, ``write837``, ``write835``: contract tables -> X12 text
 - ``store``: the history folder's Parquet tables, parked payments and the ingest manifest
 - ``report``, ``ingest``: files -> history folder, idempotent, with an ``IngestReport``
 """
@@ -25,8 +25,6 @@ from features.x12.remits835 import Remits835, parse_835, read_835
 from features.x12.report import IngestReport
 from features.x12.segments import decode, read_document
 from features.x12.sniff import sniff
-from features.x12.write835 import write_835
-from features.x12.write837 import write_837p
 
 __all__ = [
     "ClaimRequest",
@@ -45,6 +43,4 @@ __all__ = [
     "read_837p",
     "read_document",
     "sniff",
-    "write_835",
-    "write_837p",
 ]

@@ -11,12 +11,12 @@ import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 
 from features.contract import ClaimIn
+from features.uploads import UploadError, parse_upload
 from features.x12 import UnsupportedTransaction, X12Error, decode
+from scoring.scorer import Scorer
 from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
 from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
-from serving.scorer import Scorer
-from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])

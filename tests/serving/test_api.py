@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
+from scoring.scorer import MAX_REASONS, REASON_FLOOR
 from serving.app import create_app
 from serving.holder import ModelHolder
 from serving.predictions import PredictionStore
-from serving.scorer import MAX_REASONS, REASON_FLOOR
 from serving.settings import ServeSettings
 from tests.claims import EXAMPLE, claim_json
 
@@ -270,7 +270,7 @@ def test_logs_and_audit_never_hold_phi(client: TestClient, settings, requests_, 
 
 
 def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, monkeypatch):
-    from features.x12 import write_837p
+    from simulator.x12_837 import write_837p
 
     claims = history.claims.head(30)
     lines = history.claim_lines[history.claim_lines["claim_id"].isin(claims["claim_id"])]

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from features.contract import ClaimIn
+from scoring.artifact import ClaimRiskModel
+from scoring.scorer import Scorer
 from serving.batcher import ScoreBatcher
 from serving.holder import ModelHolder
-from serving.scorer import Scorer
-from training.artifact import ClaimRiskModel
 
 
 class CountingScorer(Scorer):

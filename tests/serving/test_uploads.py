@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from serving.uploads import MAX_PROBLEMS, UploadError, parse_upload
+from features.uploads import MAX_PROBLEMS, UploadError, parse_upload
 from tests.claims import claim_json
 
 HEADER = (

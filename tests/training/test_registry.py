@@ -8,9 +8,10 @@ import pandas as pd
 import pytest
 from mlflow.tracking import MlflowClient
 
+from scoring.registry import CHALLENGER, CHAMPION, load_model, version_for
 from training import promotion
 from training.promotion import RECORDED, SCORED, SEEN, champion_source, compare, promote
-from training.tracking import CHALLENGER, CHAMPION, load_model, log_training_run, version_for
+from training.tracking import log_training_run
 from training.train import TrainResult, train
 
 

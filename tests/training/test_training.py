@@ -14,9 +14,9 @@ import shap
 from features.batch import batch_from_requests
 from features.facts import build_facts
 from features.pipeline import feature_matrix
+from scoring.artifact import ClaimRiskModel
+from scoring.calibration import Calibrator, logit
 from tests.history_requests import request_for
-from training.artifact import ClaimRiskModel
-from training.model import Calibrator, logit
 from training.train import TrainResult
 
 
@@ -84,7 +84,7 @@ def test_artifact_loads_in_a_fresh_process_with_the_same_scores(trained: TrainRe
     np.save(tmp_path / "x.npy", x)
     script = (
         "import sys, numpy as np; from pathlib import Path;"
-        "from training.artifact import ClaimRiskModel;"
+        "from scoring.artifact import ClaimRiskModel;"
         f"m = ClaimRiskModel.load(Path({str(folder)!r}));"
         f"np.save({str(tmp_path / 'p.npy')!r}, m.probability(np.load({str(tmp_path / 'x.npy')!r})))"
     )

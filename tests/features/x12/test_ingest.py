@@ -11,8 +11,10 @@ import pytest
 from rich.table import Table
 
 from features.history import load_history
-from features.x12 import IngestError, ingest, write_835, write_837p
+from features.x12 import IngestError, ingest
 from features.x12.ingest import ICD9_PROBLEM
+from simulator.x12_835 import write_835
+from simulator.x12_837 import write_837p
 from tests.features.x12.helpers import FIXTURES, history_tables
 
 

@@ -1,0 +1,80 @@
+"""What a model says about recent claims, summed per denial category.
+
+The same arithmetic the service uses for reasons: exact TreeSHAP in log-odds summed over
+each category's features; a category is a reason when it pushes toward denial by at least
+``REASON_FLOOR`` (the service's floor, ``scoring.scorer.REASON_FLOOR``; training cannot
+import serving, so it is repeated here).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics.tables import claim_outcomes
+from features.batch import batch_from_history
+from features.categories import CATEGORIES
+from features.history import History
+from scoring.artifact import ClaimRiskModel
+
+REASON_FLOOR = 0.15
+
+
+def recent_positions(history: History, days: int, max_claims: int, seed: int = 0) -> np.ndarray:
+    """Positions (in ``history.claims``) of claims submitted in the last ``days`` days, a
+    seeded sample of at most ``max_claims``, in order."""
+    dates = history.claims["submission_date"]
+    recent = np.flatnonzero((dates > dates.max() - pd.Timedelta(days=days)).to_numpy())
+    if len(recent) > max_claims:
+        recent = np.sort(np.random.default_rng(seed).choice(recent, max_claims, replace=False))
+    return recent
+
+
+def explanation_summary(
+    history: History, model: ClaimRiskModel, days: int = 28, max_claims: int = 5000
+) -> pd.DataFrame:
+    """Per category, over recent claims: how often it is a reason and the top reason, its mean
+    contribution where it is one, and, among those claims already adjudicated, how many were
+    denied in that category."""
+    positions = recent_positions(history, days, max_claims)
+    columns = [
+        "category",
+        "claims",
+        "reason_claims",
+        "reason_share",
+        "top_reason_claims",
+        "mean_contribution",
+        "mean_probability",
+        "adjudicated",
+        "denied_in_category",
+    ]
+    if not len(positions):
+        return pd.DataFrame(columns=columns)
+    x = model.features(batch_from_history(history).take(positions)).to_numpy(float)
+    probability = model.probability(x)
+    by_category = model.category_contributions(model.contributions(x))
+    is_reason = by_category >= REASON_FLOOR
+    top = np.where(is_reason.any(1), np.argmax(by_category, axis=1), -1)
+    outcome = claim_outcomes(history).iloc[positions]
+    adjudicated = outcome["adjudicated"].to_numpy()
+    category = outcome["denial_category"].to_numpy(dtype=object, na_value=None)
+    rows = []
+    for j, name in enumerate(CATEGORIES):
+        mine = is_reason[:, j]
+        rows.append(
+            {
+                "category": name,
+                "claims": len(positions),
+                "reason_claims": int(mine.sum()),
+                "reason_share": float(mine.mean()),
+                "top_reason_claims": int((top == j).sum()),
+                "mean_contribution": float(by_category[mine, j].mean()) if mine.any() else 0.0,
+                "mean_probability": float(probability[mine].mean()) if mine.any() else np.nan,
+                "adjudicated": int((mine & adjudicated).sum()),
+                "denied_in_category": int((mine & adjudicated & (category == name)).sum()),
+            }
+        )
+    frame = pd.DataFrame(rows, columns=columns)
+    frame.attrs["probability_mean"] = float(probability.mean())
+    frame.attrs["days"] = days
+    return frame.sort_values("reason_claims", ascending=False).reset_index(drop=True)

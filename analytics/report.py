@@ -1,0 +1,307 @@
+"""The denial-analytics report: one self-contained HTML page an analyst can open offline.
+
+Emerging patterns come first, then the first-pass figures against the industry goals, the
+monthly trend, denials by category, root causes, payers, procedure codes and providers, and
+the days to adjudication; with a model, what it says about the recent claims. Every number is
+one of the pure functions of ``kpis``/``patterns`` applied to the history's tables. The page
+names payers, codes, providers (NPIs are public) and categories, never a patient, member or
+diagnosis.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+
+from analytics import charts, kpis
+from analytics import page as P
+from analytics.explanations import explanation_summary
+from analytics.patterns import PatternSettings, count_cells, find_patterns, watch_list
+from analytics.tables import claim_codes, claim_outcomes, with_codes
+from features.history import History, known_at
+from scoring.artifact import ClaimRiskModel
+
+TOP = 20
+NAV = (
+    ("patterns", "Emerging patterns"),
+    ("first-pass", "First pass"),
+    ("trend", "Trend"),
+    ("categories", "Categories"),
+    ("root-causes", "Root causes"),
+    ("payers", "Payers"),
+    ("codes", "Codes"),
+    ("providers", "Providers"),
+    ("lag", "Days to adjudication"),
+)
+RATE_COLUMNS = (
+    ("adjudicated", "adjudicated", P.integer),
+    ("pending", "pending", P.integer),
+    ("denied", "denied", P.integer),
+    ("denial_rate", "denial rate", P.percent),
+    ("denied_charge", "denied charge", P.dollars),
+)
+NUMERIC = (
+    "adjudicated",
+    "pending",
+    "denied",
+    "denial_rate",
+    "denied_charge",
+    "submitted",
+    "share_of_denials",
+    "rate",
+    "recent_claims",
+    "recent_denied",
+    "recent_rate",
+    "baseline_rate",
+    "recent_denied_charge",
+    "q_value",
+    "reason_claims",
+    "reason_share",
+    "top_reason_claims",
+    "mean_contribution",
+    "mean_probability",
+    "denied_in_category",
+)
+
+
+def patterns_section(history: History, settings: PatternSettings | None = None) -> str:
+    settings = settings or PatternSettings()
+    counts = count_cells(history, settings.kinds)
+    alerts = find_patterns(
+        history, window_days=settings.window_days, settings=settings, counts=counts
+    )
+    method = P.note(
+        f"Cells (payer x code, payer x denial category, provider x payer) whose denial rate "
+        f"over the claims adjudicated in the {settings.window_days} days to "
+        f"{alerts.attrs['as_of']} rose above their own previous {settings.baseline_days} days: "
+        f"beta-binomial test against a baseline shrunk toward the payer (or category), "
+        f"Benjamini-Hochberg over the {alerts.attrs['tested_cells']:,} cells tested "
+        f"(q <= {settings.fdr}), at least {settings.min_lift * 100:g} percentage points and "
+        f"{settings.min_ratio:g}x higher. Strongest sure rise first."
+    )
+    if alerts.empty:
+        body = P.note("No cell's denial rate rose significantly in the recent window.") + method
+    else:
+        body = method + P.table(
+            alerts,
+            [
+                ("label", "cell", None),
+                ("recent_denied", "denied", P.integer),
+                ("recent_claims", "claims", P.integer),
+                ("recent_rate", "recent rate", P.percent),
+                ("baseline_rate", "before", P.percent),
+                ("recent_denied_charge", "denied charge", P.dollars),
+                ("q_value", "q", lambda v: f"{v:.1e}"),
+                ("first_significant", "alerting since", P.date),
+                ("top_category", "main category", None),
+                ("top_carc", "main CARC", None),
+            ],
+            NUMERIC,
+        )
+    watch = watch_list(counts, settings=settings)
+    if len(watch):
+        body += P.note("Watch list: rising cells nearest to an alert, not yet significant.")
+        body += P.table(
+            watch,
+            [
+                ("label", "cell", None),
+                ("recent_denied", "denied", P.integer),
+                ("recent_claims", "claims", P.integer),
+                ("recent_rate", "recent rate", P.percent),
+                ("baseline_rate", "before", P.percent),
+                ("q_value", "q", lambda v: f"{v:.2g}"),
+            ],
+            NUMERIC,
+        )
+    return P.section("patterns", "Emerging patterns", body, "alerts")
+
+
+def first_pass_section(claims: pd.DataFrame) -> str:
+    fp = kpis.first_pass(claims)
+    lag = kpis.adjudication_days(claims)
+    low, high = fp.denial_rate_goal
+    cards = "".join(
+        [
+            P.card(
+                "First-pass clean-claim rate",
+                P.percent(fp.clean_claim_rate),
+                f"goal >= {fp.clean_claim_goal:.0%} ({fp.originals:,} original claims)",
+                fp.meets_clean_claim_goal,
+            ),
+            P.card(
+                "Denial rate",
+                P.percent(fp.denial_rate),
+                f"goal {low:.0%}-{high:.0%} or lower ({fp.denied:,} of {fp.adjudicated:,})",
+                fp.meets_denial_rate_goal,
+            ),
+            P.card(
+                "Denied charge",
+                P.dollars(claims["denied_charge"].sum()),
+                "billed charge of denied claims",
+                None,
+            ),
+            P.card(
+                "Pending",
+                P.integer((~claims["adjudicated"]).sum()),
+                "claims without an outcome yet",
+                None,
+            ),
+            P.card(
+                "Days to adjudication",
+                f"{lag.median:.0f} median",
+                f"p90 {lag.p90:.0f} days",
+                None,
+            ),
+        ]
+    )
+    body = f'<div class="cards">{cards}</div>' + P.note(
+        "Clean-claim rate: adjudicated original claims (frequency 1) not denied on first "
+        "pass. Denial rate: denied over adjudicated claims, every frequency code. Pending "
+        "claims are counted in neither."
+    )
+    return P.section("first-pass", "First pass against the goals", body)
+
+
+def trend_section(claims: pd.DataFrame) -> str:
+    monthly = kpis.monthly_denial_rate(claims)
+    months = [str(m.strftime("%Y-%m")) for m in monthly["month"]]
+    low, high = kpis.DENIAL_RATE_GOAL
+    chart = charts.line_chart(
+        months, monthly["denial_rate"].tolist(), "denial rate", (low, high), "5-10% goal"
+    )
+    table = P.table(
+        monthly.assign(month=months),
+        [("month", "submitted in", None), ("submitted", "submitted", P.integer), *RATE_COLUMNS],
+        NUMERIC,
+    )
+    body = P.figure(chart, "Denial rate by month of submission") + table
+    return P.section("trend", "Denial rate over time", body)
+
+
+def category_section(claims: pd.DataFrame) -> str:
+    frame = kpis.denials_by_category(claims)
+    chart = charts.bar_chart(
+        frame["category"].tolist(), frame["share_of_denials"].tolist(), "share of denials", True
+    )
+    table = P.table(
+        frame,
+        [
+            ("category", "category", None),
+            ("title", "meaning", None),
+            ("denied", "denied", P.integer),
+            ("share_of_denials", "share of denials", P.percent),
+            ("rate", "rate (of adjudicated)", P.percent),
+            ("denied_charge", "denied charge", P.dollars),
+        ],
+        NUMERIC,
+    )
+    return P.section("categories", "Denials by category", P.figure(chart, "") + table)
+
+
+def root_cause_section(claims: pd.DataFrame) -> str:
+    frame = kpis.root_causes(claims)
+    table = P.table(
+        frame,
+        [
+            ("category", "category", None),
+            ("carc", "CARC", None),
+            ("denied", "denied", P.integer),
+            ("share_of_denials", "share", P.percent),
+            ("denied_charge", "denied charge", P.dollars),
+            ("action", "what staff fix", None),
+        ],
+        NUMERIC,
+    )
+    body = P.note("The first denial CARC of each denied claim, with its category.") + table
+    return P.section("root-causes", "Top root causes", body)
+
+
+def rate_section(frame: pd.DataFrame, anchor: str, title: str, key: str, heading: str) -> str:
+    shown = frame.head(TOP)
+    chart = charts.bar_chart(
+        shown[key].astype(str).tolist(), shown["denial_rate"].fillna(0).tolist(), "denial rate",
+        True, marker=kpis.DENIAL_RATE_GOAL[1], marker_label="10% goal ceiling",
+    )  # fmt: skip
+    table = P.table(shown, [(key, heading, None), ("submitted", "submitted", P.integer),
+                            *RATE_COLUMNS], NUMERIC)  # fmt: skip
+    note = P.note(f"Top {min(TOP, len(frame))} of {len(frame):,} by denied charge.")
+    return P.section(anchor, title, note + P.figure(chart, "") + table)
+
+
+def lag_section(claims: pd.DataFrame) -> str:
+    lag = kpis.adjudication_days(claims)
+    chart = charts.histogram(lag.days, "days from submission to adjudication",
+                             {"median": lag.median, "p90": lag.p90})  # fmt: skip
+    body = P.note(
+        f"{lag.n:,} adjudicated claims: median {lag.median:.0f} days, p90 {lag.p90:.0f} days, "
+        f"mean {lag.mean:.1f} days."
+    ) + P.figure(chart, "")
+    return P.section("lag", "Days from submission to adjudication", body)
+
+
+def model_section(history: History, model: ClaimRiskModel) -> str:
+    frame = explanation_summary(history, model)
+    version = model.meta.get("trained_at", "")
+    window = model.meta.get("training_window", {})
+    body = P.note(
+        f"Model trained {version} on claims submitted {window.get('from', '?')} to "
+        f"{window.get('to', '?')}; {frame['claims'].max() if len(frame) else 0:,} claims "
+        f"submitted in the last {frame.attrs.get('days', 28)} days of the history, mean "
+        f"predicted denial probability {frame.attrs.get('probability_mean', float('nan')):.1%}. "
+        f"A category is a reason when its SHAP (log-odds) pushes toward denial by 0.15 or more."
+    ) + P.table(
+        frame,
+        [
+            ("category", "category", None),
+            ("reason_claims", "claims with it as a reason", P.integer),
+            ("reason_share", "share", P.percent),
+            ("top_reason_claims", "as top reason", P.integer),
+            ("mean_contribution", "mean log-odds", P.number),
+            ("mean_probability", "mean probability", P.percent),
+            ("denied_in_category", "denied in it (so far)", P.integer),
+        ],
+        NUMERIC,
+    )
+    return P.section("model", "What the model says about recent claims", body)
+
+
+def build_report(
+    history: History,
+    model: ClaimRiskModel | None = None,
+    settings: PatternSettings | None = None,
+    as_of: dt.date | None = None,
+) -> str:
+    """The report as one HTML string (inline SVG charts, inline CSS, no external assets);
+    with ``as_of``, the report as the history stood that day (claims submitted and outcomes
+    adjudicated by then)."""
+    if as_of is not None:
+        history = known_at(history, pd.Timestamp(as_of))
+    claims = claim_outcomes(history)
+    coded = with_codes(claims, claim_codes(history))
+    submitted = claims["submission_date"]
+    sections = [
+        patterns_section(history, settings),
+        first_pass_section(claims),
+        trend_section(claims),
+        category_section(claims),
+        root_cause_section(claims),
+        rate_section(kpis.denial_rate_by(claims, "payer_id"), "payers", "By payer",
+                     "payer_id", "payer"),
+        rate_section(kpis.denial_rate_by(coded, "procedure_code"), "codes",
+                     "By procedure code (a claim counts once per code it bills)",
+                     "procedure_code", "code"),
+        rate_section(kpis.denial_rate_by(claims, "provider_npi"), "providers",
+                     "By provider (rendering NPI, else billing NPI)", "provider_npi", "NPI"),
+        lag_section(claims),
+    ]  # fmt: skip
+    nav = list(NAV)
+    if model is not None:
+        sections.append(model_section(history, model))
+        nav.append(("model", "Model"))
+    subtitle = (
+        f"{len(claims):,} claims submitted {submitted.min().date()} to {submitted.max().date()}"
+        f" · generated {dt.datetime.now(dt.UTC).isoformat(timespec='minutes')}"
+        " · no patient identifiers"
+    )
+    return P.document("Denial analytics", subtitle, nav, "".join(sections))

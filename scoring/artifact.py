@@ -1,0 +1,123 @@
+"""The self-describing model artifact, and what both evaluation and serving do with it.
+
+One folder holds the booster, the fitted feature state (rate tables, learned limits, ordered
+feature names, feature-set version), the calibrator, the risk bands, the category table and
+the training metadata. Serving needs nothing else. Reasons are LightGBM's own exact TreeSHAP
+(``pred_contrib``, log-odds; the last column is the base value), summed per category.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from features.batch import ClaimBatch
+from features.categories import CATEGORIES, CATEGORY_TABLE
+from features.pipeline import FeatureState, transform
+from scoring.calibration import Calibrator, RiskBands
+
+BOOSTER_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
+    "booster.txt",
+    "feature_state.pkl",
+    "calibration.pkl",
+    "meta.json",
+)
+
+
+def _threads(x: np.ndarray) -> int:
+    """One thread for a few rows: waking OpenMP threads costs more than the rows themselves
+    (milliseconds when the other core is busy); all cores for a batch."""
+    return 1 if len(x) < 256 else 0
+
+
+@dataclass
+class ClaimRiskModel:
+    booster: lgb.Booster
+    state: FeatureState
+    calibrator: Calibrator
+    bands: RiskBands
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def feature_names(self) -> list[str]:
+        return list(self.state.feature_names)
+
+    @cached_property
+    def category_matrix(self) -> np.ndarray:
+        """(features x categories) one-hot: which category each feature speaks for."""
+        matrix = np.zeros((len(self.feature_names), len(CATEGORIES)))
+        for row, name in enumerate(self.feature_names):
+            matrix[row, CATEGORIES.index(self.state.categories[name])] = 1.0
+        return matrix
+
+    def features(self, batch: ClaimBatch) -> pd.DataFrame:
+        return transform(batch, self.state)
+
+    def margin(self, x: np.ndarray) -> np.ndarray:
+        return np.asarray(
+            self.booster.predict(x, raw_score=True, num_threads=_threads(x)), dtype=float
+        )
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """Calibrated denial probability."""
+        return self.calibrated(self.margin(x))
+
+    def calibrated(self, margin: np.ndarray) -> np.ndarray:
+        """Calibrated denial probability from the raw log-odds (or the sum of contributions)."""
+        return self.calibrator(1.0 / (1.0 + np.exp(-margin)))
+
+    def contributions(self, x: np.ndarray) -> np.ndarray:
+        """Exact TreeSHAP in log-odds: one column per feature, then the base value."""
+        return np.asarray(
+            self.booster.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float
+        )
+
+    def category_contributions(self, contributions: np.ndarray) -> np.ndarray:
+        """SHAP summed per category (columns in ``CATEGORIES`` order)."""
+        return np.asarray(contributions[:, :-1] @ self.category_matrix)
+
+    def save(self, folder: Path) -> Path:
+        folder.mkdir(parents=True, exist_ok=True)
+        self.booster.save_model(str(folder / BOOSTER_FILE))
+        self.state.save(folder / STATE_FILE)
+        (folder / CALIBRATION_FILE).write_bytes(pickle.dumps((self.calibrator, self.bands)))
+        meta = {
+            **self.meta,
+            "feature_set": self.state.feature_set,
+            "feature_names": self.feature_names,
+            "feature_categories": self.state.categories,
+            "categories": {
+                name: {"title": info.title, "action": info.action, "carcs": list(info.carcs)}
+                for name, info in CATEGORY_TABLE.items()
+            },
+            "calibration": self.calibrator.method,
+            "bands": {"medium": self.bands.medium, "high": self.bands.high},
+        }
+        (folder / META_FILE).write_text(json.dumps(meta, indent=2, default=str))
+        return folder
+
+    @staticmethod
+    def load(folder: Path) -> ClaimRiskModel:
+        folder = Path(folder)
+        missing = [
+            name
+            for name in (BOOSTER_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE)
+            if not (folder / name).is_file()
+        ]
+        if missing:
+            raise FileNotFoundError(f"{folder}: not a claimrisk model (missing {missing})")
+        booster = lgb.Booster(model_file=str(folder / BOOSTER_FILE))
+        state = FeatureState.load(folder / STATE_FILE)
+        calibrator, bands = pickle.loads((folder / CALIBRATION_FILE).read_bytes())
+        meta = json.loads((folder / META_FILE).read_text())
+        if booster.feature_name() != list(state.feature_names):
+            raise ValueError(f"{folder}: booster and feature state disagree on features")
+        return ClaimRiskModel(booster, state, calibrator, bands, meta)

@@ -1,0 +1,147 @@
+"""Write the simulation: history tables (parquet or CSV), requests.jsonl, ground_truth.parquet
+and world.json."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from simulator import codes as C
+from simulator.causes import CATEGORY_TARGETS, INDEX_TARGETS
+from simulator.payers import PAYERS, payer_rules
+from simulator.requests import request_lines
+from simulator.tables import Builder
+from simulator.world import World, to_date
+
+Format = Literal["parquet", "csv"]
+BILLING_COMPANY = "Crescent Billing Partners"
+
+
+def _csv_ready(table: pa.Table) -> pa.Table:
+    """Lists joined with '|' (contract: lists inside one CSV cell); an empty list is an empty
+    cell."""
+    columns = []
+    for col in table.columns:
+        if pa.types.is_list(col.type):
+            chunks = []
+            for chunk in col.chunks:
+                values = chunk.values
+                if not pa.types.is_string(values.type):
+                    values = pc.cast(values, pa.string())
+                as_str = pa.ListArray.from_arrays(chunk.offsets, values)
+                joined = pc.binary_join(as_str, "|")
+                empty = pc.equal(pc.list_value_length(chunk), 0)
+                chunks.append(pc.if_else(empty, pa.scalar(None, pa.string()), joined))
+            col = pa.chunked_array(chunks, pa.string())
+        columns.append(col)
+    return pa.table(columns, names=table.column_names)
+
+
+def write_table(table: pa.Table, path: Path, fmt: Format) -> Path:
+    target = path.with_suffix(f".{fmt}")
+    if fmt == "parquet":
+        pq.write_table(table, target, compression="zstd")
+    else:
+        pacsv.write_csv(_csv_ready(table), target)
+    return target
+
+
+def write_history(builder: Builder, folder: Path, fmt: Format) -> dict[str, int]:
+    """The six contract tables as of the history end; returns row counts."""
+    sim = builder.sim
+    w = sim.world
+    folder.mkdir(parents=True, exist_ok=True)
+    hist = np.flatnonzero(sim.history)
+    labeled = hist[sim.claims.adjudication[hist] <= w.end]
+    checks = sim.reg.checks
+    chk = np.flatnonzero(checks.day <= w.end)
+    chk = chk[np.lexsort((chk, checks.day[chk]))]
+    auths = sim.auths
+    arows = np.flatnonzero(auths.start <= w.end)
+    arows = arows[np.lexsort((arows, auths.start[arows]))]
+    tables = {
+        "claims": builder.claims(hist),
+        "claim_lines": builder.claim_lines(hist),
+        "outcomes": builder.outcomes(labeled),
+        "eligibility_checks": builder.eligibility_checks(checks, chk),
+        "authorizations": builder.authorizations(auths, arows),
+        "provider_enrollments": builder.provider_enrollments(),
+    }
+    for name, table in tables.items():
+        write_table(table, folder / name, fmt)
+    return {name: t.num_rows for name, t in tables.items()}
+
+
+def write_requests(builder: Builder, path: Path, rng: np.random.Generator) -> int:
+    lines = request_lines(builder, rng)
+    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    return len(lines)
+
+
+def write_ground_truth(builder: Builder, path: Path) -> None:
+    pq.write_table(builder.ground_truth(), path, compression="zstd")
+
+
+def world_document(world: World, summary: dict[str, Any]) -> dict[str, Any]:
+    pr, prov = world.practices, world.providers
+    practices = []
+    for i in range(len(pr)):
+        mine = np.flatnonzero(prov.practice == i)
+        practices.append(
+            {
+                "name": f"Practice {i + 1} ({C.SPECIALTIES[pr.specialty[i]]})",
+                "specialty": C.SPECIALTIES[pr.specialty[i]],
+                "billing_npi": str(pr.billing_npi[i]),
+                "solo": bool(pr.solo[i]),
+                "share_of_encounters": round(float(pr.volume[i]), 4),
+                "providers": [
+                    {
+                        "npi": str(prov.npi[j]),
+                        "joined": to_date(prov.join[j]).isoformat()
+                        if prov.join[j] > world.start
+                        else None,
+                    }
+                    for j in mine
+                ],
+                "habits": {k: round(float(v[i]), 4) for k, v in pr.habits.items()},
+            }
+        )
+    return {
+        "seed": world.seed,
+        "history": {"start": to_date(world.start), "end": to_date(world.end)},
+        "requests_month": {"start": to_date(world.end + 1), "end": to_date(world.request_end)},
+        "billing_company": BILLING_COMPANY,
+        "practices": practices,
+        "payers": [payer_rules(p) for p in PAYERS],
+        "policy_changes": [
+            {
+                "payer_id": p.payer_id,
+                "procedure_code": p.procedure_code,
+                "effective": p.effective,
+                "kind": p.kind,
+                "description": p.description,
+            }
+            for p in world.policy
+        ],
+        "targets": {"index_groups": INDEX_TARGETS, "categories": CATEGORY_TARGETS},
+        "summary": summary,
+    }
+
+
+def write_world(world: World, path: Path, summary: dict[str, Any]) -> None:
+    def default(obj: object) -> object:
+        if isinstance(obj, dt.date):
+            return obj.isoformat()
+        raise TypeError(type(obj))
+
+    path.write_bytes(
+        orjson.dumps(world_document(world, summary), default=default, option=orjson.OPT_INDENT_2)
+    )

@@ -19,8 +19,8 @@ import numpy as np
 import pandas as pd
 
 from features.batch import batch_from_history
-from features.definitions import REGISTRY
 from features.history import History
+from features.rules import REGISTRY
 from scoring.artifact import ClaimRiskModel
 
 PSI_ALERT = 0.2

@@ -1,9 +1,5 @@
-"""What a model says about recent claims, summed per denial category.
-
-The same arithmetic the service uses for reasons: exact TreeSHAP in log-odds summed over
-each category's features; a category is a reason when it pushes toward denial by at least
-``REASON_FLOOR`` (the service's floor, ``scoring.scorer.REASON_FLOOR``; training cannot
-import serving, so it is repeated here).
+"""What a model says about recent claims, summed per denial category: the reasons billers see
+(``scoring.reasons``), counted per category.
 """
 
 from __future__ import annotations
@@ -16,8 +12,7 @@ from features.batch import batch_from_history
 from features.categories import CATEGORIES
 from features.history import History
 from scoring.artifact import ClaimRiskModel
-
-REASON_FLOOR = 0.15
+from scoring.reasons import reason_mask, top_reason
 
 
 def recent_positions(history: History, days: int, max_claims: int, seed: int = 0) -> np.ndarray:
@@ -53,8 +48,8 @@ def explanation_summary(
     x = model.features(batch_from_history(history).take(positions)).to_numpy(float)
     probability = model.probability(x)
     by_category = model.category_contributions(model.contributions(x))
-    is_reason = by_category >= REASON_FLOOR
-    top = np.where(is_reason.any(1), np.argmax(by_category, axis=1), -1)
+    is_reason = reason_mask(by_category)
+    top = top_reason(by_category)
     outcome = claim_outcomes(history).iloc[positions]
     adjudicated = outcome["adjudicated"].to_numpy()
     category = outcome["denial_category"].to_numpy(dtype=object, na_value=None)
@@ -67,7 +62,7 @@ def explanation_summary(
                 "claims": len(positions),
                 "reason_claims": int(mine.sum()),
                 "reason_share": float(mine.mean()),
-                "top_reason_claims": int((top == j).sum()),
+                "top_reason_claims": int((top == name).sum()),
                 "mean_contribution": float(by_category[mine, j].mean()) if mine.any() else 0.0,
                 "mean_probability": float(probability[mine].mean()) if mine.any() else np.nan,
                 "adjudicated": int((mine & adjudicated).sum()),

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from features.categories import CATEGORIES, CATEGORY_TABLE
+from features.categories import CATEGORIES
+from features.rules import RULES
 
 CLEAN_CLAIM_GOAL = 0.95  # industry goal for the first-pass clean-claim rate
 DENIAL_RATE_GOAL = (0.05, 0.10)  # a denial rate of 5-10% is the usual target band
@@ -60,7 +61,7 @@ def denials_by_category(claims: pd.DataFrame) -> pd.DataFrame:
     frame = frame.reset_index()
     frame["share_of_denials"] = frame["denied"] / max(len(denied), 1)
     frame["rate"] = frame["denied"] / max(adjudicated, 1)
-    frame["title"] = [CATEGORY_TABLE[c].title for c in frame["category"]]
+    frame["title"] = [RULES[c].title for c in frame["category"]]
     return frame
 
 
@@ -77,7 +78,7 @@ def root_causes(claims: pd.DataFrame, top: int = 15) -> pd.DataFrame:
         .rename(columns={"denial_category": "category"})
     )
     frame["share_of_denials"] = frame["denied"] / max(len(denied), 1)
-    frame["action"] = [CATEGORY_TABLE[c].action for c in frame["category"]]
+    frame["action"] = [RULES[c].action for c in frame["category"]]
     frame = frame.sort_values(["denied", "denied_charge"], ascending=False)
     return frame.head(top).reset_index(drop=True)
 

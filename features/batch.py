@@ -21,21 +21,17 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
-from features.contract import ClaimIn, table_spec
-from features.history import History
+from features.contract import CONTEXT_OF_TABLE, CONTEXT_TABLES, CONTEXTS, ClaimIn, table_spec
+
+if TYPE_CHECKING:
+    from features.history import History
 
 Table = dict[str, np.ndarray]
-CONTEXTS = ("eligibility", "authorizations", "provider_enrollment")
-CONTEXT_TABLES = {
-    "eligibility": "eligibility_checks",
-    "authorizations": "authorizations",
-    "provider_enrollment": "provider_enrollments",
-}
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 
 
@@ -118,7 +114,7 @@ def batch_from_history(history: History) -> ClaimBatch:
         provider_enrollments=_shared(
             _from_frame("provider_enrollments", history.provider_enrollments)
         ),
-        known={ctx: np.full(n, CONTEXT_TABLES[ctx] not in missing) for ctx in CONTEXTS},
+        known={CONTEXT_OF_TABLE[t]: np.full(n, t not in missing) for t in CONTEXT_TABLES},
     )
 
 

@@ -258,7 +258,17 @@ TABLE_MODELS: dict[str, type[_Record]] = {
     "provider_enrollments": EnrollmentRecord,
 }
 REQUIRED_TABLES = ("claims", "claim_lines", "outcomes")
-CONTEXT_TABLES = ("eligibility_checks", "authorizations", "provider_enrollments")
+# The most claims one call may carry (a batch, an upload, an 837P body).
+MAX_BATCH = 10_000
+
+# A claim request's context fields and the history tables that hold the same facts.
+CONTEXT_OF_TABLE = {
+    "eligibility_checks": "eligibility",
+    "authorizations": "authorizations",
+    "provider_enrollments": "provider_enrollment",
+}
+CONTEXT_TABLES = tuple(CONTEXT_OF_TABLE)
+CONTEXTS = tuple(CONTEXT_OF_TABLE.values())
 
 
 # --- column specifications derived from the models ----------------------------------------

@@ -14,15 +14,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from features.categories import LabelSummary, label_outcomes
-from features.contract import CONTEXT_TABLES, REQUIRED_TABLES, TABLE_MODELS
+from features.contract import CONTEXT_OF_TABLE, CONTEXT_TABLES, REQUIRED_TABLES, TABLE_MODELS
+from features.labels import LabelSummary, label_outcomes
+from features.rules import NOT_CHECKED
 from features.tables import Issue, MissingColumnsError, empty_table, normalize_table
-
-CONTEXT_REASONS = {
-    "eligibility_checks": "eligibility",
-    "authorizations": "authorization",
-    "provider_enrollments": "credentialing",
-}
 
 
 class HistoryError(ValueError):
@@ -45,7 +40,7 @@ class LoadReport:
 
     def warnings(self) -> list[str]:
         notes = [
-            f"no {table} table: {CONTEXT_REASONS[table]} reasons cannot be learned"
+            f"no {table} table: {NOT_CHECKED[CONTEXT_OF_TABLE[table]]} reasons cannot be learned"
             for table in self.missing_context
         ]
         notes += [

@@ -9,30 +9,51 @@ functions; the state travels inside the model artifact.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import pickle
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+import features.asof
+import features.batch
+import features.codes
+import features.facts
+import features.learned
 from features.asof import day_numbers
 from features.batch import ClaimBatch
 from features.categories import Category
-from features.definitions import REGISTRY
 from features.facts import Facts, build_facts
 from features.history import History
 from features.learned import Outcomes
+from features.rules import REGISTRY
 
 FEATURE_SET_VERSION = "1"
+_FEATURE_PASS_MODULES = (
+    features.asof,
+    features.batch,
+    features.codes,
+    features.facts,
+    features.learned,
+)
 
 
+@cache
 def feature_set_id() -> str:
-    """Version plus a digest of the registry, so an artifact knows exactly what it was fed."""
-    digest = hashlib.sha256(
-        "\n".join(f"{f.name}|{f.category}|{f.description}" for f in REGISTRY).encode()
-    ).hexdigest()[:10]
+    """Version plus a digest of the feature code: every feature's name, category and function,
+    every learner (class and parameters), and the modules the feature pass runs. Changing any
+    of them changes the id, so a model never loads silently against other feature code."""
+    parts = [f"{f.name}|{f.category}|{inspect.getsource(f.compute)}" for f in REGISTRY]
+    parts += [
+        f"{name}|{learner!r}|{inspect.getsource(type(learner))}"
+        for name, learner in REGISTRY.learners.items()
+    ]
+    parts += [inspect.getsource(module) for module in _FEATURE_PASS_MODULES]
+    digest = hashlib.sha256("\n".join(parts).encode()).hexdigest()[:10]
     return f"{FEATURE_SET_VERSION}-{digest}"
 
 

@@ -61,10 +61,12 @@ class Registry:
         return name
 
     def __iter__(self) -> Iterator[Feature]:
-        return iter(self.features.values())
+        """In the contract's category order, then in the order of registration (the model's
+        feature order, whatever order the rule modules were imported in)."""
+        return iter(sorted(self.features.values(), key=lambda f: CATEGORIES.index(f.category)))
 
     def names(self) -> list[str]:
-        return list(self.features)
+        return [feature.name for feature in self]
 
     def by_category(self) -> dict[Category, list[str]]:
         groups: dict[Category, list[str]] = {c: [] for c in CATEGORIES}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from features.definitions import REGISTRY
+from features.rules import REGISTRY
 
 
 def feature_summary(matrix: pd.DataFrame, denied: np.ndarray | None = None) -> pd.DataFrame:

@@ -11,8 +11,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from features.contract import ClaimIn, ClaimLineIn
-from serving.schemas import MAX_BATCH
+from features.contract import MAX_BATCH, ClaimIn, ClaimLineIn
 
 # Columns of a CSV upload: claim fields as ClaimIn names them, line fields as ClaimLineIn does,
 # except the line's own service date, which is ``line_service_date``.

@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from features.batch import ClaimBatch
-from features.categories import CATEGORIES, CATEGORY_TABLE
+from features.categories import CATEGORIES
 from features.pipeline import FeatureState, transform
+from features.rules import RULES
 from scoring.calibration import Calibrator, RiskBands
 
 BOOSTER_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
@@ -94,10 +95,7 @@ class ClaimRiskModel:
             "feature_set": self.state.feature_set,
             "feature_names": self.feature_names,
             "feature_categories": self.state.categories,
-            "categories": {
-                name: {"title": info.title, "action": info.action, "carcs": list(info.carcs)}
-                for name, info in CATEGORY_TABLE.items()
-            },
+            "categories": {name: rule.describe() for name, rule in RULES.items()},
             "calibration": self.calibrator.method,
             "bands": {"medium": self.bands.medium, "high": self.bands.high},
         }

@@ -1,9 +1,5 @@
-"""Score claim requests: calibrated probability, risk band, reasons with evidence and what-if.
-
-Reasons work like adverse-action codes in credit scoring: exact TreeSHAP in log-odds from
-LightGBM's ``pred_contrib``, summed over the features of each category; only categories that
-push toward denial, above a floor, at most four, strongest first (ties by category order).
-"""
+"""Score claim requests: calibrated probability, risk band, reasons (``scoring.reasons``) with
+the evidence and what-if their rule (``features.rules``) declares."""
 
 from __future__ import annotations
 
@@ -14,37 +10,17 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from features.batch import batch_from_requests
-from features.categories import CATEGORIES, CATEGORY_TABLE, Category
+from features.categories import Category
 from features.contract import ClaimIn
-from features.definitions import REGISTRY
 from features.facts import build_facts
 from features.pipeline import feature_matrix
+from features.rules import NOT_CHECKED, REGISTRY, RULES, ClaimView, ScoredBatch
 from scoring.artifact import ClaimRiskModel
-from serving.evidence import EVIDENCE, ClaimView, ScoredBatch
-from serving.schemas import ModelInfo, ModelRef, Reason, ScoreOut, WhatIf
-from serving.whatif import FIXES
+from scoring.reasons import top_reasons
+from scoring.schemas import ModelInfo, ModelRef, Reason, ScoreOut, WhatIf
 
-REASON_FLOOR = 0.15  # log-odds: below this a category is not worth a biller's time
-MAX_REASONS = 4
-NOT_CHECKED: dict[str, Category] = {
-    "eligibility": "eligibility",
-    "authorizations": "authorization",
-    "provider_enrollment": "credentialing",
-}
 EXPLAIN_FROM = {"all": 0, "medium": 1, "high": 2}
 BAND_RANK = {"low": 0, "medium": 1, "high": 2}
-
-
-def top_reasons(category_contributions: np.ndarray) -> list[list[tuple[Category, float]]]:
-    """Per row: (category, contribution) above the floor, strongest first, at most four."""
-    result = []
-    for row in category_contributions:
-        order = sorted(
-            (i for i in range(len(CATEGORIES)) if row[i] >= REASON_FLOOR),
-            key=lambda i: (-row[i], i),
-        )[:MAX_REASONS]
-        result.append([(CATEGORIES[i], float(row[i])) for i in order])
-    return result
 
 
 @dataclass
@@ -132,11 +108,11 @@ class Scorer:
                 reasons = [
                     Reason(
                         category=category,
-                        title=CATEGORY_TABLE[category].title,
+                        title=RULES[category].title,
                         contribution=round(contribution, 4),
-                        evidence=EVIDENCE[category](views[row])
+                        evidence=RULES[category].evidence(views[row])
                         or [self._strongest_feature(category, views[row], contributions[row])],
-                        action=CATEGORY_TABLE[category].action,
+                        action=RULES[category].action,
                         what_if=what_if.get((row, category)),
                     )
                     for category, contribution in reasons_of[row]
@@ -178,7 +154,8 @@ class Scorer:
         fixed: list[ClaimIn] = []
         for row, reasons in reasons_of.items():
             for category, _ in reasons:
-                fix = FIXES[category](views[row]) if category in FIXES else None
+                rule_fix = RULES[category].fix
+                fix = rule_fix(views[row]) if rule_fix is not None else None
                 if fix is not None:
                     keys.append((row, category))
                     fixes.append(fix[0])

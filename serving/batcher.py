@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.contract import ClaimIn
+from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer
 from serving.holder import ModelHolder
-from serving.schemas import ScoreOut
 
 MAX_BATCH = 32
 SETTLE_TURNS = 8

@@ -35,7 +35,7 @@ from features.contract import ClaimIn
 from features.facts import build_facts
 from features.pipeline import feature_matrix
 from scoring.artifact import ClaimRiskModel
-from serving.schemas import ScoreOut
+from scoring.schemas import ScoreOut
 
 log = logging.getLogger("claimrisk.serving")
 SCHEMA_VERSION = "1"

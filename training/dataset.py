@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 
 from features.asof import day_numbers
-from features.batch import CONTEXTS, ClaimBatch, batch_from_history
+from features.batch import ClaimBatch, batch_from_history
+from features.contract import CONTEXTS
 from features.facts import build_facts
 from features.history import History
 from features.pipeline import FeatureState, compute_features, fit_state, outcomes_for

@@ -43,13 +43,10 @@ def classification_metrics(y: np.ndarray, p: np.ndarray) -> dict[str, float]:
     }
 
 
-def top_category(category_contributions: np.ndarray) -> np.ndarray:
-    """The category with the largest contribution toward denial, per claim."""
-    return np.asarray(CATEGORIES, dtype=object)[np.argmax(category_contributions, axis=1)]
-
-
 def category_recall(true_category: np.ndarray, predicted: np.ndarray) -> dict[str, float]:
-    """Per denial category: the share of its denied claims whose top reason names it."""
+    """Per denial category: the share of its denied claims whose top reason names it (the
+    reason billers see, ``scoring.reasons.top_reason``: None when no category reaches the
+    floor, which counts as a miss)."""
     recall: dict[str, float] = {}
     for category in CATEGORIES:
         mine = true_category == category

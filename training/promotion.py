@@ -23,8 +23,9 @@ from mlflow.tracking import MlflowClient
 from features.batch import ClaimBatch, batch_from_history
 from features.history import History
 from scoring.artifact import ClaimRiskModel
+from scoring.reasons import top_reason
 from scoring.registry import CHALLENGER, CHAMPION, Settings, load_model, version_for
-from training.metrics import category_recall, classification_metrics, top_category
+from training.metrics import category_recall, classification_metrics
 from training.tracking import run_artifact
 
 AUC_TOLERANCE = 0.005
@@ -66,7 +67,7 @@ def _score(model: ClaimRiskModel, batch: ClaimBatch) -> pd.DataFrame:
     x = model.features(batch).to_numpy(float)
     categories = model.category_contributions(model.contributions(x))
     return pd.DataFrame(
-        {"probability": model.probability(x), "top_category": top_category(categories)}
+        {"probability": model.probability(x), "top_category": top_reason(categories)}
     )
 
 

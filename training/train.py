@@ -18,8 +18,9 @@ from sklearn.preprocessing import StandardScaler
 from features.history import History, known_at
 from scoring.artifact import ClaimRiskModel
 from scoring.calibration import RiskBands
+from scoring.reasons import top_reason
 from training.dataset import Dataset, TimeSplit, build_dataset, time_split, with_context_dropout
-from training.metrics import category_recall, classification_metrics, top_category
+from training.metrics import category_recall, classification_metrics
 from training.model import choose_calibration, fit_booster, params_for
 
 MODEL_NAME = "claimrisk"
@@ -105,7 +106,7 @@ def train(
         "prior", classification_metrics(y_test, np.full(len(y_test), y_train.mean()))
     )
     top = np.full(len(y_test), None, dtype=object)
-    top[explained] = top_category(evaluated.category_contributions(contributions))
+    top[explained] = top_reason(evaluated.category_contributions(contributions))
     denied = y_test == 1
     true_category = dataset.category[split.masks["test"]]
     metrics |= _prefixed("recall", category_recall(true_category[denied], top[denied]))

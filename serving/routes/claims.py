@@ -10,13 +10,14 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 
-from features.contract import ClaimIn
+from features.contract import MAX_BATCH, ClaimIn
 from features.uploads import UploadError, parse_upload
 from features.x12 import UnsupportedTransaction, X12Error, decode
+from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer
 from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
-from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
+from serving.schemas import BatchIn, BatchOut, X12BatchOut
 from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])

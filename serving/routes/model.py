@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException, Request, status
 
+from scoring.schemas import ModelInfo
 from serving.deps import AdminDep, CallerDep, ScorerDep
 from serving.holder import ModelRefused
-from serving.schemas import ModelInfo
 
 router = APIRouter(tags=["model"])
 

@@ -15,14 +15,15 @@ import pandas as pd
 import pytest
 
 from analytics.tables import claim_outcomes
-from features.categories import CATEGORY_TABLE, label_outcomes
 from features.contract import ClaimIn
 from features.history import History
+from features.labels import label_outcomes
+from features.rules import RULES
 from features.tables import normalize_table
 from scoring.artifact import ClaimRiskModel
+from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer
 from serving.predictions import PredictionStore, feature_rows
-from serving.schemas import ScoreOut
 from training.train import train
 
 VERSION = "7"
@@ -86,7 +87,7 @@ def _rows(claim: ClaimIn) -> tuple[dict[str, object], list[dict[str, object]]]:
 def _outcome(claim: ClaimIn, denied: bool, category: str | None) -> dict[str, object]:
     adjudicated = (claim.submission_date + dt.timedelta(days=20)).isoformat()
     if denied:
-        carc = CATEGORY_TABLE[category].carcs[0]  # type: ignore[index]
+        carc = RULES[category].carcs[0]  # type: ignore[index]
         return {"claim_id": claim.claim_id, "adjudication_date": adjudicated,
                 "claim_status_code": "4", "paid_amount": 0.0, "adjustments": [f"CO-{carc}"],
                 "remark_codes": []}  # fmt: skip

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from analytics.recorded import StoreError, read_features, read_predictions
+from scoring.schemas import ModelRef, ScoreOut
 from serving.predictions import PredictionStore, PredictionStoreError
-from serving.schemas import ModelRef, ScoreOut
 
 from .conftest import VERSION, Recorded
 

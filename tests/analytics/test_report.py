@@ -16,7 +16,7 @@ from analytics.report import build_report
 from features.history import History
 from scoring.artifact import ClaimRiskModel
 
-SCREENSHOTS = Path(__file__).parents[2] / "_artifacts"
+SCREENSHOTS = Path(__file__).parents[1] / "_artifacts"
 FLAGS = [
     "--headless",
     "--no-sandbox",

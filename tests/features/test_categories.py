@@ -1,13 +1,9 @@
 import pandas as pd
 import pytest
 
-from features.categories import (
-    CARC_CATEGORY,
-    CATEGORIES,
-    CATEGORY_TABLE,
-    label_outcome,
-    label_outcomes,
-)
+from features.categories import CATEGORIES
+from features.labels import label_outcome, label_outcomes
+from features.rules import CARC_CATEGORY, RULES
 
 
 @pytest.mark.parametrize(
@@ -33,10 +29,10 @@ def test_label_outcome(status, adjustments, denied, category):
 
 
 def test_every_category_has_carcs_and_words():
-    assert set(CATEGORY_TABLE) == set(CATEGORIES)
-    for info in CATEGORY_TABLE.values():
-        assert info.carcs and info.title and info.action
-    assert len(CARC_CATEGORY) == sum(len(i.carcs) for i in CATEGORY_TABLE.values())
+    assert list(RULES) == list(CATEGORIES)
+    for rule in RULES.values():
+        assert rule.carcs and rule.title and rule.action
+    assert len(CARC_CATEGORY) == sum(len(r.carcs) for r in RULES.values())
 
 
 def test_label_outcomes_counts_unlisted_carcs_but_not_routine_ones():

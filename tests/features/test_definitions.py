@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from features.batch import batch_from_requests
-from features.definitions import REGISTRY
 from features.facts import build_facts
 from features.learned import Outcomes
 from features.pipeline import compute_features, fit_state
+from features.rules import REGISTRY
 from tests.claims import EXAMPLE, claim
 
 AUTH = EXAMPLE["authorizations"][0]

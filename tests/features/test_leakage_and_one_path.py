@@ -9,10 +9,10 @@ import pandas as pd
 import pytest
 
 from features.batch import batch_from_history, batch_from_requests
-from features.categories import label_outcomes
 from features.contract import ClaimIn
 from features.facts import build_facts
 from features.history import History
+from features.labels import label_outcomes
 from features.pipeline import compute_features, feature_matrix, fit_state, outcomes_for
 from tests.history_requests import request_for
 

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
-from scoring.scorer import MAX_REASONS, REASON_FLOOR
+from scoring.reasons import MAX_REASONS, REASON_FLOOR
 from serving.app import create_app
 from serving.holder import ModelHolder
 from serving.predictions import PredictionStore

@@ -11,8 +11,8 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 
-from features.categories import label_outcomes
 from features.contract import TABLE_MODELS, ClaimIn, table_spec
+from features.labels import label_outcomes
 from simulator import SimulationSummary, simulate
 from simulator.ids import npi_check_digit, npi_is_valid
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from features.categories import label_outcomes
+from features.labels import label_outcomes
 from features.tables import normalize_table
 from features.x12 import UnsupportedTransaction, ingest, read_835, read_837p, read_document
 from features.x12.claims837 import ICD9_PROBLEM

@@ -7,7 +7,7 @@ import datetime as dt
 import pandas as pd
 import pytest
 
-from features.categories import label_outcomes
+from features.labels import label_outcomes
 from features.tables import normalize_table
 from features.x12 import first_pass, parse_835
 from features.x12.firstpass import OutcomeMatcher

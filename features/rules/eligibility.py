@@ -1,0 +1,140 @@
+"""Eligibility: coverage not active for the date of service, or the member not found."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from features.contract import EligibilityIn
+from features.facts import Facts
+from features.learned import DecayedRate, DenialCount
+from features.registry import Fitted
+from features.rules.base import (
+    ClaimView,
+    Fix,
+    Rule,
+    carcs,
+    claim_rate,
+    feature,
+    flag,
+    learner,
+    unknown_unless,
+)
+
+ELIG_RATE = learner(
+    "elig_payer_state_rate",
+    DecayedRate("eligibility", ("payer_id", "elig_state"), level="claim", where="elig_known"),
+)
+ELIG_MEMBER_DENIALS = learner("elig_member_denials", DenialCount("eligibility", "member_key"))
+
+
+@feature("elig_no_check", "eligibility", "No eligibility check on or before submission", "flag")
+def _elig_no_check(f: Facts, _: Fitted) -> np.ndarray:
+    return 1.0 - f.claims["elig_found"]
+
+
+@feature("elig_check_age_days", "eligibility", "Days from the last check to submission", "days")
+def _elig_check_age(f: Facts, _: Fitted) -> np.ndarray:
+    return f.claims["sub_day"] - f.claims["elig_check_day"]
+
+
+@feature("elig_check_inactive", "eligibility", "The last check said coverage is inactive", "flag")
+def _elig_inactive(f: Facts, _: Fitted) -> np.ndarray:
+    return flag(f.claims["elig_status"] == 1, f.claims["elig_status"])
+
+
+@feature("elig_member_not_found", "eligibility", "The last check did not find the member", "flag")
+def _elig_not_found(f: Facts, _: Fitted) -> np.ndarray:
+    return flag(f.claims["elig_status"] == 2, f.claims["elig_status"])
+
+
+@feature(
+    "elig_days_past_coverage_end",
+    "eligibility",
+    "Days the service falls after the coverage end on file (negative: inside)",
+    "days",
+)
+def _elig_past_end(f: Facts, _: Fitted) -> np.ndarray:
+    return f.claims["svc_day"] - f.claims["elig_coverage_end_day"]
+
+
+@feature(
+    "elig_days_before_coverage_start",
+    "eligibility",
+    "Days the service falls before the coverage start on file (negative: inside)",
+    "days",
+)
+def _elig_before_start(f: Facts, _: Fitted) -> np.ndarray:
+    return f.claims["elig_coverage_start_day"] - f.claims["svc_day"]
+
+
+@feature(
+    "elig_payer_state_rate",
+    "eligibility",
+    "This payer's recent eligibility-denial rate for claims whose check said the same",
+    "rate",
+)
+def _elig_rate(f: Facts, fitted: Fitted) -> np.ndarray:
+    return unknown_unless(f, "eligibility", claim_rate(f, fitted, ELIG_RATE))
+
+
+@feature(
+    "elig_member_prior_denials",
+    "eligibility",
+    "Earlier eligibility denials for this member id at this payer",
+    "count",
+)
+def _elig_member_denials(f: Facts, fitted: Fitted) -> np.ndarray:
+    return fitted[ELIG_MEMBER_DENIALS].lookup(f)
+
+
+def evidence(view: ClaimView) -> list[str]:
+    claim, x = view.claim, view.values
+    check = claim.eligibility
+    if check is None:
+        return ["no eligibility check was sent with the claim"]
+    notes = []
+    if x["elig_no_check"] == 1:
+        notes.append(
+            f"the eligibility check of {check.checked_on} is after submission "
+            f"{claim.submission_date}: no check on file at submission"
+        )
+    else:
+        notes.append(
+            f"last eligibility check {check.checked_on} ({int(x['elig_check_age_days'])} "
+            f"days before submission) said {check.status.replace('_', ' ')}"
+        )
+    if check.coverage_end and check.coverage_end < claim.service_date:
+        notes.append(f"coverage ended {check.coverage_end}; service {claim.service_date}")
+    if check.coverage_start and check.coverage_start > claim.service_date:
+        notes.append(f"coverage starts {check.coverage_start}; service {claim.service_date}")
+    if x["elig_member_prior_denials"] > 0:
+        notes.append(
+            f"{int(x['elig_member_prior_denials'])} earlier eligibility denial(s) for "
+            f"this member id at payer {claim.payer_id}"
+        )
+    return notes
+
+
+def fix(view: ClaimView) -> Fix | None:
+    """Verify coverage (also when no check was sent: that is the action)."""
+    claim = view.claim
+    start = claim.service_date
+    if claim.eligibility and claim.eligibility.coverage_start:
+        start = min(start, claim.eligibility.coverage_start)
+    check = EligibilityIn(checked_on=claim.submission_date, status="active", coverage_start=start)
+    return (
+        "coverage verified active for the date of service",
+        claim.model_copy(update={"eligibility": check}),
+    )
+
+
+RULE = Rule(
+    category="eligibility",
+    title="Coverage may not be active for this service",
+    action="Verify coverage for the date of service (270/271), correct the member id, "
+    "or bill the right payer.",
+    carcs=carcs("26 27 31 32 33 140 177 200"),
+    evidence=evidence,
+    fix=fix,
+    context="eligibility",
+)

@@ -1,0 +1,182 @@
+"""The rule modules: each category declared once, its evidence speaking for its features, its
+fix clearing them; a new rule is one module; the refactor left the feature matrix unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+
+import numpy as np
+import pytest
+
+from features.batch import batch_from_requests
+from features.categories import CATEGORIES
+from features.contract import ClaimIn
+from features.facts import Facts, build_facts
+from features.learned import Outcomes
+from features.pipeline import FeatureState, feature_matrix, fit_state
+from features.registry import Feature, Fitted
+from features.rules import REGISTRY, RULES, ClaimView, ScoredBatch
+from tests.claims import EXAMPLE, claim
+
+
+def _state(facts: Facts) -> FeatureState:
+    n = facts.n_claims
+    nothing = Outcomes(np.full(n, -1), np.zeros(n, bool), np.full(n, None, dtype=object))
+    return fit_state(facts, nothing)
+
+
+def view_of(request: ClaimIn) -> ClaimView:
+    """The claim as a rule's evidence and fix see it, with learners fitted on nothing."""
+    facts = build_facts(batch_from_requests([request]))
+    state = _state(facts)
+    values = dict(zip(state.feature_names, feature_matrix(facts, state)[0].tolist(), strict=True))
+    return ClaimView(request, ScoredBatch(facts, state.fitted), 0, values)
+
+
+def test_every_category_is_one_rule_and_every_feature_has_its_rule():
+    assert list(RULES) == list(CATEGORIES)
+    assert {f.category for f in REGISTRY} <= set(RULES)
+    for category, rule in RULES.items():
+        assert rule.category == category and rule.title and rule.action and rule.carcs
+
+
+INJECTION = {**EXAMPLE["lines"][1], "procedure_code": "20610"}  # needs 25 on the same-day visit
+
+# A claim changed so one rule applies; the feature that fires; words its evidence must hold.
+CASES = [
+    pytest.param(
+        "eligibility",
+        {"eligibility": {**EXAMPLE["eligibility"], "status": "inactive"}},
+        "elig_check_inactive",
+        "said inactive",
+        id="eligibility-inactive",
+    ),
+    pytest.param(
+        "authorization",
+        {"authorizations": [{**EXAMPLE["authorizations"][0], "provider_npi": "1497758544"}]},
+        "auth_other_provider",
+        "names provider 1497758544",
+        id="authorization-other-provider",
+    ),
+    pytest.param(
+        "coding",
+        {
+            "lines": [
+                {**EXAMPLE["lines"][0], "modifiers": []},
+                {**EXAMPLE["lines"][1], "procedure_code": "20610"},
+            ]
+        },
+        "coding_em_with_procedure_no_25",
+        "no modifier 25",
+        id="coding-modifier-25",
+    ),
+    pytest.param(
+        "documentation",
+        {"total_charge": 500.0},
+        "doc_charge_mismatch",
+        "differs from the lines",
+        id="documentation-charge",
+    ),
+    pytest.param(
+        "credentialing",
+        {"provider_enrollment": {"effective_date": "2026-10-04", "end_date": None}},
+        "cred_not_enrolled_on_service_date",
+        "effective 2026-10-04",
+        id="credentialing-not-yet-enrolled",
+    ),
+    pytest.param(
+        "timely_filing",
+        {"submission_date": "2027-03-01"},
+        "filing_days_past_typical_limit",
+        "submitted 150 days after service",
+        id="timely-filing",
+    ),
+    pytest.param(
+        "medical_necessity",
+        {"diagnosis_codes": ["J06.9"]},
+        "medn_unsupported_lines",
+        "do not support it",
+        id="medical-necessity",
+    ),
+]
+
+
+@pytest.mark.parametrize(("category", "changes", "name", "words"), CASES)
+def test_rule_contract_fires_explains_and_fix_clears(category, changes, name, words):
+    clean, changed = view_of(claim()), view_of(claim(**changes))
+    assert clean.values[name] <= 0 < changed.values[name], "the feature fires on the change"
+    rule = RULES[category]
+    assert any(words in note for note in rule.evidence(changed)), rule.evidence(changed)
+    if rule.fix is not None:
+        fix = rule.fix(changed)
+        assert fix is not None
+        assert view_of(fix[1]).values[name] <= 0, f"{fix[0]} leaves {name} firing"
+
+
+def test_sex_evidence_speaks_whenever_the_feature_counts_a_line():
+    """Unknown sex counts as a conflict for a sex-specific code: the evidence says so."""
+    mammogram = {**EXAMPLE["lines"][1], "procedure_code": "77067", "line_number": 2}
+    view = view_of(claim(patient_sex=None, lines=[EXAMPLE["lines"][0], mammogram]))
+    assert view.values["coding_sex_conflict"] == 1
+    assert "77067 is for sex F; patient sex unknown" in RULES["coding"].evidence(view)
+
+
+def test_age_evidence_uses_the_line_date_like_the_feature():
+    """39 on the claim's service date, 40 on the line's: the preventive code for 18-39 fails
+    on the line's date, and the evidence says so with the age on that date."""
+    visit = {**EXAMPLE["lines"][0], "procedure_code": "99385", "modifiers": [],
+             "service_date": "2025-06-15"}  # fmt: skip
+    view = view_of(
+        claim(
+            patient_birth_date="1985-06-10",
+            service_date="2025-06-01",
+            submission_date="2025-06-20",
+            lines=[visit],
+            total_charge=180.0,
+        )
+    )
+    assert view.values["coding_age_conflict"] == 1
+    notes = RULES["coding"].evidence(view)
+    assert "99385 is for ages 18-39; the patient is 40 on its date of service" in notes
+
+
+def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
+    """A toy coding rule, declared in one place (its feature and its sentence), flows through
+    the feature state, the matrix and the reasons' evidence with nothing else touched."""
+
+    def weekend_service(f: Facts, _: Fitted) -> np.ndarray:
+        return ((f.claims["svc_day"] + 3) % 7 >= 5).astype(float)  # day 0 was a Thursday
+
+    def evidence(view: ClaimView) -> list[str]:
+        notes = coding_evidence(view)
+        if view.values["coding_weekend_service"] == 1:
+            notes.append(f"service on a weekend ({view.claim.service_date})")
+        return notes
+
+    coding_evidence = RULES["coding"].evidence
+    toy = Feature("coding_weekend_service", "coding", "Service on a weekend", weekend_service)
+    monkeypatch.setitem(REGISTRY.features, toy.name, toy)
+    monkeypatch.setitem(RULES, "coding", dataclasses.replace(RULES["coding"], evidence=evidence))
+
+    view = view_of(claim(service_date="2026-10-03", submission_date="2026-10-05"))  # Saturday
+    assert view.values["coding_weekend_service"] == 1
+    assert "service on a weekend (2026-10-03)" in RULES["coding"].evidence(view)
+    assert view_of(claim()).values["coding_weekend_service"] == 0  # a Friday
+
+
+# The feature matrix of one simulated world, fixed before the rules moved into their modules
+# (commit c9f7be6): refactors of the feature code must leave it identical.
+GOLDEN_SHA = "38bee4577c7c5407914877a85b09a2557da96de6cfcd40547fa191122625eecf"
+
+
+def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
+    from features.history import load_history
+    from simulator import simulate
+    from training.dataset import build_dataset
+
+    simulate(tmp_path, 8000, seed=11, requests=100, months=12)
+    matrix = build_dataset(load_history(tmp_path / "history")).features.to_numpy(float)
+    matrix = np.round(np.where(np.isnan(matrix), -999.0, matrix), 9)
+    assert matrix.shape == (8000, len(REGISTRY.names()))
+    assert hashlib.sha256(matrix.tobytes()).hexdigest() == GOLDEN_SHA

@@ -21,11 +21,8 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
-from features.batch import batch_from_requests
 from features.contract import ClaimIn
-from features.facts import build_facts
 from features.history import load_history
-from features.pipeline import feature_matrix
 from scoring.artifact import ClaimRiskModel
 from scoring.scorer import Scorer
 from serving.keys import KeyStore
@@ -80,11 +77,9 @@ def shapes(history) -> None:  # type: ignore[no-untyped-def]
 def in_process(scorer: Scorer, requests: list[ClaimIn]) -> None:
     model = scorer.model
     one = requests[0]
-    x = feature_matrix(build_facts(batch_from_requests([one])), model.state)
+    x = model.request_matrix([one])
     contrib = median_ms(lambda: model.contributions(x))
-    features = median_ms(
-        lambda: feature_matrix(build_facts(batch_from_requests([one])), model.state)
-    )
+    features = median_ms(lambda: model.request_matrix([one]))
     risky = max(requests[:300], key=lambda r: scorer.probabilities([r])[0])
     full = median_ms(lambda: scorer.score([risky]), 500)
     each = []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import pickle
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -19,9 +20,11 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
-from features.batch import ClaimBatch
+from features.batch import ClaimBatch, batch_from_requests
 from features.categories import CATEGORIES
-from features.pipeline import FeatureState, transform
+from features.contract import ClaimIn
+from features.facts import build_facts
+from features.pipeline import FeatureState, feature_matrix, transform
 from features.rules import RULES
 from scoring.calibration import Calibrator, RiskBands
 
@@ -61,6 +64,10 @@ class ClaimRiskModel:
 
     def features(self, batch: ClaimBatch) -> pd.DataFrame:
         return transform(batch, self.state)
+
+    def request_matrix(self, claims: Sequence[ClaimIn]) -> np.ndarray:
+        """The feature matrix of claim requests, in the model's feature order."""
+        return feature_matrix(build_facts(batch_from_requests(claims)), self.state)
 
     def margin(self, x: np.ndarray) -> np.ndarray:
         return np.asarray(

@@ -59,8 +59,7 @@ class Scorer:
         )
 
     def probabilities(self, claims: Sequence[ClaimIn]) -> np.ndarray:
-        facts = build_facts(batch_from_requests(claims))
-        return self.model.probability(feature_matrix(facts, self.model.state))
+        return self.model.probability(self.model.request_matrix(claims))
 
     def score(self, claims: Sequence[ClaimIn], explain: str = "all") -> list[ScoreOut]:
         """Score claims; reasons for those at or above the ``explain`` band (or none)."""

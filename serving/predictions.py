@@ -30,10 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
-from features.batch import batch_from_requests
 from features.contract import ClaimIn
-from features.facts import build_facts
-from features.pipeline import feature_matrix
 from scoring.artifact import ClaimRiskModel
 from scoring.schemas import ScoreOut
 
@@ -243,4 +240,4 @@ class PredictionWriter:
 def feature_rows(model: ClaimRiskModel, claims: Sequence[ClaimIn]) -> np.ndarray:
     """The feature matrix the model scores for ``claims`` (what ``Scorer.score`` computes
     internally), for ``PredictionStore.record``; costs one more feature pass."""
-    return feature_matrix(build_facts(batch_from_requests(claims)), model.state)
+    return model.request_matrix(claims)

@@ -31,11 +31,10 @@ class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         self.model = ClaimRiskModel.load(Path(context.artifacts[BUNDLE]))
 
     def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
-        from features.batch import batch_from_requests
         from features.contract import ClaimIn
 
         claims = [ClaimIn.model_validate(row) for row in model_input.to_dict(orient="records")]
-        x = self.model.features(batch_from_requests(claims)).to_numpy(float)
+        x = self.model.request_matrix(claims)
         return self.model.probability(x)
 
 

@@ -41,7 +41,6 @@ def test_every_category_is_one_rule_and_every_feature_has_its_rule():
         assert rule.category == category and rule.title and rule.action and rule.carcs
 
 
-
 # A claim changed so one rule applies; the feature that fires; words its evidence must hold.
 CASES = [
     pytest.param(

@@ -11,9 +11,6 @@ import numpy as np
 import pandas as pd
 import shap
 
-from features.batch import batch_from_requests
-from features.facts import build_facts
-from features.pipeline import feature_matrix
 from scoring.artifact import ClaimRiskModel
 from scoring.calibration import Calibrator, logit
 from tests.history_requests import request_for
@@ -96,7 +93,7 @@ def test_artifact_loads_in_a_fresh_process_with_the_same_scores(trained: TrainRe
 
 
 def _score(model: ClaimRiskModel, claims) -> tuple[np.ndarray, np.ndarray]:
-    x = feature_matrix(build_facts(batch_from_requests(claims)), model.state)
+    x = model.request_matrix(claims)
     return model.probability(x), model.category_contributions(model.contributions(x))
 
 
@@ -121,7 +118,7 @@ def test_removing_a_required_authorization_raises_risk_and_the_auth_reason(
         for r in (request_for(history, c) for c in candidates[:200])
         if any(change["procedure_code"] in a.procedure_codes for a in r.authorizations or [])
     ]
-    x = feature_matrix(build_facts(batch_from_requests(covered)), trained.model.state)
+    x = trained.model.request_matrix(covered)
     valid = x[:, trained.model.feature_names.index("auth_no_valid_auth_rate")] == 0
     covered = [r for r, ok in zip(covered, valid, strict=True) if ok]
     assert len(covered) >= 5

@@ -27,13 +27,16 @@ from features.facts import build_facts
 from features.pipeline import FeatureState, feature_matrix, transform
 from features.rules import RULES
 from scoring.calibration import Calibrator, RiskBands
+from scoring.linear import LinearModel
 
-BOOSTER_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
+BOOSTER_FILE, LINEAR_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
     "booster.txt",
+    "linear.json",
     "feature_state.pkl",
     "calibration.pkl",
     "meta.json",
 )
+Estimator = lgb.Booster | LinearModel  # trees, or a linear model for a small history
 
 
 def _threads(x: np.ndarray) -> int:
@@ -44,7 +47,7 @@ def _threads(x: np.ndarray) -> int:
 
 @dataclass
 class ClaimRiskModel:
-    booster: lgb.Booster
+    booster: Estimator
     state: FeatureState
     calibrator: Calibrator
     bands: RiskBands
@@ -69,7 +72,13 @@ class ClaimRiskModel:
         """The feature matrix of claim requests, in the model's feature order."""
         return feature_matrix(build_facts(batch_from_requests(claims)), self.state)
 
+    @property
+    def kind(self) -> str:
+        return "linear" if isinstance(self.booster, LinearModel) else "lightgbm"
+
     def margin(self, x: np.ndarray) -> np.ndarray:
+        if isinstance(self.booster, LinearModel):
+            return self.booster.margin(x)
         return np.asarray(
             self.booster.predict(x, raw_score=True, num_threads=_threads(x)), dtype=float
         )
@@ -83,7 +92,10 @@ class ClaimRiskModel:
         return self.calibrator(1.0 / (1.0 + np.exp(-margin)))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """Exact TreeSHAP in log-odds: one column per feature, then the base value."""
+        """Exact contributions in log-odds (TreeSHAP for trees, weight times centred value for
+        the linear model): one column per feature, then the base value."""
+        if isinstance(self.booster, LinearModel):
+            return self.booster.contributions(x)
         return np.asarray(
             self.booster.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float
         )
@@ -94,7 +106,10 @@ class ClaimRiskModel:
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
-        self.booster.save_model(str(folder / BOOSTER_FILE))
+        if isinstance(self.booster, LinearModel):
+            self.booster.save(folder / LINEAR_FILE)
+        else:
+            self.booster.save_model(str(folder / BOOSTER_FILE))
         self.state.save(folder / STATE_FILE)
         (folder / CALIBRATION_FILE).write_bytes(pickle.dumps((self.calibrator, self.bands)))
         meta = {
@@ -103,6 +118,7 @@ class ClaimRiskModel:
             "feature_names": self.feature_names,
             "feature_categories": self.state.categories,
             "categories": {name: rule.describe() for name, rule in RULES.items()},
+            "estimator": self.kind,
             "calibration": self.calibrator.method,
             "bands": {"medium": self.bands.medium, "high": self.bands.high},
         }
@@ -112,17 +128,23 @@ class ClaimRiskModel:
     @staticmethod
     def load(folder: Path) -> ClaimRiskModel:
         folder = Path(folder)
+        linear = (folder / LINEAR_FILE).is_file()
+        estimator_file = LINEAR_FILE if linear else BOOSTER_FILE
         missing = [
             name
-            for name in (BOOSTER_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE)
+            for name in (estimator_file, STATE_FILE, CALIBRATION_FILE, META_FILE)
             if not (folder / name).is_file()
         ]
         if missing:
             raise FileNotFoundError(f"{folder}: not a claimrisk model (missing {missing})")
-        booster = lgb.Booster(model_file=str(folder / BOOSTER_FILE))
+        booster: Estimator = (
+            LinearModel.load(folder / LINEAR_FILE)
+            if linear
+            else lgb.Booster(model_file=str(folder / BOOSTER_FILE))
+        )
         state = FeatureState.load(folder / STATE_FILE)
         calibrator, bands = pickle.loads((folder / CALIBRATION_FILE).read_bytes())
         meta = json.loads((folder / META_FILE).read_text())
         if booster.feature_name() != list(state.feature_names):
-            raise ValueError(f"{folder}: booster and feature state disagree on features")
+            raise ValueError(f"{folder}: model and feature state disagree on features")
         return ClaimRiskModel(booster, state, calibrator, bands, meta)

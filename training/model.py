@@ -1,9 +1,12 @@
-"""The denial model: a LightGBM classifier and the choice of its probability calibration
-(the calibrator and the risk bands themselves are ``scoring.calibration``).
+"""The denial model: a LightGBM classifier (or, for a small history, a linear model) and the
+choice of its probability calibration (the calibrator and the risk bands themselves are
+``scoring.calibration``).
 
-The model's shape is part of the serving design: exact TreeSHAP (LightGBM ``pred_contrib``)
-cost grows with leaves and depth, so trees are kept small (15 leaves, depth 6) and the number
-of rounds is chosen by early stopping on the validation window.
+The model's shape is chosen on the user's own validation window, from a bounded set: exact
+TreeSHAP (LightGBM ``pred_contrib``) costs about leaves x rounds, so every shape's rounds are
+capped to keep one claim's reasons near a millisecond, and early stopping on the validation
+window picks the rounds below that cap. Below ``SMALL_DATA_ROWS`` training claims a
+regularized linear model competes too: trees that lose to it on validation are not shipped.
 """
 
 from __future__ import annotations
@@ -13,9 +16,11 @@ from typing import Any, Literal
 
 import lightgbm as lgb
 import numpy as np
-from sklearn.metrics import brier_score_loss
+from sklearn.metrics import brier_score_loss, roc_auc_score
 
+from scoring.artifact import Estimator
 from scoring.calibration import Calibrator
+from scoring.linear import LinearModel
 
 DEFAULT_PARAMS: dict[str, Any] = {
     "objective": "binary",
@@ -38,6 +43,14 @@ DEFAULT_PARAMS: dict[str, Any] = {
 }
 MAX_ROUNDS = 1500
 EARLY_STOPPING_ROUNDS = 50
+# Shapes tried on the validation window; each keeps exact TreeSHAP inside the serving budget.
+SHAPES: dict[str, dict[str, Any]] = {
+    "default": {"num_leaves": 15, "max_depth": 6},
+    "shallow": {"num_leaves": 7, "max_depth": 3},
+    "wide": {"num_leaves": 31, "max_depth": 8},
+}
+TREESHAP_BUDGET = 6000  # leaves x rounds: about 1 ms of exact TreeSHAP for one claim here
+SMALL_DATA_ROWS = 5000  # below this many training claims a linear model competes
 
 
 def params_for(n_rows: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -58,6 +71,7 @@ def fit_booster(
     feature_names: list[str],
     params: dict[str, Any],
     rounds: int | None = None,
+    max_rounds: int = MAX_ROUNDS,
 ) -> lgb.Booster:
     """Fit with early stopping on validation, or for a fixed number of ``rounds``."""
     train = lgb.Dataset(x_train, y_train, feature_name=feature_names, free_raw_data=False)
@@ -67,10 +81,68 @@ def fit_booster(
     return lgb.train(
         params,
         train,
-        num_boost_round=MAX_ROUNDS,
+        num_boost_round=max_rounds,
         valid_sets=[valid],
         callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
     )
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One model fitted on the training window and scored on the validation window."""
+
+    name: str  # a shape of ``SHAPES``, or "linear"
+    estimator: Estimator
+    params: dict[str, Any]
+    rounds: int  # 0 for the linear model
+    validation_auc: float
+
+    def raw(self, x: np.ndarray) -> np.ndarray:
+        """Uncalibrated probability."""
+        return _raw(self.estimator, self.rounds, x)
+
+    def refit(self, x: np.ndarray, y: np.ndarray, names: list[str]) -> Estimator:
+        """The same model on more claims (trees: 10% more rounds for 15-30% more data)."""
+        if isinstance(self.estimator, LinearModel):
+            return LinearModel.fit(x, y, names)
+        return fit_booster(x, y, None, None, names, self.params, rounds=round(self.rounds * 1.1))
+
+
+def _raw(estimator: Estimator, rounds: int, x: np.ndarray) -> np.ndarray:
+    if isinstance(estimator, LinearModel):
+        return 1.0 / (1.0 + np.exp(-estimator.margin(x)))
+    return np.asarray(estimator.predict(x, num_iteration=rounds), dtype=float)
+
+
+def fit_candidates(
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_valid: np.ndarray,
+    y_valid: np.ndarray,
+    names: list[str],
+    overrides: dict[str, Any] | None = None,
+) -> list[Candidate]:
+    """Every shape (the linear model too on a small history), scored on validation. Explicit
+    ``overrides`` of the shape's parameters fix the shape: only it is fitted."""
+    shapes = SHAPES if not overrides else {"given": {}}
+    candidates = []
+    for name, shape in shapes.items():
+        params = params_for(len(y_train), {**shape, **(overrides or {})})
+        cap = max(EARLY_STOPPING_ROUNDS, TREESHAP_BUDGET // int(params["num_leaves"]))
+        booster = fit_booster(x_train, y_train, x_valid, y_valid, names, params, max_rounds=cap)
+        rounds = booster.best_iteration or booster.current_iteration()
+        auc = float(roc_auc_score(y_valid, _raw(booster, rounds, x_valid)))
+        candidates.append(Candidate(name, booster, params, rounds, auc))
+    if len(y_train) < SMALL_DATA_ROWS and not overrides:
+        linear = LinearModel.fit(x_train, y_train, names)
+        auc = float(roc_auc_score(y_valid, _raw(linear, 0, x_valid)))
+        candidates.append(Candidate("linear", linear, {}, 0, auc))
+    return candidates
+
+
+def best(candidates: list[Candidate]) -> Candidate:
+    """The highest validation AUC; on a tie, the earlier (the default shape first)."""
+    return max(candidates, key=lambda c: (c.validation_auc, -candidates.index(c)))
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,7 @@ from scoring.calibration import RiskBands
 from scoring.reasons import top_reason
 from training.dataset import Dataset, TimeSplit, build_dataset, time_split, with_context_dropout
 from training.metrics import category_recall, classification_metrics
-from training.model import choose_calibration, fit_booster, params_for
+from training.model import best, choose_calibration, fit_candidates
 
 MODEL_NAME = "claimrisk"
 SHAP_SAMPLE = 5000
@@ -78,16 +78,15 @@ def train(
     x_train, y_train = dataset.rows(split.masks["train"])
     x_valid, y_valid = dataset.rows(split.masks["validation"])
     x_test, y_test = dataset.rows(split.masks["test"])
-    chosen = params_for(len(y_train), params)
 
-    progress(f"fitting LightGBM on {len(y_train):,} claims (early stopping on validation)")
-    booster = fit_booster(x_train, y_train, x_valid, y_valid, names, chosen)
-    rounds = booster.best_iteration or booster.current_iteration()
-    progress("calibrating and setting risk bands")
-    raw_valid = np.asarray(booster.predict(x_valid, num_iteration=rounds), dtype=float)
+    progress(f"fitting model shapes on {len(y_train):,} claims (chosen on validation)")
+    candidates = fit_candidates(x_train, y_train, x_valid, y_valid, names, params)
+    chosen = best(candidates)
+    progress(f"calibrating the {chosen.name} model and setting risk bands")
+    raw_valid = chosen.raw(x_valid)
     calibration = choose_calibration(raw_valid, y_valid)
     bands = RiskBands.fit(calibration.calibrator(raw_valid), y_valid)
-    evaluated = ClaimRiskModel(booster, dataset.state, calibration.calibrator, bands)
+    evaluated = ClaimRiskModel(chosen.estimator, dataset.state, calibration.calibrator, bands)
 
     progress("evaluating on the test window against baselines")
     p_test = evaluated.probability(x_test)
@@ -110,7 +109,8 @@ def train(
     denied = y_test == 1
     true_category = dataset.category[split.masks["test"]]
     metrics |= _prefixed("recall", category_recall(true_category[denied], top[denied]))
-    metrics["rounds"] = float(rounds)
+    metrics["rounds"] = float(chosen.rounds)
+    metrics |= {f"validation_auc_{c.name}": c.validation_auc for c in candidates}
     if truth is not None:
         metrics |= _oracle(truth, dataset, split, p_test, top)
 
@@ -121,9 +121,9 @@ def train(
         x_all, y_all = with_context_dropout(dataset, later, CONTEXT_DROPOUT, seed=1).rows(
             dataset.labeled
         )
-        rounds_all = round(rounds * 1.1)
-        booster_all = fit_booster(x_all, y_all, None, None, names, chosen, rounds=rounds_all)
-        model = ClaimRiskModel(booster_all, dataset.state, calibration.calibrator, bands)
+        model = ClaimRiskModel(
+            chosen.refit(x_all, y_all, names), dataset.state, calibration.calibrator, bands
+        )
     model.meta = {
         "name": MODEL_NAME,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -143,7 +143,7 @@ def train(
         test_contributions=contributions,
         test_top_category=top,
         calibration_brier=calibration.brier,
-        params=chosen | {"rounds": rounds},
+        params=chosen.params | {"rounds": chosen.rounds, "estimator": chosen.name},
     )
 
 

@@ -1,0 +1,65 @@
+"""The model is chosen on the user's validation window: bounded tree shapes, and on a small
+history a linear model whose contributions are as exact as TreeSHAP; a first model beating
+the prior is promoted even where logistic regression beat the trees."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from scoring.artifact import ClaimRiskModel
+from scoring.linear import LinearModel
+from scoring.scorer import Scorer
+from tests.claims import claim
+from training.model import SHAPES, SMALL_DATA_ROWS, TREESHAP_BUDGET, best, fit_candidates
+from training.promotion import first_promotion
+from training.train import TrainResult
+
+
+@pytest.fixture(scope="module")
+def windows(trained: TrainResult):
+    masks = trained.split.masks
+    x_train, y_train = trained.dataset.rows(masks["train"])
+    x_valid, y_valid = trained.dataset.rows(masks["validation"])
+    return x_train, y_train, x_valid, y_valid, trained.dataset.features.columns.tolist()
+
+
+def test_linear_contributions_are_exact_and_survive_a_round_trip(windows, tmp_path):
+    x_train, y_train, x_valid, _, names = windows
+    linear = LinearModel.fit(x_train, y_train, names)
+    contributions = linear.contributions(x_valid)
+    assert contributions.shape == (len(x_valid), len(names) + 1)
+    np.testing.assert_allclose(contributions.sum(axis=1), linear.margin(x_valid), atol=1e-9)
+    linear.save(tmp_path / "linear.json")
+    np.testing.assert_array_equal(LinearModel.load(tmp_path / "linear.json").margin(x_valid),
+                                  linear.margin(x_valid))  # fmt: skip
+
+
+def test_a_linear_model_is_a_whole_artifact_the_scorer_serves(trained, windows, tmp_path):
+    x_train, y_train, *_, names = windows
+    model = trained.model
+    linear = ClaimRiskModel(LinearModel.fit(x_train, y_train, names), model.state,
+                            model.calibrator, model.bands)  # fmt: skip
+    loaded = ClaimRiskModel.load(linear.save(tmp_path / "model"))
+    assert loaded.kind == "linear" and loaded.meta["estimator"] == "linear"
+    risky = claim(eligibility={"checked_on": "2026-09-30", "status": "inactive"})
+    (result,) = Scorer(loaded, "1", "test").score([risky])
+    assert result.reasons and result.reasons[0].category == "eligibility"
+
+
+def test_small_histories_let_the_linear_model_compete(windows):
+    x_train, y_train, x_valid, y_valid, names = windows
+    small = slice(0, SMALL_DATA_ROWS - 1)
+    candidates = fit_candidates(x_train[small], y_train[small], x_valid, y_valid, names)
+    assert [c.name for c in candidates] == [*SHAPES, "linear"]
+    for candidate in candidates[:-1]:
+        assert candidate.rounds * candidate.params["num_leaves"] <= TREESHAP_BUDGET
+    assert best(candidates).validation_auc == max(c.validation_auc for c in candidates)
+
+
+def test_trees_losing_to_logistic_still_give_the_practice_a_model():
+    metrics = {"lgbm_roc_auc": 0.778, "logistic_roc_auc": 0.791, "prior_roc_auc": 0.5}
+    result = first_promotion(metrics)
+    assert result.passed
+    assert any(reason.startswith("note") and "logistic" in reason for reason in result.reasons)
+    assert not first_promotion(metrics | {"lgbm_roc_auc": 0.5}).passed

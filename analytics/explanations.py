@@ -45,9 +45,10 @@ def explanation_summary(
     ]
     if not len(positions):
         return pd.DataFrame(columns=columns)
-    x = model.features(batch_from_history(history).take(positions)).to_numpy(float)
+    batch = batch_from_history(history).take(positions)
+    x = model.features(batch).to_numpy(float)
     probability = model.probability(x)
-    by_category = model.category_contributions(model.contributions(x))
+    by_category = model.category_contributions(model.contributions(x), batch.claims["payer_id"])
     is_reason = reason_mask(by_category)
     top = top_reason(by_category)
     outcome = claim_outcomes(history).iloc[positions]

@@ -12,7 +12,6 @@ import json
 import pickle
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -21,17 +20,18 @@ import numpy as np
 import pandas as pd
 
 from features.batch import ClaimBatch, batch_from_requests
-from features.categories import CATEGORIES
 from features.contract import ClaimIn
 from features.facts import build_facts
 from features.pipeline import FeatureState, feature_matrix, transform
 from features.rules import RULES
 from scoring.calibration import Calibrator, RiskBands
+from scoring.category_map import CategoryMap
 from scoring.linear import LinearModel
 
-BOOSTER_FILE, LINEAR_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
+BOOSTER_FILE, LINEAR_FILE, CATEGORY_MAP_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
     "booster.txt",
     "linear.json",
+    "category_map.json",
     "feature_state.pkl",
     "calibration.pkl",
     "meta.json",
@@ -52,18 +52,16 @@ class ClaimRiskModel:
     calibrator: Calibrator
     bands: RiskBands
     meta: dict[str, Any] = field(default_factory=dict)
+    category_map: CategoryMap | None = None  # None: every feature in its rule's category
 
     @property
     def feature_names(self) -> list[str]:
         return list(self.state.feature_names)
 
-    @cached_property
-    def category_matrix(self) -> np.ndarray:
-        """(features x categories) one-hot: which category each feature speaks for."""
-        matrix = np.zeros((len(self.feature_names), len(CATEGORIES)))
-        for row, name in enumerate(self.feature_names):
-            matrix[row, CATEGORIES.index(self.state.categories[name])] = 1.0
-        return matrix
+    @property
+    def categories(self) -> CategoryMap:
+        """Which category each feature's SHAP is summed into, per payer."""
+        return self.category_map or CategoryMap.declared(self.state.categories)
 
     def features(self, batch: ClaimBatch) -> pd.DataFrame:
         return transform(batch, self.state)
@@ -100,9 +98,10 @@ class ClaimRiskModel:
             self.booster.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float
         )
 
-    def category_contributions(self, contributions: np.ndarray) -> np.ndarray:
-        """SHAP summed per category (columns in ``CATEGORIES`` order)."""
-        return np.asarray(contributions[:, :-1] @ self.category_matrix)
+    def category_contributions(self, contributions: np.ndarray, payers: np.ndarray) -> np.ndarray:
+        """SHAP summed per category (columns in ``CATEGORIES`` order), each claim by the
+        category map of its payer."""
+        return self.categories.by_category(contributions, payers)
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
@@ -111,6 +110,7 @@ class ClaimRiskModel:
         else:
             self.booster.save_model(str(folder / BOOSTER_FILE))
         self.state.save(folder / STATE_FILE)
+        (folder / CATEGORY_MAP_FILE).write_text(self.categories.to_json())
         (folder / CALIBRATION_FILE).write_bytes(pickle.dumps((self.calibrator, self.bands)))
         meta = {
             **self.meta,
@@ -147,4 +147,6 @@ class ClaimRiskModel:
         meta = json.loads((folder / META_FILE).read_text())
         if booster.feature_name() != list(state.feature_names):
             raise ValueError(f"{folder}: model and feature state disagree on features")
-        return ClaimRiskModel(booster, state, calibrator, bands, meta)
+        mapped = folder / CATEGORY_MAP_FILE
+        category_map = CategoryMap.from_json(mapped.read_text()) if mapped.is_file() else None
+        return ClaimRiskModel(booster, state, calibrator, bands, meta, category_map)

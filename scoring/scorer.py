@@ -20,6 +20,7 @@ from scoring.reasons import top_reasons
 from scoring.schemas import ModelInfo, ModelRef, Reason, ScoreOut, WhatIf
 
 EXPLAIN_FROM = {"all": 0, "medium": 1, "high": 2}
+SPEAKS = 0.05  # log-odds a rule's features must add to a reason for its evidence to be shown
 BAND_RANK = {"low": 0, "medium": 1, "high": 2}
 
 
@@ -89,7 +90,8 @@ class Scorer:
         if len(rows):
             if shap_values is None:
                 shap_values = model.contributions(x[rows])
-            by_category = model.category_contributions(shap_values)
+            payers = np.array([claims[row].payer_id for row in rows.tolist()], dtype=object)
+            by_category = model.category_contributions(shap_values, payers)
             reasons_of = dict(zip(rows.tolist(), top_reasons(by_category), strict=True))
             contributions = dict(zip(rows.tolist(), shap_values, strict=True))
         names = model.feature_names
@@ -98,7 +100,12 @@ class Scorer:
             row: ClaimView(claims[row], batch, row, dict(zip(names, x[row].tolist(), strict=True)))
             for row in reasons_of
         }
-        what_if = self._what_if(views, reasons_of)
+        speakers = {
+            (row, category): self._speakers(category, claims[row].payer_id, contributions[row])
+            for row, reasons in reasons_of.items()
+            for category, _ in reasons
+        }
+        what_if = self._what_if(views, speakers)
         ref = self.ref
         results = []
         for row, claim in enumerate(claims):
@@ -109,7 +116,11 @@ class Scorer:
                         category=category,
                         title=RULES[category].title,
                         contribution=round(contribution, 4),
-                        evidence=RULES[category].evidence(views[row])
+                        evidence=[
+                            note
+                            for rule in speakers[row, category]
+                            for note in RULES[rule].evidence(views[row])
+                        ]
                         or [self._strongest_feature(category, views[row], contributions[row])],
                         action=RULES[category].action,
                         what_if=what_if.get((row, category)),
@@ -133,11 +144,28 @@ class Scorer:
             )
         return results, x
 
+    def _speakers(self, category: Category, payer: str, shap: np.ndarray) -> list[Category]:
+        """The rules that speak for a reason: those whose features the payer's category map
+        sums into ``category`` and that pushed toward denial by at least ``SPEAKS``, strongest
+        first, at most two; the category's own rule when none did. Usually that is the
+        category's own rule; where a payer files a problem under another category (a diagnosis
+        that does not support the procedure, denied as a coding error), it is the rule that
+        found the problem, so the evidence and the fix are that rule's."""
+        categories = self.model.categories
+        pushed: dict[Category, float] = {}
+        for i, name in enumerate(self.model.feature_names):
+            if shap[i] > 0 and categories.category(name, payer) == category:
+                rule = self.model.state.categories[name]
+                pushed[rule] = pushed.get(rule, 0.0) + float(shap[i])
+        strong = sorted((r for r, v in pushed.items() if v >= SPEAKS), key=lambda r: -pushed[r])
+        return strong[:2] or [category]
+
     def _strongest_feature(self, category: Category, view: ClaimView, shap: np.ndarray) -> str:
-        """Evidence of last resort: the category's feature that pushed hardest, in words."""
-        state = self.model.state
-        names = [n for n in state.feature_names if state.categories[n] == category]
-        index = {n: i for i, n in enumerate(state.feature_names)}
+        """Evidence of last resort: the reason's feature that pushed hardest, in words."""
+        payer = view.claim.payer_id
+        names = [n for n in self.model.feature_names
+                 if self.model.categories.category(n, payer) == category]  # fmt: skip
+        index = {n: i for i, n in enumerate(self.model.feature_names)}
         name = max(names, key=lambda n: (shap[index[n]], n))
         feature = REGISTRY.features[name]
         value = view.values[name]
@@ -145,20 +173,22 @@ class Scorer:
         return f"{feature.description}: {shown}"
 
     def _what_if(
-        self, views: dict[int, ClaimView], reasons_of: dict[int, list[tuple[Category, float]]]
+        self, views: dict[int, ClaimView], speakers: dict[tuple[int, Category], list[Category]]
     ) -> dict[tuple[int, Category], WhatIf]:
-        """Re-score every fixable reason's fixed claim, all in one batch."""
+        """Re-score every fixable reason's fixed claim, all in one batch: the fix of the first
+        rule speaking for the reason that has one."""
         keys: list[tuple[int, Category]] = []
         fixes: list[str] = []
         fixed: list[ClaimIn] = []
-        for row, reasons in reasons_of.items():
-            for category, _ in reasons:
-                rule_fix = RULES[category].fix
+        for (row, category), rules in speakers.items():
+            for rule in rules:
+                rule_fix = RULES[rule].fix
                 fix = rule_fix(views[row]) if rule_fix is not None else None
                 if fix is not None:
                     keys.append((row, category))
                     fixes.append(fix[0])
                     fixed.append(fix[1])
+                    break
         if not fixed:
             return {}
         probability = self.probabilities(fixed)

@@ -36,6 +36,10 @@ class Dataset:
     batch: ClaimBatch
 
     @property
+    def payers(self) -> np.ndarray:
+        return self.batch.claims["payer_id"]
+
+    @property
     def labeled(self) -> np.ndarray:
         return ~np.isnan(self.label)
 

@@ -67,7 +67,7 @@ def champion_source(
 
 def _score(model: ClaimRiskModel, batch: ClaimBatch) -> pd.DataFrame:
     x = model.features(batch).to_numpy(float)
-    categories = model.category_contributions(model.contributions(x))
+    categories = model.category_contributions(model.contributions(x), batch.claims["payer_id"])
     return pd.DataFrame(
         {"probability": model.probability(x), "top_category": top_reason(categories)}
     )

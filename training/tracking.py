@@ -79,7 +79,7 @@ def log_training_run(
             {f"calibration_brier_{k}": v for k, v in result.calibration_brier.items()}
         )
         mlflow.log_dict(data_fingerprint(history), "data_fingerprint.json")
-        category = model.category_contributions(result.test_contributions)
+        category = model.category_contributions(result.test_contributions, result.test_payers)
         x_test = result.dataset.features.to_numpy(float)[split_test][result.test_explained]
         for path in (
             plots.calibration_plot(y_test, result.test_probability, folder / "calibration.png"),

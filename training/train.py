@@ -18,6 +18,7 @@ from sklearn.preprocessing import StandardScaler
 from features.history import History, known_at
 from scoring.artifact import ClaimRiskModel
 from scoring.calibration import RiskBands
+from scoring.category_map import CategoryMap
 from scoring.reasons import top_reason
 from training.dataset import Dataset, TimeSplit, build_dataset, time_split, with_context_dropout
 from training.metrics import category_recall, classification_metrics
@@ -41,6 +42,11 @@ class TrainResult:
     test_top_category: np.ndarray  # None where not explained
     calibration_brier: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def test_payers(self) -> np.ndarray:
+        """The payers of the explained test claims, aligned with ``test_contributions``."""
+        return self.dataset.payers[self.split.masks["test"]][self.test_explained]
 
 
 def logistic_baseline(x_train: np.ndarray, y_train: np.ndarray) -> Any:
@@ -87,6 +93,8 @@ def train(
     calibration = choose_calibration(raw_valid, y_valid)
     bands = RiskBands.fit(calibration.calibrator(raw_valid), y_valid)
     evaluated = ClaimRiskModel(chosen.estimator, dataset.state, calibration.calibrator, bands)
+    progress("learning the category payers give the denials each feature predicts")
+    evaluated.category_map = fit_category_map(evaluated, dataset, split.masks["train"])
 
     progress("evaluating on the test window against baselines")
     p_test = evaluated.probability(x_test)
@@ -105,7 +113,8 @@ def train(
         "prior", classification_metrics(y_test, np.full(len(y_test), y_train.mean()))
     )
     top = np.full(len(y_test), None, dtype=object)
-    top[explained] = top_reason(evaluated.category_contributions(contributions))
+    payers = dataset.payers[split.masks["test"]][explained]
+    top[explained] = top_reason(evaluated.category_contributions(contributions, payers))
     denied = y_test == 1
     true_category = dataset.category[split.masks["test"]]
     metrics |= _prefixed("recall", category_recall(true_category[denied], top[denied]))
@@ -124,6 +133,7 @@ def train(
         model = ClaimRiskModel(
             chosen.refit(x_all, y_all, names), dataset.state, calibration.calibrator, bands
         )
+        model.category_map = fit_category_map(model, dataset, dataset.labeled)
     model.meta = {
         "name": MODEL_NAME,
         "trained_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -144,6 +154,22 @@ def train(
         test_top_category=top,
         calibration_brier=calibration.brier,
         params=chosen.params | {"rounds": chosen.rounds, "estimator": chosen.name},
+    )
+
+
+def fit_category_map(model: ClaimRiskModel, dataset: Dataset, rows: np.ndarray) -> CategoryMap:
+    """The category map from the denied claims among ``rows`` (a seeded sample of at most
+    ``SHAP_SAMPLE``: exact TreeSHAP of every denial of a large history costs more than the
+    fit)."""
+    denied = np.flatnonzero(rows & (dataset.label == 1))
+    if len(denied) > SHAP_SAMPLE:
+        denied = np.sort(np.random.default_rng(0).choice(denied, SHAP_SAMPLE, replace=False))
+    x = dataset.features.to_numpy(float)[denied]
+    return CategoryMap.fit(
+        model.contributions(x),
+        dataset.payers[denied],
+        dataset.category[denied],
+        model.state.categories,
     )
 
 

@@ -1,0 +1,118 @@
+"""Which denial category a feature speaks for: what the payer says, learned from its denials.
+
+Every feature is declared in one rule module (``features.rules``), and that is where its
+evidence and fix live. But payers file the same problem under different CARCs: one denies a
+diagnosis that does not support the procedure with CO-50 (medical necessity), another with
+CO-11 (coding). A reason should carry the payer's word for it, so the category a feature's
+SHAP is summed into is learned: among the history's denied claims on which the feature pushed
+toward denial most (by at least the reason floor), the category of their denial CARCs: per
+payer where the payer has enough such denials, over all payers otherwise, the rule's own
+category when the history shows nothing. A learned category must hold a majority of those
+denials, counting ``PRIOR_DENIALS`` for the fallback.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from features.categories import CATEGORIES, Category
+from scoring.reasons import REASON_FLOOR
+
+PRIOR_DENIALS = 5.0
+
+
+def _choose(counts: np.ndarray, fallback: np.ndarray) -> np.ndarray:
+    """Per feature (rows of ``counts``: denials per category): the category holding a majority
+    of its denials, ``PRIOR_DENIALS`` counted for the fallback; the fallback otherwise."""
+    scores = counts.copy()
+    scores[np.arange(len(fallback)), fallback] += PRIOR_DENIALS
+    winner = np.argmax(scores, axis=1)
+    majority = scores.max(axis=1) > scores.sum(axis=1) / 2
+    return np.where(majority, winner, fallback)
+
+
+@dataclass(frozen=True)
+class CategoryMap:
+    feature_names: list[str]
+    default: list[Category]  # per feature, over all payers
+    by_payer: dict[str, dict[str, Category]] = field(default_factory=dict)  # where it differs
+    _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+
+    def category(self, feature: str, payer: str | None) -> Category:
+        mapped = self.by_payer.get(payer or "", {})
+        return mapped.get(feature, self.default[self.feature_names.index(feature)])
+
+    def matrix(self, payer: str | None) -> np.ndarray:
+        """(features x categories) one-hot for claims of ``payer`` (built once per payer)."""
+        key = payer if payer and payer in self.by_payer else ""
+        if key not in self._matrices:
+            matrix = np.zeros((len(self.feature_names), len(CATEGORIES)))
+            for row, name in enumerate(self.feature_names):
+                matrix[row, CATEGORIES.index(self.category(name, key))] = 1.0
+            self._matrices[key] = matrix
+        return self._matrices[key]
+
+    def by_category(self, contributions: np.ndarray, payers: np.ndarray) -> np.ndarray:
+        """SHAP (one column per feature, then the base value) summed per category, each claim
+        by its payer's map; columns in ``CATEGORIES`` order."""
+        result = np.empty((len(contributions), len(CATEGORIES)))
+        payers = np.asarray(payers, dtype=object)
+        for payer in set(payers.tolist()):
+            rows = payers == payer
+            result[rows] = contributions[rows, :-1] @ self.matrix(payer)
+        return result
+
+    @staticmethod
+    def declared(categories: dict[str, Category]) -> CategoryMap:
+        """Every feature in the category its rule declares (nothing learned)."""
+        return CategoryMap(list(categories), list(categories.values()))
+
+    @staticmethod
+    def fit(
+        contributions: np.ndarray,
+        payers: np.ndarray,
+        denial_category: np.ndarray,
+        declared: dict[str, Category],
+        min_payer_denials: int = 30,
+    ) -> CategoryMap:
+        """From denied claims: their SHAP, payer and denial category (contract section 3)."""
+        names = list(declared)
+        index = {c: i for i, c in enumerate(CATEGORIES)}
+        shap = contributions[:, :-1]
+        strongest = np.argmax(shap, axis=1)
+        pushed = np.zeros(shap.shape, dtype=bool)  # (claims x features): the denial's driver
+        driven = shap[np.arange(len(shap)), strongest] >= REASON_FLOOR
+        pushed[np.flatnonzero(driven), strongest[driven]] = True
+        category = np.array([index[c] for c in denial_category])
+        onehot = np.eye(len(CATEGORIES))[category]  # (claims x categories)
+        own = np.array([index[declared[n]] for n in names])
+        overall = _choose(pushed.T.astype(float) @ onehot, own)
+        by_payer: dict[str, dict[str, Category]] = {}
+        payers = np.asarray(payers, dtype=object)
+        for payer in sorted(set(payers.tolist())):
+            rows = payers == payer
+            if rows.sum() < min_payer_denials:
+                continue
+            mine = _choose(pushed[rows].T.astype(float) @ onehot[rows], overall)
+            differs = {n: CATEGORIES[c] for n, c, o in zip(names, mine, overall, strict=True)
+                       if c != o}  # fmt: skip
+            if differs:
+                by_payer[str(payer)] = differs
+        return CategoryMap(names, [CATEGORIES[c] for c in overall], by_payer)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "feature_names": self.feature_names,
+                "default": self.default,
+                "by_payer": self.by_payer,
+            },
+            indent=1,
+        )
+
+    @staticmethod
+    def from_json(text: str) -> CategoryMap:
+        return CategoryMap(**json.loads(text))

@@ -48,7 +48,8 @@ def explanation_summary(
     batch = batch_from_history(history).take(positions)
     x = model.features(batch).to_numpy(float)
     probability = model.probability(x)
-    by_category = model.category_contributions(model.contributions(x), batch.claims["payer_id"])
+    payers = batch.claims["payer_id"]
+    by_category = model.category_contributions(model.contributions(x), x, payers)
     is_reason = reason_mask(by_category)
     top = top_reason(by_category)
     outcome = claim_outcomes(history).iloc[positions]

@@ -367,9 +367,28 @@ def _attach_authorizations(facts: Table, batch: ClaimBatch, claim: Table, hashes
         facts[name] = _pick(auths[column], facts["auth_row"])
 
 
+def _attach_codes(claim: Table, lines: Table) -> None:
+    """Per claim: its primary procedure code (the line with the highest charge, the first of
+    equals) and its code pair (the two highest-charged distinct codes, sorted, joined by +)."""
+    n = len(claim["claim_id"])
+    order = np.lexsort((lines["line_number"], -lines["line_charge"], lines["claim_pos"]))
+    position = lines["claim_pos"][order]
+    starts = np.searchsorted(position, np.arange(n))
+    ends = np.searchsorted(position, np.arange(n), side="right")
+    code = lines["procedure_code"][order].tolist()
+    primary, pairs = [], []
+    for start, end in zip(starts.tolist(), ends.tolist(), strict=True):
+        distinct = list(dict.fromkeys(code[start:end]))[:2]
+        primary.append(distinct[0] if distinct else None)
+        pairs.append("+".join(sorted(distinct)) if distinct else None)
+    claim["primary_code"] = np.array(primary, dtype=object)
+    claim["code_pair"] = np.array(pairs, dtype=object)
+
+
 def build_facts(batch: ClaimBatch) -> Facts:
     """The facts of every claim and line in ``batch``."""
     hashes: Hashes = {}
     claim_facts = _claim_facts(batch, hashes)
     lines = _line_facts(batch, claim_facts, hashes)
+    _attach_codes(claim_facts, lines)
     return Facts(claims=claim_facts, lines=lines, known=batch.known, _hashes=hashes)

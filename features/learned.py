@@ -12,10 +12,13 @@ so a history row sees what a request would have seen on that day, and no later o
 - ``FilingLimit``: per payer, the shortest lag that drew a timely-filing denial and the longest
   lag that was paid.
 - ``PriorSubmissions``: earlier submissions of the same patient, service date and code.
+- ``Vocabulary``: the frequent values of a text fact (payer, code, code pair) as integer
+  levels, so trees can split on who and what a claim is (categorical features).
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, replace
 from typing import Any, Literal
 
@@ -213,6 +216,36 @@ class PriorSubmissions:
         lines = facts.lines
         sub_day = facts.claims["sub_day"][lines["claim_pos"]]
         return _fitted(self.table).lookup(lines["dup_key"], sub_day)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """Integer levels of a text fact: its ``max_levels`` most frequent values seen at least
+    ``min_count`` times among the history's claims get 0, 1, ...; any other value the next
+    level (rare or new), an unknown value NaN. The levels carry no outcome: only which values
+    are frequent enough to tell apart."""
+
+    column: str
+    level: Literal["line", "claim"] = "claim"
+    min_count: int = 20
+    max_levels: int = 200
+    levels: dict[str, int] | None = None
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> Vocabulary:
+        values = [v for v in _level(facts, self.level)[self.column] if v is not None]
+        counted = Counter(values).most_common(self.max_levels)
+        frequent = sorted(value for value, n in counted if n >= self.min_count)
+        return replace(self, levels={value: i for i, value in enumerate(frequent)})
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        levels = self.levels
+        if levels is None:
+            raise RuntimeError("learner used before it was fitted")
+        rare = float(len(levels))
+        values = _level(facts, self.level)[self.column]
+        return np.fromiter(
+            (np.nan if v is None else levels.get(v, rare) for v in values), float, len(values)
+        )
 
 
 def zero_nan(values: np.ndarray) -> np.ndarray:

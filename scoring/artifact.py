@@ -98,10 +98,12 @@ class ClaimRiskModel:
             self.booster.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float
         )
 
-    def category_contributions(self, contributions: np.ndarray, payers: np.ndarray) -> np.ndarray:
+    def category_contributions(
+        self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray
+    ) -> np.ndarray:
         """SHAP summed per category (columns in ``CATEGORIES`` order), each claim by the
-        category map of its payer."""
-        return self.categories.by_category(contributions, payers)
+        category map of its payer and its identity features' levels (``x``)."""
+        return self.categories.by_category(contributions, x, payers)
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)

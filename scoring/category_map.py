@@ -9,6 +9,12 @@ toward denial most (by at least the reason floor), the category of their denial 
 payer where the payer has enough such denials, over all payers otherwise, the rule's own
 category when the history shows nothing. A learned category must hold a majority of those
 denials, counting ``PRIOR_DENIALS`` for the fallback.
+
+An identity feature (a level of the payer, the plan, a code or a code pair) predicts different
+denials at each level, so its weight goes where the denials it drove at that level went (levels
+with ``MIN_LEVEL_DENIALS`` or more); at other levels it strengthens the categories the claim's
+own facts point to, in proportion (it says "claims like this one are risky", they say why), and
+where they point nowhere, the category the feature's denials went to by payer or overall.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from features.categories import CATEGORIES, Category
 from scoring.reasons import REASON_FLOOR
 
 PRIOR_DENIALS = 5.0
+MIN_LEVEL_DENIALS = 10
 
 
 def _choose(counts: np.ndarray, fallback: np.ndarray) -> np.ndarray:
@@ -34,11 +41,17 @@ def _choose(counts: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     return np.where(majority, winner, fallback)
 
 
+def _level_key(value: float) -> str:
+    return "" if np.isnan(value) else str(int(value))
+
+
 @dataclass(frozen=True)
 class CategoryMap:
     feature_names: list[str]
     default: list[Category]  # per feature, over all payers
     by_payer: dict[str, dict[str, Category]] = field(default_factory=dict)  # where it differs
+    identity: list[str] = field(default_factory=list)  # features whose values are levels
+    by_level: dict[str, dict[str, Category]] = field(default_factory=dict)  # feature -> level
     _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
 
     def category(self, feature: str, payer: str | None) -> Category:
@@ -55,14 +68,33 @@ class CategoryMap:
             self._matrices[key] = matrix
         return self._matrices[key]
 
-    def by_category(self, contributions: np.ndarray, payers: np.ndarray) -> np.ndarray:
+    def by_category(
+        self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray
+    ) -> np.ndarray:
         """SHAP (one column per feature, then the base value) summed per category, each claim
-        by its payer's map; columns in ``CATEGORIES`` order."""
+        by its payer's map, identity features by their level (``x``: the feature values);
+        columns in ``CATEGORIES`` order."""
+        identity = [self.feature_names.index(name) for name in self.identity]
+        facts_only = contributions[:, :-1].copy()
+        facts_only[:, identity] = 0.0
         result = np.empty((len(contributions), len(CATEGORIES)))
         payers = np.asarray(payers, dtype=object)
         for payer in set(payers.tolist()):
             rows = payers == payer
-            result[rows] = contributions[rows, :-1] @ self.matrix(payer)
+            result[rows] = facts_only[rows] @ self.matrix(payer)
+        pointed = np.maximum(result, 0.0)
+        total = pointed.sum(axis=1, keepdims=True)
+        share = np.divide(pointed, total, out=np.zeros_like(pointed), where=total > 0)
+        for name, j in zip(self.identity, identity, strict=True):
+            levels = self.by_level.get(name, {})
+            for row, value in enumerate(x[:, j].tolist()):
+                weight = contributions[row, j]
+                target = levels.get(_level_key(value))
+                if target is None and total[row, 0] > 0:
+                    result[row] += weight * share[row]
+                    continue
+                target = target or self.category(name, payers[row])
+                result[row, CATEGORIES.index(target)] += weight
         return result
 
     @staticmethod
@@ -76,9 +108,12 @@ class CategoryMap:
         payers: np.ndarray,
         denial_category: np.ndarray,
         declared: dict[str, Category],
+        x: np.ndarray | None = None,
+        levelled: frozenset[str] = frozenset(),
         min_payer_denials: int = 30,
     ) -> CategoryMap:
-        """From denied claims: their SHAP, payer and denial category (contract section 3)."""
+        """From denied claims: their SHAP, payer and denial category (contract section 3), and
+        for the ``levelled`` (identity) features, their values ``x``."""
         names = list(declared)
         index = {c: i for i, c in enumerate(CATEGORIES)}
         shap = contributions[:, :-1]
@@ -101,17 +136,28 @@ class CategoryMap:
                        if c != o}  # fmt: skip
             if differs:
                 by_payer[str(payer)] = differs
-        return CategoryMap(names, [CATEGORIES[c] for c in overall], by_payer)
+        by_level: dict[str, dict[str, Category]] = {}
+        for j, name in enumerate(names):
+            if name not in levelled or x is None:
+                continue
+            drove = np.flatnonzero(pushed[:, j])
+            counts: dict[str, np.ndarray] = {}
+            for row in drove.tolist():
+                key = _level_key(x[row, j])
+                counts.setdefault(key, np.zeros(len(CATEGORIES)))[category[row]] += 1
+            mapped = {
+                key: CATEGORIES[int(np.argmax(n))]
+                for key, n in counts.items()
+                if n.sum() >= MIN_LEVEL_DENIALS and n.max() > n.sum() / 2
+            }
+            if mapped:
+                by_level[name] = mapped
+        identity = [name for name in names if name in levelled]
+        return CategoryMap(names, [CATEGORIES[c] for c in overall], by_payer, identity, by_level)
 
     def to_json(self) -> str:
-        return json.dumps(
-            {
-                "feature_names": self.feature_names,
-                "default": self.default,
-                "by_payer": self.by_payer,
-            },
-            indent=1,
-        )
+        learned = {"by_payer": self.by_payer, "identity": self.identity, "by_level": self.by_level}
+        return json.dumps({"feature_names": self.feature_names, "default": self.default} | learned)
 
     @staticmethod
     def from_json(text: str) -> CategoryMap:

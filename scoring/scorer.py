@@ -91,7 +91,7 @@ class Scorer:
             if shap_values is None:
                 shap_values = model.contributions(x[rows])
             payers = np.array([claims[row].payer_id for row in rows.tolist()], dtype=object)
-            by_category = model.category_contributions(shap_values, payers)
+            by_category = model.category_contributions(shap_values, x[rows], payers)
             reasons_of = dict(zip(rows.tolist(), top_reasons(by_category), strict=True))
             contributions = dict(zip(rows.tolist(), shap_values, strict=True))
         names = model.feature_names

@@ -67,7 +67,8 @@ def champion_source(
 
 def _score(model: ClaimRiskModel, batch: ClaimBatch) -> pd.DataFrame:
     x = model.features(batch).to_numpy(float)
-    categories = model.category_contributions(model.contributions(x), batch.claims["payer_id"])
+    payers = batch.claims["payer_id"]
+    categories = model.category_contributions(model.contributions(x), x, payers)
     return pd.DataFrame(
         {"probability": model.probability(x), "top_category": top_reason(categories)}
     )

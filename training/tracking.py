@@ -79,12 +79,13 @@ def log_training_run(
             {f"calibration_brier_{k}": v for k, v in result.calibration_brier.items()}
         )
         mlflow.log_dict(data_fingerprint(history), "data_fingerprint.json")
-        category = model.category_contributions(result.test_contributions, result.test_payers)
         x_test = result.dataset.features.to_numpy(float)[split_test][result.test_explained]
         for path in (
             plots.calibration_plot(y_test, result.test_probability, folder / "calibration.png"),
             plots.pr_plot(y_test, {"LightGBM": result.test_probability}, folder / "pr_curve.png"),
-            plots.shap_summary_by_category(category, folder / "shap_by_category.png"),
+            plots.shap_summary_by_category(
+                result.test_by_category, folder / "shap_by_category.png"
+            ),
             plots.shap_beeswarm(
                 result.test_contributions, x_test, model.feature_names, folder / "shap_features.png"
             ),

@@ -22,7 +22,7 @@ from scoring.category_map import CategoryMap
 from scoring.reasons import top_reason
 from training.dataset import Dataset, TimeSplit, build_dataset, time_split, with_context_dropout
 from training.metrics import category_recall, classification_metrics
-from training.model import best, choose_calibration, fit_candidates
+from training.model import best, categorical_features, choose_calibration, fit_candidates
 
 MODEL_NAME = "claimrisk"
 SHAP_SAMPLE = 5000
@@ -40,13 +40,9 @@ class TrainResult:
     test_explained: np.ndarray  # test claims with exact SHAP: every denied one and a sample
     test_contributions: np.ndarray  # for the explained test claims
     test_top_category: np.ndarray  # None where not explained
+    test_by_category: np.ndarray  # the explained test claims' SHAP summed per category
     calibration_brier: dict[str, float] = field(default_factory=dict)
     params: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def test_payers(self) -> np.ndarray:
-        """The payers of the explained test claims, aligned with ``test_contributions``."""
-        return self.dataset.payers[self.split.masks["test"]][self.test_explained]
 
 
 def logistic_baseline(x_train: np.ndarray, y_train: np.ndarray) -> Any:
@@ -114,7 +110,8 @@ def train(
     )
     top = np.full(len(y_test), None, dtype=object)
     payers = dataset.payers[split.masks["test"]][explained]
-    top[explained] = top_reason(evaluated.category_contributions(contributions, payers))
+    by_category = evaluated.category_contributions(contributions, x_test[explained], payers)
+    top[explained] = top_reason(by_category)
     denied = y_test == 1
     true_category = dataset.category[split.masks["test"]]
     metrics |= _prefixed("recall", category_recall(true_category[denied], top[denied]))
@@ -152,6 +149,7 @@ def train(
         test_explained=explained,
         test_contributions=contributions,
         test_top_category=top,
+        test_by_category=by_category,
         calibration_brier=calibration.brier,
         params=chosen.params | {"rounds": chosen.rounds, "estimator": chosen.name},
     )
@@ -170,6 +168,8 @@ def fit_category_map(model: ClaimRiskModel, dataset: Dataset, rows: np.ndarray) 
         dataset.payers[denied],
         dataset.category[denied],
         model.state.categories,
+        x,
+        frozenset(categorical_features()),
     )
 
 

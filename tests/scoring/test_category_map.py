@@ -55,7 +55,7 @@ def test_summing_per_category_keeps_every_contribution_and_survives_json():
     restored = CategoryMap.from_json(fitted.to_json())
     shap = np.array([[0.7, 0.2, -1.0], [0.7, 0.2, -1.0]])
     payers = np.array(["CODES-11", "OTHER"], dtype=object)
-    by_category = restored.by_category(shap, payers)
+    by_category = restored.by_category(shap, np.zeros((2, 2)), payers)
     np.testing.assert_allclose(by_category.sum(axis=1), shap[:, :-1].sum(axis=1))
     assert by_category[0, CATEGORIES.index("coding")] == 0.7
     assert by_category[1, CATEGORIES.index("medical_necessity")] == 0.7

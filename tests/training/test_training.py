@@ -95,7 +95,7 @@ def test_artifact_loads_in_a_fresh_process_with_the_same_scores(trained: TrainRe
 def _score(model: ClaimRiskModel, claims) -> tuple[np.ndarray, np.ndarray]:
     x = model.request_matrix(claims)
     payers = np.array([c.payer_id for c in claims], dtype=object)
-    return model.probability(x), model.category_contributions(model.contributions(x), payers)
+    return model.probability(x), model.category_contributions(model.contributions(x), x, payers)
 
 
 def test_removing_a_required_authorization_raises_risk_and_the_auth_reason(

@@ -39,7 +39,7 @@ def test_the_model_splits_identity_features_as_categories(trained):
     booster = trained.model.booster
     names = booster.feature_name()
     dumped = booster.dump_model()
-    categorical = {names[i] for i in range(len(names))
-                   if dumped["feature_infos"][names[i]].get("values")}  # fmt: skip
+    infos = dumped["feature_infos"]
+    categorical = {name for name in names if infos.get(name, {}).get("values")}
     assert {n for n in names if n.startswith("id_")} >= categorical
     assert categorical, "at least one identity feature is split as a category"

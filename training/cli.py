@@ -88,10 +88,20 @@ def simulate(
     fmt: Annotated[Literal["parquet", "csv"], typer.Option("--format")] = "parquet",
     start: Annotated[dt.datetime, _date_option("First service month.")] = dt.datetime(2024, 1, 1),
     months: Annotated[int, typer.Option(min=3, help="Months of history.")] = 24,
+    dialect: Annotated[
+        str | None,
+        typer.Option(help="A world of the zoo with other mechanisms (README: the zoo)."),
+    ] = None,
 ) -> None:
     """Simulate a billing company's claims history with known denial causes."""
     from training.simulator import simulate as run
+    from training.simulator.dialects import DEFAULT
+    from training.simulator.zoo import world
 
+    try:
+        chosen = DEFAULT if dialect is None else world(dialect)
+    except KeyError as error:
+        raise typer.BadParameter(str(error.args[0]), param_hint="--dialect") from error
     with console.status("Simulating ...") as status:
         summary = run(
             out,
@@ -102,6 +112,7 @@ def simulate(
             start=start.date(),
             months=months,
             progress=lambda step: status.update(f"Simulating: {step}"),
+            dialect=chosen,
         )
     console.print(summary)
     console.print(f"Wrote {out}/history, {out}/requests.jsonl and {out}/ground_truth.parquet")

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.categories import Category
-from features.contract import ClaimIn
 
 Band = Literal["low", "medium", "high"]
 MAX_BATCH = 10_000
@@ -52,15 +51,37 @@ class ScoreOut(BaseModel):
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a typo ("reason") must not pass as the default
 
-    claims: list[ClaimIn] = Field(min_length=1, max_length=MAX_BATCH)
+    claims: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Claim requests (ClaimIn, contract section 2), each read on its own: one "
+        "that cannot be read is answered in its place with its problems, the others are scored",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ClaimIn"}},
+    )
     reasons: Literal["all", "medium", "high", "none"] = Field(
         "all", description="Explain every claim, only those at or above a band, or none"
     )
 
 
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description="The field's path in the claim request")
+    msg: str
+    line: int | None = Field(None, description="The file line or CSV row it is about")
+
+
+class ClaimProblem(BaseModel):
+    """A claim that could not be read, answered in its place in the batch."""
+
+    claim_id: str | None = Field(description="Its claim_id, when that much could be read")
+    line: int | None = Field(None, description="Line (JSONL) or first row (CSV) in the file")
+    problems: list[FieldProblem]
+
+
 class BatchOut(BaseModel):
     model: ModelRef
-    results: list[ScoreOut]
+    results: list[ScoreOut | ClaimProblem] = Field(
+        description="One answer per claim, in input order: its score, or why it was not scored"
+    )
 
 
 class ModelInfo(BaseModel):

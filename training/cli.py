@@ -493,7 +493,7 @@ def score(
         Literal["all", "medium", "high", "none"],
         typer.Option(help="Explain every claim, those at or above a band, or none."),
     ] = "all",
-    chunk: Annotated[int, typer.Option(min=1, help="Claims scored per batch.")] = 5000,
+    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Claims scored per batch.")] = 5000,
 ) -> None:
     """Score a file offline with the same code as the API; JSON lines or 837P by content."""
     from features.x12 import UnsupportedTransaction, X12Error, decode, sniff
@@ -536,25 +536,30 @@ def score(
 
 def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, reasons: str,
                  chunk: int) -> int:  # fmt: skip
-    from serving.uploads import UploadError, parse_upload
+    """One output line per input claim: its score, or (with ``problems``) why it was not
+    scored. Returns the number scored."""
+    from serving.intake import score_in_place
+    from serving.schemas import ClaimProblem
+    from serving.uploads import parse_upload
 
-    written = 0
+    written = unread = 0
     for start in range(0, len(lines), chunk):
         text = "\n".join(lines[start : start + chunk])
         if not text.strip():  # e.g. the empty line after the last newline
             continue
-        try:
-            claims = parse_upload(text, "jsonl")
-        except UploadError as error:
-            for problem in error.problems[:20]:
-                console.print(
-                    f"[red]{input.name} line {problem['line'] + start}[/red]: "
-                    f"{'.'.join(map(str, problem['loc']))} {problem['msg']}"
-                )
-            raise typer.Exit(2) from error
-        for result in scorer.score(claims, explain=reasons):
-            out.write(result.model_dump_json() + "\n")
-            written += 1
+        items = parse_upload(text, "jsonl")  # at most --chunk lines: only claims can be bad
+        answers, scored, _ = score_in_place(scorer, items, reasons)
+        for answer in answers:
+            if isinstance(answer, ClaimProblem):
+                answer = answer.model_copy(update={"line": (answer.line or 0) + start})
+                unread += 1
+            out.write(answer.model_dump_json() + "\n")
+        written += len(scored)
+    if unread:
+        console.print(
+            f"[yellow]{unread:,} claims not scored[/yellow] ({input.name}): see 'problems' "
+            "in their output lines"
+        )
     return written
 
 

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, sta
 from features.contract import ClaimIn
 from features.x12 import UnsupportedTransaction, X12Error, decode
 from serving.deps import CallerDep, ScorerDep, get_scorer
+from serving.intake import Item, read_value, score_in_place
 from serving.predictions import PredictionStoreError
 from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
 from serving.scorer import Scorer
@@ -63,24 +64,29 @@ def _score_batch(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
-    claims: list[ClaimIn],
+    items: list[Item],
     explain: str,
     route: str,
 ) -> BatchOut:
     started = time.perf_counter()
-    results, features = scorer.score_with_features(claims, explain=explain)
-    batch = BatchOut(model=scorer.ref, results=results)
+    answers, scored, features = score_in_place(scorer, items, explain)
+    batch = BatchOut(model=scorer.ref, results=answers)
     request.app.state.last_batch[caller.key_id] = batch
-    _record(request, caller.key_id, route, scorer, results, features)
+    _record(request, caller.key_id, route, scorer, scored, features)
     request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(
-        (time.perf_counter() - started) / max(len(claims), 1)
+        (time.perf_counter() - started) / max(len(scored), 1)
     )
     return batch
 
 
-@router.post("/score-batch", response_model=BatchOut, summary="Score up to 10,000 claims")
+@router.post(
+    "/score-batch",
+    response_model=BatchOut,
+    summary="Score up to 10,000 claims; one that cannot be read is answered with its problems",
+)
 def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> BatchOut:
-    return _score_batch(request, scorer, caller, body.claims, body.reasons, "score-batch")
+    items = [read_value(value) for value in body.claims]
+    return _score_batch(request, scorer, caller, items, body.reasons, "score-batch")
 
 
 @router.post(
@@ -99,10 +105,10 @@ def score_upload(
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> BatchOut:
     try:
-        claims = parse_upload(decode(body), format)
+        items = parse_upload(decode(body), format)
     except UploadError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
-    return _score_batch(request, scorer, caller, claims, reasons, "score-upload")
+    return _score_batch(request, scorer, caller, items, reasons, "score-upload")
 
 
 @router.post(

@@ -262,7 +262,8 @@ def cause_matrix(
         on = (payer == PAYER_INDEX[rule.payer_id]) & (
             service >= rule.effective(world.start, world.end)
         )
-        strict25 = np.where(on, 0.97, strict25)
+        cited = (no25 & (code == C.CODE_INDEX[rule.procedure_code])).any(1)
+        strict25 = np.where(on & cited, 0.97, strict25)
     put("missing_modifier_25", strict25, no25.any(1), no25)
     tele = C.TELEHEALTH_POS[enc.pos[e]]
     no95 = em & tele[:, None] & ((claims.mods & C.MOD_95) == 0)

@@ -48,7 +48,7 @@ class RuleChange:
     ``prior_authorization_required``: the payer wants an authorization for the code; the
     practice's auth log never covers it (it obtains none). ``units_limit``: the payer pays at
     most ``limit`` units of the code per line (CARC 151). ``modifier_25_required``: the payer
-    denies every E/M billed with a minor procedure without modifier 25 (CARC 97).
+    denies every E/M of the code billed with a minor procedure without modifier 25 (CARC 97).
     """
 
     payer_id: str

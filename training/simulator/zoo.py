@@ -65,7 +65,7 @@ def unknown_auth_rule() -> Dialect:
 @_register
 def new_limits() -> Dialect:
     """Payers add edits mid-history: Evergreen pays at most 2 units of 97110 per line,
-    Medicaid 1 unit of 97140, and Keystone (lax until then) denies every E/M billed with a
+    Medicaid 1 unit of 97140, and Keystone (lax until then) denies every 99213 billed with a
     minor procedure without modifier 25."""
     return Dialect(
         rules=(

@@ -7,9 +7,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from features.contract import ClaimIn
 from serving.scorer import Scorer
-from tests.claims import claim_json
+from tests.claims import EXAMPLE, claim_json
 from training.artifact import ClaimRiskModel
 
 
@@ -53,3 +55,19 @@ def test_a_reversed_authorization_is_no_authorization(world: Path, model_dir: Pa
     assert sum(r.denial_probability for r in reversed_) > 2 * sum(
         v.denial_probability for v in valid
     )
+
+
+@pytest.mark.parametrize(
+    "context",
+    [
+        {"eligibility": {**EXAMPLE["eligibility"], "coverage_end": "2024-12-31"}},
+        {"eligibility": {**EXAMPLE["eligibility"], "checked_on": "2026-10-09"}},
+        {"provider_enrollment": {"effective_date": "2024-06-01", "end_date": "2024-01-01"}},
+    ],
+)
+def test_contradictory_context_is_scored(model_dir: Path, context: dict) -> None:
+    """Coverage ending before it starts, a check after submission, an enrollment ending
+    before it took effect: accepted and scored like any claim."""
+    scorer = Scorer(ClaimRiskModel.load(model_dir), "1", str(model_dir))
+    (scored,) = scorer.score([ClaimIn.model_validate(claim_json(**context))])
+    assert 0.0 <= scored.denial_probability <= 1.0

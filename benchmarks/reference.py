@@ -34,6 +34,7 @@ LIST_COLUMNS = {"diagnosis_codes", "modifiers", "diagnosis_pointers", "adjustmen
 DATE_COLUMNS = {"service_date", "submission_date", "patient_birth_date", "adjudication_date",
                 "checked_on", "coverage_start", "coverage_end", "start_date", "end_date",
                 "effective_date"}  # fmt: skip
+NUMBER_COLUMNS = {"total_charge", "units", "line_charge", "paid_amount", "line_number"}
 CATEGORICAL = ("payer_id", "plan_type", "place_of_service", "code_1", "code_2", "dx_1",
                "elig_status")  # fmt: skip
 TOP_CODES = 60
@@ -56,9 +57,16 @@ def _read(folder: Path, name: str) -> pd.DataFrame | None:
             if suffix == "parquet":
                 frame = pq.read_table(path).to_pandas()
             else:
-                frame = pd.read_csv(path, dtype=str, keep_default_na=False).replace("", None)
-                for column in LIST_COLUMNS & set(frame.columns):
-                    frame[column] = frame[column].map(lambda v: v.split("|") if v else [])
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+                for column in frame.columns:
+                    if column in LIST_COLUMNS:
+                        frame[column] = frame[column].map(lambda v: v.split("|") if v else [])
+                    elif column in NUMBER_COLUMNS:
+                        frame[column] = pd.to_numeric(frame[column].replace("", None))
+                    elif column == "has_attachment":
+                        frame[column] = frame[column].map({"true": True, "false": False})
+                    else:
+                        frame[column] = frame[column].mask(frame[column] == "", None)
             for column in DATE_COLUMNS & set(frame.columns):
                 frame[column] = _dates(frame[column])
             return frame
@@ -322,7 +330,8 @@ class Reference:
         )
         x = features(tables, self.events, self.codes, self.longest_paid_lag)
         for name, levels in self.categories.items():
-            x[name] = pd.Categorical(x[name].astype(str), categories=levels)
+            seen = x[name].astype(str)  # a value the history never had is unknown (NaN)
+            x[name] = pd.Categorical(seen.where(seen.isin(levels)), categories=levels)
         return np.asarray(self.model.predict_proba(x))[:, 1]
 
 

@@ -34,6 +34,8 @@ def reverse_auth_dates(seed: int, dialect: Dialect, auths: Authorizations,
 
 def mistype_auth_numbers(seed: int, dialect: Dialect, claims: Claims) -> None:
     """Flag claims whose authorization number was mistyped (two digits transposed)."""
+    if not dialect.auth_number_typos:
+        return
     rng = dialect_rng(seed, "auth_number_typos")
     hit = (claims.auth_number >= 0) & (rng.random(len(claims)) < dialect.auth_number_typos)
     claims.flags[AUTH_TYPO] = hit

@@ -117,8 +117,7 @@ def run(
 
     first = make_originals(rngs[6], world, enc, reg, eauth, rendering_npi)
     adjudication_dates(rngs[7], first)
-    if dialect.auth_number_typos:
-        mistype_auth_numbers(seed, dialect, first)
+    mistype_auth_numbers(seed, dialect, first)
     dups = make_duplicates(rngs[8], first, dialect.duplicate_rate, quick=dialect.quick_duplicates)
     batch = Claims.concat([first, dups])
 

@@ -48,6 +48,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.serving
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.patterns
+	$(BIN)/python -m benchmarks.generalization
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache

@@ -154,7 +154,9 @@ class ClaimIn(ClaimBase):
     """A claim request: the claim, its lines and the context the PM system holds, inlined.
 
     Absent context (``None``) means "not known": the answer names the reasons it could not
-    check.
+    check. Context that contradicts itself (an authorization or coverage that ends before it
+    starts, a check dated after submission) is accepted: it is what the payer will see, and
+    the model scores it (such an authorization covers no date).
     """
 
     lines: Annotated[list[ClaimLineIn], Field(min_length=1, max_length=50)]
@@ -182,24 +184,6 @@ class ClaimIn(ClaimBase):
         if repeated:
             raise ValueError(f"line_number {', '.join(map(str, repeated))} given more than once")
         return lines
-
-    @field_validator("eligibility", "authorizations", "provider_enrollment")
-    @classmethod
-    def _spans_in_order(cls, value: Any, info: ValidationInfo) -> Any:
-        earlier, later = _SPANS[str(info.field_name)]
-        for index, span in enumerate(value if isinstance(value, list) else [value]):
-            start, end = getattr(span, earlier, None), getattr(span, later, None)
-            if start is not None and end is not None and end < start:
-                where = f"[{index}]: " if isinstance(value, list) else ""
-                raise ValueError(f"{where}{later} is before {earlier}")
-        return value
-
-
-_SPANS = {  # context field -> (start, end) of the span it states
-    "eligibility": ("coverage_start", "coverage_end"),
-    "authorizations": ("start_date", "end_date"),
-    "provider_enrollment": ("effective_date", "end_date"),
-}
 
 
 # --- history tables (contract section 1) --------------------------------------------------
@@ -258,6 +242,23 @@ TABLE_MODELS: dict[str, type[_Record]] = {
     "provider_enrollments": EnrollmentRecord,
 }
 REQUIRED_TABLES = ("claims", "claim_lines", "outcomes")
+# --- a claim that cannot be read, answered in its place (a batch, an upload, a file) -------
+
+
+class FieldProblem(BaseModel):
+    loc: list[str | int] = Field(description="The field's path in the claim request")
+    msg: str
+    line: int | None = Field(None, description="The file line or CSV row it is about")
+
+
+class ClaimProblem(BaseModel):
+    """A claim that could not be read, answered in its place in the batch."""
+
+    claim_id: str | None = Field(description="Its claim_id, when that much could be read")
+    line: int | None = Field(None, description="Line (JSONL) or first row (CSV) in the file")
+    problems: list[FieldProblem]
+
+
 # The most claims one call may carry (a batch, an upload, an 837P body).
 MAX_BATCH = 10_000
 

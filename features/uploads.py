@@ -1,6 +1,7 @@
 """Parse an uploaded batch: JSONL (one claim request per line) or CSV (one service line per
-row, claim fields repeated, lists joined with ``|``). Every bad line is reported with its
-number and field; nothing is silently dropped."""
+row, claim fields repeated, lists joined with ``|``). A claim that cannot be read stays in
+its place as a ``ClaimProblem`` naming its line and field; only a file that cannot be read as
+a whole (a CSV header without claim_id, too many claims, no claims) is refused."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from features.contract import MAX_BATCH, ClaimIn, ClaimLineIn
+from features.contract import MAX_BATCH, ClaimIn, ClaimLineIn, ClaimProblem, FieldProblem
+from features.reading import Item, claim_id_of, field_problems, read_json
 
 # Columns of a CSV upload: claim fields as ClaimIn names them, line fields as ClaimLineIn does,
 # except the line's own service date, which is ``line_service_date``.
@@ -20,15 +22,11 @@ _LINE_FIELDS = (set(ClaimLineIn.model_fields) - {"service_date"}) | {"line_servi
 _LIST_FIELDS = {"modifiers", "diagnosis_pointers", "diagnosis_codes"}
 
 
-MAX_PROBLEMS = 100  # a file with a wrong header has a problem per row: the first ones tell it
-
-
 class UploadError(ValueError):
+    """The file as a whole cannot be read."""
+
     def __init__(self, problems: list[dict[str, Any]]) -> None:
-        self.problems = problems[:MAX_PROBLEMS]
-        if len(problems) > MAX_PROBLEMS:
-            more = f"... and {len(problems) - MAX_PROBLEMS:,} more problems"
-            self.problems.append({"line": 0, "loc": [], "msg": more})
+        self.problems = problems
         super().__init__(f"{len(problems)} problem(s) in the upload")
 
 
@@ -37,26 +35,11 @@ def _too_many(count: int) -> None:
         raise UploadError([{"line": 0, "loc": [], "msg": f"more than {MAX_BATCH:,} claims"}])
 
 
-def _problems(line: int, error: ValidationError) -> list[dict[str, Any]]:
-    return [
-        {"line": line, "loc": list(e["loc"]), "msg": e["msg"], "type": e["type"]}
-        for e in error.errors(include_url=False, include_input=False)
-    ]
-
-
-def _jsonl(text: str) -> list[ClaimIn]:
-    claims, problems = [], []
+def _jsonl(text: str) -> list[Item]:
     # Split on newlines only: U+2028 or a form feed inside a JSON string is not a line break.
     lines = [(number, line) for number, line in enumerate(text.split("\n"), 1) if line.strip()]
     _too_many(len(lines))
-    for number, line in lines:
-        try:
-            claims.append(ClaimIn.model_validate_json(line))
-        except ValidationError as error:
-            problems += _problems(number, error)
-    if problems:
-        raise UploadError(problems)
-    return claims
+    return [read_json(line, number) for number, line in lines]
 
 
 @dataclass
@@ -81,8 +64,9 @@ def _cell(column: str, text: str) -> Any:
     return text or None
 
 
-def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
-    """(line where the record starts, its cells); every record must fill the header exactly."""
+def _csv_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[ClaimProblem]]:
+    """(line where the record starts, its cells) of every record that fills the header
+    exactly, and a problem for each one that does not (it cannot be read as any claim)."""
     reader = csv.reader(io.StringIO(text))
     header = [column.strip() for column in next(reader, [])]
     repeated = sorted({column for column in header if header.count(column) > 1})
@@ -91,61 +75,76 @@ def _csv_rows(text: str) -> list[tuple[int, dict[str, Any]]]:
     if "claim_id" not in header:
         msg = "no claim_id column: the header names the claim request's fields"
         raise UploadError([{"line": 1, "loc": ["claim_id"], "msg": msg}])
-    rows, problems, start = [], [], reader.line_num + 1
+    rows, unreadable, start = [], [], reader.line_num + 1
+
+    def refuse(msg: str) -> None:
+        problem = FieldProblem(loc=[], msg=msg, line=start)
+        unreadable.append(ClaimProblem(claim_id=None, line=start, problems=[problem]))
+
     try:
         for record in reader:
             if len(record) == len(header):
                 cells = {c: _cell(c, v) for c, v in zip(header, record, strict=True) if c}
                 rows.append((start, cells))
             elif record:  # a blank line is no record
-                msg = f"{len(record)} cells for the header's {len(header)} columns"
-                problems.append({"line": start, "loc": [], "msg": msg})
+                refuse(f"{len(record)} cells for the header's {len(header)} columns")
             start = reader.line_num + 1
     except csv.Error as error:
-        problems.append({"line": start, "loc": [], "msg": f"not readable as CSV: {error}"})
+        refuse(f"not readable as CSV: {error}")
+    return rows, unreadable
+
+
+def _csv_claim(claim: _CsvClaim, disagreements: list[FieldProblem]) -> Item:
+    """The claim of a CSV group, or its problems: rows that disagree, invalid fields."""
+    problems = list(disagreements)
+    try:
+        read = ClaimIn.model_validate({**claim.fields, "lines": claim.lines})
+    except ValidationError as error:
+        problems += [
+            problem.model_copy(update={"line": claim.row_of(tuple(problem.loc))})
+            for problem in field_problems(error)
+        ]
     if problems:
-        raise UploadError(problems)
-    return rows
+        problems.sort(key=lambda problem: problem.line or 0)
+        return ClaimProblem(
+            claim_id=claim_id_of(claim.fields), line=claim.rows[0], problems=problems
+        )
+    return read
 
 
-def _csv(text: str) -> list[ClaimIn]:
+def _csv(text: str) -> list[Item]:
     grouped: dict[str, _CsvClaim] = {}
-    problems: list[dict[str, Any]] = []
-    rows = _csv_rows(text)
-    _too_many(len({values.get("claim_id") for _, values in rows}))
+    disagreements: dict[str, list[FieldProblem]] = {}
+    rows, unreadable = _csv_rows(text)
+    _too_many(len({values.get("claim_id") for _, values in rows}) + len(unreadable))
     for number, values in rows:
         claim_fields = {k: v for k, v in values.items() if k not in _LINE_FIELDS}
-        claim = grouped.setdefault(
-            str(values.get("claim_id") or f"row {number}"), _CsvClaim(claim_fields)
-        )
-        problems += [  # a claim's fields repeat on each of its rows: they must agree
-            {"line": number, "loc": [k], "msg": f"differs from row {claim.rows[0]} of this claim"}
+        key = str(values.get("claim_id") or f"row {number}")
+        claim = grouped.setdefault(key, _CsvClaim(claim_fields))
+        differs = f"differs from row {claim.rows[0]} of this claim" if claim.rows else ""
+        disagreements.setdefault(key, []).extend(  # a claim's fields repeat on each of its rows
+            FieldProblem(loc=[k], msg=differs, line=number)
             for k, v in claim_fields.items()
             if claim.rows and claim.fields.get(k) != v
-        ]
+        )
         line = {k: v for k, v in values.items() if k in _LINE_FIELDS}
         line["modifiers"] = line.get("modifiers") or []
         if "line_service_date" in line:
             line["service_date"] = line.pop("line_service_date")
         claim.lines.append(line)
         claim.rows.append(number)
-    claims = []
-    for claim in grouped.values():
-        try:
-            claims.append(ClaimIn.model_validate({**claim.fields, "lines": claim.lines}))
-        except ValidationError as error:
-            problems += [
-                {**problem, "line": claim.row_of(tuple(problem["loc"]))}
-                for problem in _problems(claim.rows[0], error)
-            ]
-    if problems:
-        raise UploadError(sorted(problems, key=lambda problem: problem["line"]))
-    return claims
+    placed: list[tuple[int, Item]] = [
+        (claim.rows[0], _csv_claim(claim, disagreements[key])) for key, claim in grouped.items()
+    ]
+    placed += [(problem.line or 0, problem) for problem in unreadable]
+    return [item for _, item in sorted(placed, key=lambda pair: pair[0])]
 
 
-def parse_upload(text: str, format: str) -> list[ClaimIn]:
+def parse_upload(text: str, format: str) -> list[Item]:
+    """The file's claims in file order, each a ``ClaimIn`` or the ``ClaimProblem`` that says
+    why it could not be read. Raises ``UploadError`` when the file as a whole cannot be."""
     text = text.removeprefix("\ufeff")  # Excel's "CSV UTF-8" starts with a byte order mark
-    claims = _jsonl(text) if format == "jsonl" else _csv(text)
-    if not claims:
+    items = _jsonl(text) if format == "jsonl" else _csv(text)
+    if not items:
         raise UploadError([{"line": 0, "loc": [], "msg": "no claims in the upload"}])
-    return claims
+    return items

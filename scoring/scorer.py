@@ -11,9 +11,10 @@ import numpy as np
 
 from features.batch import batch_from_requests
 from features.categories import Category
-from features.contract import ClaimIn
+from features.contract import ClaimIn, ClaimProblem
 from features.facts import build_facts
 from features.pipeline import feature_matrix
+from features.reading import Item
 from features.rules import NOT_CHECKED, REGISTRY, RULES, ClaimView, ScoredBatch
 from scoring.artifact import ClaimRiskModel
 from scoring.reasons import top_reasons
@@ -196,3 +197,15 @@ class Scorer:
             key: WhatIf(fix=fix, denial_probability=round(float(p), 4))
             for key, fix, p in zip(keys, fixes, probability, strict=True)
         }
+
+
+def score_in_place(
+    scorer: Scorer, items: Sequence[Item], explain: str = "all"
+) -> tuple[list[ScoreOut | ClaimProblem], list[ScoreOut], np.ndarray]:
+    """Every readable claim scored; the answers in input order, the scores alone, and the
+    feature matrix of the scored claims (for the prediction store)."""
+    claims = [item for item in items if isinstance(item, ClaimIn)]
+    scored, features = scorer.score_with_features(claims, explain=explain)
+    results = iter(scored)
+    answers = [next(results) if isinstance(item, ClaimIn) else item for item in items]
+    return answers, scored, features

@@ -3,18 +3,24 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.contract import MAX_BATCH, ClaimIn
+from features.contract import MAX_BATCH, ClaimProblem
 from scoring.schemas import ModelRef, ScoreOut
 
 
 class BatchIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # a typo ("reason") must not pass as the default
 
-    claims: list[ClaimIn] = Field(min_length=1, max_length=MAX_BATCH)
+    claims: list[Any] = Field(
+        min_length=1,
+        max_length=MAX_BATCH,
+        description="Claim requests (ClaimIn, contract section 2), each read on its own: one "
+        "that cannot be read is answered in its place with its problems, the others are scored",
+        json_schema_extra={"items": {"$ref": "#/components/schemas/ClaimIn"}},
+    )
     reasons: Literal["all", "medium", "high", "none"] = Field(
         "all", description="Explain every claim, only those at or above a band, or none"
     )
@@ -22,7 +28,9 @@ class BatchIn(BaseModel):
 
 class BatchOut(BaseModel):
     model: ModelRef
-    results: list[ScoreOut]
+    results: list[ScoreOut | ClaimProblem] = Field(
+        description="One answer per claim, in input order: its score, or why it was not scored"
+    )
 
 
 class X12Result(BaseModel):

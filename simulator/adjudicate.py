@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from features.categories import CATEGORIES
+from features.rules import CARC_CATEGORY
 from simulator import codes as C
 from simulator.causes import CAUSES, CauseMatrix
 from simulator.claims import Claims
@@ -40,6 +41,7 @@ VOCAB = np.array(
             + [c.remark for c in CAUSES if c.remark]
             + list(ROUTINE)
             + [""]
+            + [f"CO-{carc}" for carc in sorted(CARC_CATEGORY)]  # any a dialect's payer uses
         )
     ),
     dtype=object,
@@ -86,7 +88,14 @@ def adjudicate(rng: np.random.Generator, claims: Claims, causes: CauseMatrix,
     top = np.where(denied, order[:, 0], -1)
     logq = np.log1p(-p.astype(np.float64))
     true_probability = np.maximum(-np.expm1(logq.sum(1)), 0.0)
-    category_p = np.maximum(-np.expm1(logq @ _CAT_MATRIX), 0.0)
+    cat_logq = logq @ _CAT_MATRIX
+    cause_cat = np.broadcast_to(_CAUSE_CAT, p.shape).copy()
+    for ci, cats_of in causes.category.items():  # a payer's CARC moved the cause
+        rows = np.flatnonzero(cats_of != _CAUSE_CAT[ci])
+        np.add.at(cat_logq, (rows, _CAUSE_CAT[ci]), -logq[rows, ci])
+        np.add.at(cat_logq, (rows, cats_of[rows]), logq[rows, ci])
+        cause_cat[:, ci] = cats_of
+    category_p = np.maximum(-np.expm1(cat_logq), 0.0)
 
     adj_of = np.array([_INDEX[f"{c.group}-{c.carc}"] for c in CAUSES])
     rem_of = np.array([_INDEX[c.remark or ""] for c in CAUSES])
@@ -145,7 +154,7 @@ def adjudicate(rng: np.random.Generator, claims: Claims, causes: CauseMatrix,
     routine_idx = np.array([_INDEX[r] for r in ROUTINE])
     adjustments = _dedupe(np.concatenate([adj, np.where(routine, routine_idx, -1)], axis=1))
     remarks = _dedupe(rem)
-    cats = _dedupe(np.where(present, _CAUSE_CAT[order], -1))
+    cats = _dedupe(np.where(present, np.take_along_axis(cause_cat, order, 1), -1))
     return Adjudication(
         fired=fired,
         denied=denied,

@@ -9,18 +9,20 @@ problem.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from features.categories import Category
+from features.categories import CATEGORIES, Category
+from features.rules import CARC_CATEGORY
 from simulator import codes as C
 from simulator.claims import DUPLICATE, SEX_MISSING, Claims
 from simulator.context import EncounterAuth
 from simulator.eligibility import Registration
 from simulator.encounters import Encounters
-from simulator.payers import PAYERS
+from simulator.exports import AUTH_TYPO
+from simulator.payers import PAYER_INDEX, PAYERS
 from simulator.world import PLAN_OF, World
 
 # Change Healthcare 2020 denials index groups (share of denials) and the categories they feed
@@ -166,12 +168,14 @@ _LCD = np.isin(PLAN_OF, ["medicare", "medicare_advantage"])
 
 @dataclass
 class CauseMatrix:
-    """p[claim, cause]; line hits of line-level causes; per-claim CARC/RARC overrides."""
+    """p[claim, cause]; line hits of line-level causes; per-claim CARC/RARC overrides, and
+    per-claim categories where a payer's CARC puts a cause in another category."""
 
     p: np.ndarray
     lines: dict[int, np.ndarray]
     carc: dict[int, tuple[np.ndarray, tuple[str, ...]]]  # option index per claim, options
     remark: dict[int, tuple[np.ndarray, tuple[str, ...]]]
+    category: dict[int, np.ndarray] = field(default_factory=dict)  # category index per claim
 
 
 def cause_matrix(
@@ -230,8 +234,10 @@ def cause_matrix(
     put("auth_units_exceeded", P["auth_units_exceeded"], on_file & short.any(1), short)
     put("auth_wrong_provider", P["auth_wrong_provider"], on_file & eauth.wrong_provider[e], req)
     clean_auth = on_file & ~eauth.expired[e] & ~eauth.wrong_provider[e] & ~short.any(1)
-    put("auth_number_missing", P["auth_number_missing"], clean_auth & (claims.auth_number < 0),
-        req)  # fmt: skip
+    unmatched = claims.auth_number < 0
+    if AUTH_TYPO in claims.flags:  # a number the payer cannot match is no number
+        unmatched = unmatched | claims.flags[AUTH_TYPO]
+    put("auth_number_missing", P["auth_number_missing"], clean_auth & unmatched, req)
 
     excluded = has & _NON_COVERED[payer[:, None], safe]
     put("non_covered_service", P["non_covered_service"], excluded.any(1), excluded)
@@ -242,11 +248,24 @@ def cause_matrix(
     put("sex_mismatch", np.where(wrong_sex.any(1), P["sex_mismatch"], 0.5),
         (wrong_sex | unknown_sex).any(1), wrong_sex | unknown_sex)  # fmt: skip
     too_many = has & (claims.units > C.MAX_UNITS[safe])
+    for rule in world.dialect.rules_of("units_limit"):
+        on = (payer == PAYER_INDEX[rule.payer_id]) & (
+            service >= rule.effective(world.start, world.end)
+        )
+        code_on = has & (code == C.CODE_INDEX[rule.procedure_code])
+        too_many |= on[:, None] & code_on & (claims.units > rule.limit)
     put("units_exceed_max", P["units_exceed_max"], too_many.any(1), too_many)
     em = has & C.IS_EM[safe]
     minor = (has & C.NEEDS_25[safe]).any(1)
     no25 = em & minor[:, None] & ((claims.mods & C.MOD_25) == 0)
-    put("missing_modifier_25", _ARR["mod25_strictness"][payer], no25.any(1), no25)
+    strict25 = _ARR["mod25_strictness"][payer]
+    for rule in world.dialect.rules_of("modifier_25_required"):
+        on = (payer == PAYER_INDEX[rule.payer_id]) & (
+            service >= rule.effective(world.start, world.end)
+        )
+        cited = (no25 & (code == C.CODE_INDEX[rule.procedure_code])).any(1)
+        strict25 = np.where(on & cited, 0.97, strict25)
+    put("missing_modifier_25", strict25, no25.any(1), no25)
     tele = C.TELEHEALTH_POS[enc.pos[e]]
     no95 = em & tele[:, None] & ((claims.mods & C.MOD_95) == 0)
     put("telehealth_modifier", _ARR["telehealth_strictness"][payer], no95.any(1), no95)
@@ -283,4 +302,14 @@ def cause_matrix(
     remark: dict[int, tuple[np.ndarray, tuple[str, ...]]] = {
         CAUSE_INDEX["diagnosis_not_supporting"]: (_LCD[payer].astype(np.intp), ("", "N115"))
     }
-    return CauseMatrix(p, lines, carc, remark)
+    category: dict[int, np.ndarray] = {}
+    for (payer_id, cause), code_ in world.dialect.carc.items():
+        ci = CAUSE_INDEX[cause]
+        mine = payer == PAYER_INDEX[payer_id]
+        options = (*carc[ci][1], code_) if ci in carc else (CAUSES[ci].carc, code_)
+        before = carc[ci][0] if ci in carc else np.zeros(k, np.intp)
+        carc[ci] = (np.where(mine, len(options) - 1, before), options)
+        own = CATEGORIES.index(CAUSES[ci].category)
+        cat = CATEGORIES.index(CARC_CATEGORY.get(code_, CAUSES[ci].category))
+        category[ci] = np.where(mine, cat, category.get(ci, np.full(k, own)))
+    return CauseMatrix(p, lines, carc, remark, category)

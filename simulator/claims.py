@@ -196,16 +196,21 @@ def adjudication_dates(rng: np.random.Generator, claims: Claims) -> None:
     claims.adjudication = claims.submission + lag
 
 
-def duplicates(rng: np.random.Generator, claims: Claims, rate: float = 0.006) -> Claims:
-    """The same encounter sent again as a new original while the first is in process."""
+def duplicates(rng: np.random.Generator, claims: Claims, rate: float = 0.006,
+               quick: bool = False) -> Claims:  # fmt: skip
+    """The same encounter sent again as a new original while the first is in process: a week
+    or more later, or (``quick``) one to three days later, before any answer could come."""
     in_process = claims.adjudication - claims.submission
     pick = np.flatnonzero(
-        (claims.kind == ORIGINAL) & (in_process >= 10) & (rng.random(len(claims)) < rate)
+        (claims.kind == ORIGINAL) & ((in_process >= 10) | quick) & (rng.random(len(claims)) < rate)
     )
     dup = claims.take(pick)
     dup.kind[:] = DUPLICATE
     dup.parent = pick.astype(np.int32)
-    dup.submission = dup.submission + rng.integers(7, np.maximum(in_process[pick], 8))
+    if quick:
+        dup.submission = dup.submission + rng.integers(1, 4, len(pick)).astype(np.int32)
+    else:
+        dup.submission = dup.submission + rng.integers(7, np.maximum(in_process[pick], 8))
     adjudication_dates(rng, dup)
     return dup
 

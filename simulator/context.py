@@ -16,7 +16,7 @@ import numpy as np
 from simulator import codes as C
 from simulator.encounters import Encounters
 from simulator.payers import PAYER_INDEX, PAYERS
-from simulator.world import World, day
+from simulator.world import NEVER, World, day
 
 AUTH_CODES = np.array([[c in p.auth_codes for c in C.CODES] for p in PAYERS])  # [payer, code]
 POLICY_RAMP_DAYS = 45.0  # how fast practices learn a new auth requirement
@@ -59,7 +59,24 @@ def auth_required(world: World, enc: Encounters, payer: np.ndarray) -> np.ndarra
     for change in world.policy:
         on = (payer == PAYER_INDEX[change.payer_id]) & (enc.service >= day(change.effective))
         req |= on[:, None] & (code == C.CODE_INDEX[change.procedure_code])
+    for rule in world.dialect.rules_of("prior_authorization_required"):
+        on = (payer == PAYER_INDEX[rule.payer_id]) & (
+            enc.service >= rule.effective(world.start, world.end)
+        )
+        req |= on[:, None] & (code == C.CODE_INDEX[rule.procedure_code])
     return req
+
+
+def _unknown_rule_lines(world: World, enc: Encounters, payer: np.ndarray) -> np.ndarray:
+    """Encounters with a line only an authorization rule the practice was not told about
+    covers: its auth log never gets one."""
+    assert enc.code is not None
+    hit = np.zeros(len(enc), bool)
+    for rule in world.dialect.rules_of("prior_authorization_required"):
+        payer_rule = payer == PAYER_INDEX[rule.payer_id]
+        on = payer_rule & (enc.service >= rule.effective(world.start, world.end))
+        hit |= on & (enc.code == C.CODE_INDEX[rule.procedure_code]).any(1)
+    return hit
 
 
 def make_authorizations(
@@ -79,6 +96,8 @@ def make_authorizations(
         ramp = 0.03 + 0.97 * (1 - np.exp(-(enc.service - eff) / POLICY_RAMP_DAYS))
         p = np.where(on, np.minimum(p, p * ramp), p)
     obtained = need & (rng.random(n) < p)
+    if world.dialect.rules:
+        obtained &= ~_unknown_rule_lines(world, enc, payer)
     rows = np.flatnonzero(obtained)
     m = len(rows)
     s = enc.service[rows]
@@ -126,12 +145,15 @@ def make_authorizations(
 
 @dataclass
 class Enrollments:
-    """provider_enrollments rows (npi x payer)."""
+    """provider_enrollments rows (npi x payer); a lapsed enrollment is its ended row (with
+    ``renewed``, the day it starts again) plus a renewal row (provider -1)."""
 
     npi: np.ndarray
     payer: np.ndarray
     effective: np.ndarray
-    provider: np.ndarray  # provider index, -1 for a group billing NPI
+    provider: np.ndarray  # provider index, -1 for a group billing NPI (or a renewal row)
+    end: np.ndarray | None = None  # last enrolled day, NEVER open; None: every row open
+    renewed: np.ndarray | None = None  # per row: the day a lapse ends, NEVER none
 
 
 def make_enrollments(rng: np.random.Generator, world: World) -> Enrollments:
@@ -155,10 +177,44 @@ def make_enrollments(rng: np.random.Generator, world: World) -> Enrollments:
     )
 
 
+def lapse_enrollments(rng: np.random.Generator, world: World, enr: Enrollments) -> Enrollments:
+    """A share of providers' enrollments with payers that check lapse for 30 to 120 days (a
+    missed re-credentialing) and are then renewed; the roster shows both rows."""
+    checks = np.array([p.checks_rendering_enrollment for p in PAYERS])
+    own = np.flatnonzero((enr.provider >= 0) & checks[enr.payer])
+    pick = own[rng.random(len(own)) < world.dialect.credential_lapses]
+    begin = rng.integers(world.start + 60, world.request_end - 20, len(pick))
+    begin = np.maximum(begin, enr.effective[pick] + 60)
+    pick, begin = pick[begin < world.request_end], begin[begin < world.request_end]
+    renewed = begin + rng.integers(30, 120, len(pick))
+    n = len(enr.npi)
+    end = np.full(n, NEVER, np.int32)
+    end[pick] = begin - 1
+    again = np.full(n, NEVER, np.int32)
+    again[pick] = renewed
+    return Enrollments(
+        npi=np.concatenate([enr.npi, enr.npi[pick]]),
+        payer=np.concatenate([enr.payer, enr.payer[pick]]),
+        effective=np.concatenate([enr.effective, renewed]).astype(np.int32),
+        provider=np.concatenate([enr.provider, np.full(len(pick), -1)]),
+        end=np.concatenate([end, np.full(len(pick), NEVER, np.int32)]),
+        renewed=np.concatenate([again, np.full(len(pick), NEVER, np.int32)]),
+    )
+
+
 def enrollment_effective(enr: Enrollments, n_providers: int, provider: np.ndarray,
-                         payer: np.ndarray) -> np.ndarray:  # fmt: skip
-    """Effective date of each (provider, payer) enrollment."""
+                         payer: np.ndarray, service: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Effective date of each (provider, payer) enrollment in force on the service day: in
+    a lapse, the renewal's (which is after the service)."""
     table = np.zeros((n_providers, len(PAYERS)), np.int32)
     own = enr.provider >= 0
     table[enr.provider[own], enr.payer[own]] = enr.effective[own]
-    return table[provider, payer]
+    effective = table[provider, payer]
+    if enr.end is None or enr.renewed is None:
+        return effective
+    ends = np.full_like(table, NEVER)
+    ends[enr.provider[own], enr.payer[own]] = enr.end[own]
+    renewals = np.full_like(table, NEVER)
+    renewals[enr.provider[own], enr.payer[own]] = enr.renewed[own]
+    lapsed = (service > ends[provider, payer]) & (service < renewals[provider, payer])
+    return np.where(lapsed, renewals[provider, payer], effective)

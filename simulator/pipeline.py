@@ -10,6 +10,7 @@ from typing import Literal
 
 import numpy as np
 
+from simulator.dialects import DEFAULT, Dialect
 from simulator.run import run
 from simulator.summary import SimulationSummary
 from simulator.tables import Builder
@@ -26,16 +27,18 @@ def simulate(
     start: dt.date = dt.date(2024, 1, 1),
     months: int = 24,
     progress: Callable[[str], None] | None = None,
+    dialect: Dialect = DEFAULT,
 ) -> SimulationSummary:
     """Simulate `claims` history claims over `months` from `start`, plus `requests` claim
-    requests for the month after, into `out`. Same seed, same bytes."""
+    requests for the month after, into `out`. Same seed, same bytes. A dialect (see
+    ``simulator.zoo``) changes the world's mechanisms."""
     if claims < 1 or months < 1 or requests < 0:
         raise ValueError("claims and months must be positive, requests not negative")
     began = time.perf_counter()
     say = progress or (lambda _msg: None)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    sim = run(seed, claims, requests, start, months, say)
+    sim = run(seed, claims, requests, start, months, say, dialect)
     builder = Builder(sim)
     rows = write_history(builder, out / "history", fmt)
     say(f"history written: {rows['claims']:,} claims, {rows['outcomes']:,} outcomes")

@@ -9,7 +9,7 @@ import numpy as np
 import orjson
 
 from simulator.tables import Builder
-from simulator.world import to_date
+from simulator.world import NEVER, to_date
 
 MISSING_AUTHS = 0.1  # PM systems that do not send authorizations
 MISSING_ENROLLMENT = 0.1
@@ -45,6 +45,7 @@ def request_lines(builder: Builder, rng: np.random.Generator) -> list[bytes]:
     elig = builder.eligibility_checks(checks, np.maximum(chk, 0)).to_pylist()
 
     auths = sim.auths
+    keyed = np.minimum(auths.start, auths.end)  # an auth is on file from its first date
     a_key = auths.member * 16 + auths.payer
     a_order = np.argsort(a_key, kind="stable")
     a_sorted = a_key[a_order]
@@ -58,9 +59,10 @@ def request_lines(builder: Builder, rng: np.random.Generator) -> list[bytes]:
     )
 
     enr = sim.enrollments
-    enrolled = {
-        (int(n), int(p)): int(e) for n, p, e in zip(enr.npi, enr.payer, enr.effective, strict=True)
-    }
+    ends = enr.end if enr.end is not None else np.full(len(enr.npi), NEVER, np.int32)
+    enrolled: dict[tuple[int, int], list[tuple[int, int]]] = {}  # rows in effective order
+    for n, p, e, end in zip(enr.npi, enr.payer, enr.effective, ends, strict=True):
+        enrolled.setdefault((int(n), int(p)), []).append((int(e), int(end)))
     acting = np.where(c.rendering_npi[rows] > 0, c.rendering_npi[rows],
                       w.practices.billing_npi[builder.practice[rows]])  # fmt: skip
     no_auths = rng.random(len(rows)) < MISSING_AUTHS
@@ -74,12 +76,18 @@ def request_lines(builder: Builder, rng: np.random.Generator) -> list[bytes]:
             claim["eligibility"] = {k: e[k] for k in ("checked_on", "status", "coverage_start",
                                                       "coverage_end")}  # fmt: skip
         if not no_auths[i]:
-            found = [auth_rows[j] for j in a_order[lo[i] : hi[i]] if auths.start[j] <= sub[i]]
+            found = [auth_rows[j] for j in a_order[lo[i] : hi[i]] if keyed[j] <= sub[i]]
             claim["authorizations"] = [
                 {k: v for k, v in a.items() if k not in ("payer_id", "member_id")} for a in found
             ]
-        effective = enrolled.get((int(acting[i]), int(payer[i])))
-        if effective is not None and not no_enrollment[i]:
-            claim["provider_enrollment"] = {"effective_date": to_date(effective), "end_date": None}
+        spans = enrolled.get((int(acting[i]), int(payer[i])))
+        if spans is not None and not no_enrollment[i]:
+            # the row in force at submission: the latest that started by then, else the first
+            started = [span for span in spans if span[0] <= sub[i]]
+            effective, end = max(started) if started else spans[0]
+            claim["provider_enrollment"] = {
+                "effective_date": to_date(effective),
+                "end_date": None if end == NEVER else to_date(end),
+            }
         out.append(orjson.dumps(claim))
     return out

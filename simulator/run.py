@@ -12,7 +12,13 @@ import numpy as np
 
 from simulator.adjudicate import Adjudication, adjudicate
 from simulator.causes import CAUSE_INDEX, FIXABLE, cause_matrix
-from simulator.claims import ORIGINAL, Claims, adjudication_dates, corrections
+from simulator.claims import (
+    DUPLICATE,
+    ORIGINAL,
+    Claims,
+    adjudication_dates,
+    corrections,
+)
 from simulator.claims import duplicates as make_duplicates
 from simulator.claims import originals as make_originals
 from simulator.context import (
@@ -20,11 +26,19 @@ from simulator.context import (
     EncounterAuth,
     Enrollments,
     enrollment_effective,
+    lapse_enrollments,
     make_authorizations,
     make_enrollments,
 )
+from simulator.dialects import DEFAULT, Dialect, dialect_rng
 from simulator.eligibility import Registration, register
 from simulator.encounters import Encounters, make_encounters, make_lines
+from simulator.exports import (
+    blank_auth_units,
+    mistype_auth_numbers,
+    reverse_auth_dates,
+    spoil_checks,
+)
 from simulator.world import World, build_world
 
 OVERSHOOT = 1.04  # encounters per wanted history claim; the excess is trimmed
@@ -68,12 +82,13 @@ def _take_adj(adj: Adjudication, idx: np.ndarray) -> Adjudication:
 
 def run(
     seed: int, claims: int, requests: int, start: dt.date, months: int,
-    progress: Callable[[str], None] | None = None,
+    progress: Callable[[str], None] | None = None, dialect: Dialect = DEFAULT,
 ) -> Simulation:  # fmt: skip
     say = progress or (lambda _msg: None)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(17)]
+    claims = dialect.claims or claims
     n_hist = math.ceil(claims * OVERSHOOT)
-    world = build_world(rngs[0], seed, n_hist, start, months, claims)
+    world = build_world(rngs[0], seed, n_hist, start, months, claims, dialect)
     n_req = max(math.ceil(n_hist / months), math.ceil(requests * 1.5))
     say(f"world: {len(world.practices)} practices, {len(world.providers.npi)} providers, "
         f"{len(world.patients.birth)} patients")  # fmt: skip
@@ -83,6 +98,7 @@ def run(
         [(world.start, world.end, n_hist), (world.end + 1, world.request_end, n_req)],
     )
     reg = register(rngs[2], world, enc)
+    spoil_checks(seed, dialect, reg.checks)
     cov = world.coverages
     billed = reg.coverage >= 0
     payer = np.where(billed, cov.payer[np.maximum(reg.coverage, 0)], -1).astype(np.int16)
@@ -92,16 +108,26 @@ def run(
     acting_npi = world.providers.npi[enc.provider]  # the provider an authorization names
     true_member = np.where(billed, cov.member[np.maximum(reg.coverage, 0)], -1)
     auths, eauth = make_authorizations(rngs[4], world, enc, payer, true_member, acting_npi)
+    reverse_auth_dates(seed, dialect, auths, eauth)
+    blank_auth_units(seed, dialect, auths)
     enrollments = make_enrollments(rngs[5], world)
+    if dialect.credential_lapses:
+        enrollments = lapse_enrollments(dialect_rng(seed, "credential_lapses"), world, enrollments)
     say(f"encounters: {len(enc):,}; authorizations {len(auths):,}; checks {len(reg.checks):,}")
 
     first = make_originals(rngs[6], world, enc, reg, eauth, rendering_npi)
     adjudication_dates(rngs[7], first)
-    batch = Claims.concat([first, make_duplicates(rngs[8], first)])
+    mistype_auth_numbers(seed, dialect, first)
+    dups = make_duplicates(rngs[8], first, dialect.duplicate_rate, quick=dialect.quick_duplicates)
+    batch = Claims.concat([first, dups])
 
     def judge(rng: np.random.Generator, c: Claims) -> Adjudication:
         enrolled = enrollment_effective(
-            enrollments, len(world.providers.npi), c.provider, c.payer.astype(np.intp)
+            enrollments,
+            len(world.providers.npi),
+            c.provider,
+            c.payer.astype(np.intp),
+            enc.service[c.enc],
         )
         cm = cause_matrix(world, enc, reg, eauth, enrolled, c)
         return adjudicate(rng, c, cm, enc.service[c.enc])
@@ -133,6 +159,10 @@ def run(
     chosen = np.sort(
         rngs[14].choice(candidates, size=min(requests, len(candidates)), replace=False)
     )
+    if dialect.quick_duplicates:  # a resubmission's first copy is another recent request
+        parents = all_claims.parent[chosen]
+        firsts = parents[(all_claims.kind[chosen] == DUPLICATE) & (parents >= 0)]
+        chosen = np.union1d(chosen, firsts[~history[firsts]])
     hist_idx = np.flatnonzero(keep)
     hist_idx = hist_idx[np.lexsort((hist_idx, sub[hist_idx]))]
     idx = np.concatenate([hist_idx, chosen[np.lexsort((chosen, sub[chosen]))]])

@@ -40,7 +40,7 @@ class SimulationSummary:
         denied = a.denied & hist
         top = a.top[denied]
         groups = np.array([c.index_group for c in CAUSES])[top]
-        cats = np.array([c.category for c in CAUSES])[top]
+        cats = np.array(CATEGORIES)[a.fired_categories[denied, 0]]  # a payer's CARC decides
         n = max(len(top), 1)
         return cls(
             out=out,

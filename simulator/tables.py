@@ -14,6 +14,7 @@ from simulator.causes import CAUSES
 from simulator.claims import CORRECTED, SEX_MISSING
 from simulator.context import Authorizations
 from simulator.eligibility import Checks
+from simulator.exports import AUTH_TYPO, transpose_last_digits
 from simulator.ids import id_strings, npi_strings
 from simulator.run import Simulation
 from simulator.world import NEVER, PAYER_IDS, PLAN_OF
@@ -75,7 +76,6 @@ class Builder:
         dx = c.dx[rows]
         dx = np.where((dx >= 0) & undotted[:, None], dx + len(C.DX), dx)
         rnpi = c.rendering_npi[rows]
-        auth = c.auth_number[rows]
         return pa.table(
             {
                 "claim_id": self.claim_id.take(pa.array(rows)),
@@ -98,9 +98,7 @@ class Builder:
                 "service_date": _date(self.service[rows]),
                 "submission_date": _date(c.submission[rows]),
                 "total_charge": pa.array(np.round(c.total[rows], 2)),
-                "prior_auth_number": self.auth_numbers.take(
-                    pa.array(np.maximum(auth, 0), pa.int32(), mask=auth < 0)
-                ),
+                "prior_auth_number": self._auth_numbers_on(rows),
                 "referral_number": _nullable(
                     id_strings("RF", sim.referral_number[c.enc[rows]], 8), ~c.referral[rows]
                 ),
@@ -108,6 +106,18 @@ class Builder:
                 "has_attachment": pa.array(c.attachment[rows]),
             }
         )
+
+    def _auth_numbers_on(self, rows: np.ndarray) -> pa.Array:
+        """The authorization numbers the claims carry, as mistyped where they were."""
+        auth = self.sim.claims.auth_number[rows]
+        numbers = self.auth_numbers.take(pa.array(np.maximum(auth, 0), pa.int32(), mask=auth < 0))
+        typo = self.sim.claims.flags.get(AUTH_TYPO)
+        if typo is None or not typo[rows].any():
+            return numbers
+        values = numbers.to_pylist()
+        for i in np.flatnonzero(typo[rows]):
+            values[i] = transpose_last_digits(values[i])
+        return pa.array(values, pa.string())
 
     def claim_lines(self, rows: np.ndarray) -> pa.Table:
         sim, c = self.sim, self.sim.claims
@@ -179,12 +189,13 @@ class Builder:
     def provider_enrollments(self) -> pa.Table:
         enr = self.sim.enrollments
         n = len(enr.npi)
+        end = pa.nulls(n, pa.date32()) if enr.end is None else _date(enr.end, enr.end == NEVER)
         return pa.table(
             {
                 "npi": npi_strings(enr.npi),
                 "payer_id": _vocab(PAYER_IDS, enr.payer),
                 "effective_date": _date(enr.effective),
-                "end_date": pa.nulls(n, pa.date32()),
+                "end_date": end,
             }
         )
 
@@ -196,7 +207,6 @@ class Builder:
         n = len(a.denied)
         cats = pa.array(np.array(CATEGORIES, dtype=object), pa.string())
         top = a.top
-        cause_cat = np.array([CATEGORIES.index(c.category) for c in CAUSES])
         fired = _list(a.fired_categories, cats)
         columns: dict[str, pa.Array] = {
             "claim_id": self.claim_id,
@@ -205,8 +215,8 @@ class Builder:
             ),
             "true_probability": pa.array(a.true_probability),
             "denied": pa.array(a.denied),
-            "true_category": cats.take(
-                pa.array(cause_cat[np.maximum(top, 0)], pa.int32(), mask=top < 0)
+            "true_category": cats.take(  # the first denial's category (its CARC's)
+                pa.array(a.fired_categories[:, 0], pa.int32(), mask=top < 0)
             ),
             "fired_causes": pc.binary_join(fired, "|"),
             "n_fired": pa.array((a.fired_categories >= 0).sum(1).astype(np.int64)),

@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from simulator.codes import DERM, FM, IM, ORTHO, SPECIALTIES
+from simulator.dialects import DEFAULT, Dialect, dialect_rng
 from simulator.ids import make_npis, member_ids
 from simulator.payers import PAYERS, PolicyChange, policy_changes
 
@@ -115,6 +116,7 @@ class World:
     members: np.ndarray  # member id strings by key (grows with registration typos)
     policy: tuple[PolicyChange, ...]
     extra: dict[str, Any] = field(default_factory=dict)
+    dialect: Dialect = DEFAULT
 
     @property
     def policy_days(self) -> list[int]:
@@ -182,7 +184,7 @@ def _providers(rng: np.random.Generator, practices: Practices, start: int, end: 
 
 def _coverages(
     rng: np.random.Generator, patients_practice: np.ndarray, specialty: np.ndarray,
-    birth: np.ndarray, start: int, stop: int,
+    birth: np.ndarray, start: int, stop: int, mix: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, Coverages, np.ndarray]:  # fmt: skip
     n = len(birth)
     age0 = (start - birth) / 365.25
@@ -198,6 +200,8 @@ def _coverages(
     plan[young] = np.select(
         [uy < wc[young], uy < 0.7, uy < 0.95], ["workers_comp", "commercial", "medicaid"], "tricare"
     )
+    if mix is not None:  # a dialect's payer mix replaces the age-based one
+        plan = mix
     payer1 = np.zeros(n, np.int16)
     for name in ("commercial", "medicare", "medicare_advantage", "medicaid", "tricare",
                  "workers_comp"):  # fmt: skip
@@ -299,7 +303,7 @@ def _coverages(
 
 def build_world(
     rng: np.random.Generator, seed: int, n_encounters: int, start: dt.date, months: int,
-    claims: int,
+    claims: int, dialect: Dialect = DEFAULT,
 ) -> World:  # fmt: skip
     """Practices, providers, patients and coverage for about n_encounters encounters."""
     y, m = divmod(start.month - 1 + months, 12)
@@ -308,7 +312,7 @@ def build_world(
     req_end_date = dt.date(start.year + y2, m2 + 1, 1) - dt.timedelta(days=1)
     s, e, r = day(start), day(end_date), day(req_end_date)
 
-    practices = _practices(rng, max(3, round(claims / CLAIMS_PER_PRACTICE)))
+    practices = _practices(rng, dialect.practices or max(3, round(claims / CLAIMS_PER_PRACTICE)))
     providers = _providers(rng, practices, s, e)
     n_pat = np.maximum(
         50, np.round(practices.volume * n_encounters / ENCOUNTERS_PER_PATIENT)
@@ -324,7 +328,15 @@ def build_world(
     wrong = rng.random(n)
     registered[wrong < 0.004] = 1 - sex[wrong < 0.004]
     registered[(wrong >= 0.004) & (wrong < 0.007)] = 2
-    cov1, cov2, coverages, members = _coverages(rng, practice, practices.specialty, birth, s, r)
+    mix = None
+    if dialect.plan_mix:
+        plans, shares = zip(*dialect.plan_mix.items(), strict=True)
+        share = np.array(shares, float)
+        pick = dialect_rng(seed, "plan_mix").choice(len(plans), size=n, p=share / share.sum())
+        mix = np.array(plans, dtype=object)[pick]
+    cov1, cov2, coverages, members = _coverages(
+        rng, practice, practices.specialty, birth, s, r, mix
+    )
     cob = rng.random(n) < 0.009
     cob_start = np.where(cob, rng.integers(s - 60, r, n), NEVER).astype(np.int32)
     cob_end = np.where(cob, cob_start + rng.integers(45, 300, n), NEVER).astype(np.int32)
@@ -350,4 +362,5 @@ def build_world(
         coverages=coverages,
         members=members,
         policy=policy_changes(start, months),
+        dialect=dialect,
     )

@@ -65,7 +65,7 @@ def write_history(builder: Builder, folder: Path, fmt: Format) -> dict[str, int]
     chk = np.flatnonzero(checks.day <= w.end)
     chk = chk[np.lexsort((chk, checks.day[chk]))]
     auths = sim.auths
-    arows = np.flatnonzero(auths.start <= w.end)
+    arows = np.flatnonzero(np.minimum(auths.start, auths.end) <= w.end)  # keyed by then
     arows = arows[np.lexsort((arows, auths.start[arows]))]
     tables = {
         "claims": builder.claims(hist),
@@ -114,7 +114,7 @@ def world_document(world: World, summary: dict[str, Any]) -> dict[str, Any]:
                 "habits": {k: round(float(v[i]), 4) for k, v in pr.habits.items()},
             }
         )
-    return {
+    document: dict[str, Any] = {
         "seed": world.seed,
         "history": {"start": to_date(world.start), "end": to_date(world.end)},
         "requests_month": {"start": to_date(world.end + 1), "end": to_date(world.request_end)},
@@ -134,6 +134,9 @@ def world_document(world: World, summary: dict[str, Any]) -> dict[str, Any]:
         "targets": {"index_groups": INDEX_TARGETS, "categories": CATEGORY_TARGETS},
         "summary": summary,
     }
+    if not world.dialect.is_default:
+        document["dialect"] = world.dialect.document(world.start, world.end)
+    return document
 
 
 def write_world(world: World, path: Path, summary: dict[str, Any]) -> None:

@@ -88,10 +88,20 @@ def simulate(
     fmt: Annotated[Literal["parquet", "csv"], typer.Option("--format")] = "parquet",
     start: Annotated[dt.datetime, _date_option("First service month.")] = dt.datetime(2024, 1, 1),
     months: Annotated[int, typer.Option(min=3, help="Months of history.")] = 24,
+    dialect: Annotated[
+        str | None,
+        typer.Option(help="A world of the zoo with other mechanisms (README: the zoo)."),
+    ] = None,
 ) -> None:
     """Simulate a billing company's claims history with known denial causes."""
     from simulator import simulate as run
+    from simulator.dialects import DEFAULT
+    from simulator.zoo import world
 
+    try:
+        chosen = DEFAULT if dialect is None else world(dialect)
+    except KeyError as error:
+        raise typer.BadParameter(str(error.args[0]), param_hint="--dialect") from error
     with console.status("Simulating ...") as status:
         summary = run(
             out,
@@ -102,6 +112,7 @@ def simulate(
             start=start.date(),
             months=months,
             progress=lambda step: status.update(f"Simulating: {step}"),
+            dialect=chosen,
         )
     console.print(summary)
     console.print(f"Wrote {out}/history, {out}/requests.jsonl and {out}/ground_truth.parquet")
@@ -481,7 +492,7 @@ def score(
         Literal["all", "medium", "high", "none"],
         typer.Option(help="Explain every claim, those at or above a band, or none."),
     ] = "all",
-    chunk: Annotated[int, typer.Option(min=1, help="Claims scored per batch.")] = 5000,
+    chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Claims scored per batch.")] = 5000,
 ) -> None:
     """Score a file offline with the same code as the API; JSON lines or 837P by content."""
     from features.x12 import UnsupportedTransaction, X12Error, decode, sniff
@@ -524,25 +535,30 @@ def score(
 
 def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, reasons: str,
                  chunk: int) -> int:  # fmt: skip
-    from features.uploads import UploadError, parse_upload
+    """One output line per input claim: its score, or (with ``problems``) why it was not
+    scored. Returns the number scored."""
+    from features.contract import ClaimProblem
+    from features.uploads import parse_upload
+    from scoring.scorer import score_in_place
 
-    written = 0
+    written = unread = 0
     for start in range(0, len(lines), chunk):
         text = "\n".join(lines[start : start + chunk])
         if not text.strip():  # e.g. the empty line after the last newline
             continue
-        try:
-            claims = parse_upload(text, "jsonl")
-        except UploadError as error:
-            for problem in error.problems[:20]:
-                console.print(
-                    f"[red]{input.name} line {problem['line'] + start}[/red]: "
-                    f"{'.'.join(map(str, problem['loc']))} {problem['msg']}"
-                )
-            raise typer.Exit(2) from error
-        for result in scorer.score(claims, explain=reasons):
-            out.write(result.model_dump_json() + "\n")
-            written += 1
+        items = parse_upload(text, "jsonl")  # at most --chunk lines: only claims can be bad
+        answers, scored, _ = score_in_place(scorer, items, reasons)
+        for answer in answers:
+            if isinstance(answer, ClaimProblem):
+                answer = answer.model_copy(update={"line": (answer.line or 0) + start})
+                unread += 1
+            out.write(answer.model_dump_json() + "\n")
+        written += len(scored)
+    if unread:
+        console.print(
+            f"[yellow]{unread:,} claims not scored[/yellow] ({input.name}): see 'problems' "
+            "in their output lines"
+        )
     return written
 
 

@@ -11,10 +11,11 @@ import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
 
 from features.contract import MAX_BATCH, ClaimIn
+from features.reading import Item, read_value
 from features.uploads import UploadError, parse_upload
 from features.x12 import UnsupportedTransaction, X12Error, decode
 from scoring.schemas import ScoreOut
-from scoring.scorer import Scorer
+from scoring.scorer import Scorer, score_in_place
 from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
 from serving.schemas import BatchIn, BatchOut, X12BatchOut
@@ -64,24 +65,29 @@ def _score_batch(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
-    claims: list[ClaimIn],
+    items: list[Item],
     explain: str,
     route: str,
 ) -> BatchOut:
     started = time.perf_counter()
-    results, features = scorer.score_with_features(claims, explain=explain)
-    batch = BatchOut(model=scorer.ref, results=results)
+    answers, scored, features = score_in_place(scorer, items, explain)
+    batch = BatchOut(model=scorer.ref, results=answers)
     request.app.state.last_batch[caller.key_id] = batch
-    _record(request, caller.key_id, route, scorer, results, features)
+    _record(request, caller.key_id, route, scorer, scored, features)
     request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(
-        (time.perf_counter() - started) / max(len(claims), 1)
+        (time.perf_counter() - started) / max(len(scored), 1)
     )
     return batch
 
 
-@router.post("/score-batch", response_model=BatchOut, summary="Score up to 10,000 claims")
+@router.post(
+    "/score-batch",
+    response_model=BatchOut,
+    summary="Score up to 10,000 claims; one that cannot be read is answered with its problems",
+)
 def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> BatchOut:
-    return _score_batch(request, scorer, caller, body.claims, body.reasons, "score-batch")
+    items = [read_value(value) for value in body.claims]
+    return _score_batch(request, scorer, caller, items, body.reasons, "score-batch")
 
 
 @router.post(
@@ -100,10 +106,10 @@ def score_upload(
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> BatchOut:
     try:
-        claims = parse_upload(decode(body), format)
+        items = parse_upload(decode(body), format)
     except UploadError as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
-    return _score_batch(request, scorer, caller, claims, reasons, "score-upload")
+    return _score_batch(request, scorer, caller, items, reasons, "score-upload")
 
 
 @router.post(

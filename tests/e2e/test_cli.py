@@ -70,6 +70,18 @@ def test_simulate_train_promote_score(env, tmp_path: Path):
         "--chunk", "25")  # fmt: skip
     results = [json.loads(line) for line in scores.read_text().splitlines()]
     assert len(results) == 50 and results[0]["model"]["version"] == "1"
+    # bad claims in a file are answered in their place, the good ones scored
+    requests = (world / "requests.jsonl").read_text().splitlines()
+    mixed = tmp_path / "mixed.jsonl"
+    no_lines = json.dumps({**json.loads(requests[1]), "lines": []})
+    mixed.write_text("\n".join([requests[0], no_lines, "{not json", *requests[2:5]]) + "\n")
+    answered = run(env, "score", "--input", str(mixed), "--output", str(scores), "--chunk", "2")
+    assert "2 claims not scored" in answered.stdout and "Scored 4 claims" in answered.stdout
+    lines = [json.loads(line) for line in scores.read_text().splitlines()]
+    assert [("problems" in line) for line in lines] == [False, True, True, False, False, False]
+    assert lines[1]["line"] == 2 and lines[1]["problems"][0]["loc"] == ["lines"]
+    assert lines[2]["line"] == 3
+    assert lines[3]["denial_probability"] == results[2]["denial_probability"]
     exported = tmp_path / "models" / "claimrisk-v1"
     run(env, "export", "--out", str(exported))
     again = run(env, "export", "--out", str(exported), ok=False)
@@ -117,7 +129,8 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
         refused = run(env, "score", "--output", str(earlier), *args, ok=False)
         assert refused.returncode == 2 and says in refused.stdout + refused.stderr, args
         assert "Traceback" not in refused.stdout + refused.stderr
-    failed = run(env, "score", "--input", str(bad), "--output", str(earlier), ok=False)
+    failed = run(env, "score", "--input", str(bad), "--output", str(earlier),
+                 "--model", str(tmp_path), ok=False)  # fmt: skip
     assert failed.returncode == 2 and earlier.read_text() == "kept\n"
     assert sorted(p.name for p in tmp_path.iterdir() if "earlier" in p.name) == ["earlier.jsonl"]
     for command in (

@@ -1,4 +1,5 @@
-"""Uploaded batches: every problem names its own line and field, nothing is silently lost."""
+"""Uploaded batches: a claim that cannot be read stays in its place with its problems, each
+naming its own line and field; nothing is silently lost."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import json
 
 import pytest
 
-from features.uploads import MAX_PROBLEMS, UploadError, parse_upload
+from features.contract import ClaimIn, ClaimProblem
+from features.uploads import UploadError, parse_upload
 from tests.claims import claim_json
 
 HEADER = (
@@ -18,10 +20,21 @@ HEADER = (
 CLAIM = "X1,P1,M1,60054,commercial,1234567893,11,1,2026-10-02,2026-10-05,420,M54.50|M51.26,"
 
 
-def _problems(text: str, format: str = "csv") -> list[dict]:
+def _refused(text: str, format: str = "csv") -> list[dict]:
+    """The problems of a file that cannot be read as a whole."""
     with pytest.raises(UploadError) as raised:
         parse_upload(text, format)
     return raised.value.problems
+
+
+def _problems(text: str, format: str = "csv") -> list[dict]:
+    """The problems of the file's unreadable claims, as the API answers them."""
+    return [
+        problem.model_dump(exclude_none=True)
+        for item in parse_upload(text, format)
+        if isinstance(item, ClaimProblem)
+        for problem in item.problems
+    ]
 
 
 def test_csv_rows_of_a_claim_become_its_lines_with_their_own_service_dates():
@@ -38,6 +51,20 @@ def test_csv_rows_of_one_claim_must_agree_on_its_fields():
         HEADER + CLAIM + "1,99214,,1,180,1,\n" + other_payer + "2,72148,,1,240,1,\n"
     )
     assert problems == [{"line": 3, "loc": ["payer_id"], "msg": "differs from row 2 of this claim"}]
+
+
+def test_bad_claims_stay_in_place_and_good_ones_are_read():
+    good = CLAIM + "1,99214,,1,180,1,\n"
+    bad = CLAIM.replace("X1", "X2") + "1,99214,,-1,180,1,\n"
+    items = parse_upload(HEADER + good + bad + good.replace("X1", "X3"), "csv")
+    assert [type(i) for i in items] == [ClaimIn, ClaimProblem, ClaimIn]
+    assert isinstance(items[1], ClaimProblem)
+    assert items[1].claim_id == "X2" and items[1].line == 3
+    jsonl = [json.dumps(claim_json(claim_id="J1")), "{not json", json.dumps(claim_json(lines=[]))]
+    read = parse_upload("\n".join(jsonl), "jsonl")
+    assert isinstance(read[0], ClaimIn)
+    assert isinstance(read[1], ClaimProblem) and read[1].line == 2 and read[1].claim_id is None
+    assert isinstance(read[2], ClaimProblem) and read[2].claim_id == "A1001"
 
 
 def test_csv_problems_name_the_row_of_the_bad_line():
@@ -62,7 +89,7 @@ def test_jsonl_lines_break_on_newlines_only_and_a_byte_order_mark_is_ignored():
 
 def test_csv_cells_must_fill_the_header_exactly_once():
     row = CLAIM + "1,99214,,1,180,1,"
-    repeated = _problems(HEADER.replace("units", "claim_id") + row + "\n")
+    repeated = _refused(HEADER.replace("units", "claim_id") + row + "\n")
     assert repeated == [{"line": 1, "loc": ["claim_id"], "msg": "column given more than once"}]
     ragged = _problems(HEADER + row + ",EXTRA\n\n" + row.rsplit(",", 2)[0] + "\n")
     assert [(p["line"], p["msg"]) for p in ragged] == [
@@ -86,8 +113,8 @@ def test_a_quoted_multi_line_record_is_reported_at_its_first_line():
     }
 
 
-def test_problems_are_capped_so_a_wrong_header_does_not_flood_the_answer():
-    assert _problems("a,b\n" + "1,2\n" * 500)[0]["loc"] == ["claim_id"]
+def test_only_a_file_unreadable_as_a_whole_is_refused():
+    assert _refused("a,b\n" + "1,2\n" * 500)[0]["loc"] == ["claim_id"]
+    assert _refused("\n\n", "jsonl")[0]["msg"] == "no claims in the upload"
     problems = _problems("claim_id\n" + "".join(f"X{n}\n" for n in range(500)))
-    assert len(problems) == MAX_PROBLEMS + 1
-    assert problems[-1]["line"] == 0 and problems[-1]["msg"].endswith("more problems")
+    assert len([p for p in problems if p["loc"] == ["patient_id"]]) == 500  # one per claim

@@ -156,10 +156,6 @@ def test_auth_failures(settings, keys):
         (claim_json(patient_birth_date="2027-01-01"), ["body", "service_date"]),
         (claim_json(total_charge=1.7e308), ["body", "total_charge"]),
         (claim_json(lines=EXAMPLE["lines"][:1] * 2), ["body", "lines"]),
-        (
-            claim_json(authorizations=[{**EXAMPLE["authorizations"][0], "end_date": "2026-09-01"}]),
-            ["body", "authorizations"],
-        ),
         (claim_json(authorizations=EXAMPLE["authorizations"] * 101), ["body", "authorizations"]),
     ],
 )
@@ -220,13 +216,32 @@ def test_upload_jsonl_and_csv_and_last_batch(client: TestClient, requests_):
     )
     assert excel_latin1.status_code == 200, excel_latin1.text
     assert excel_latin1.json()["results"][0]["claim_id"] == "XÉ"
-    bad = client.post(
+    bad = client.post(  # a bad claim is answered in its place; the others are scored
         "/v1/claims/score-upload?format=jsonl",
-        content=text + '\n{"claim_id": 1}',
+        content=text + '\n{"claim_id": 1}\n' + json.dumps(requests_[20]),
         headers={"content-type": "text/plain"},
     )
-    assert bad.status_code == 422
-    assert all(problem["line"] == 21 for problem in bad.json()["detail"])
+    assert bad.status_code == 200
+    results = bad.json()["results"]
+    assert len(results) == 22 and "denial_probability" in results[21]
+    assert results[20]["line"] == 21 and results[20]["claim_id"] is None
+    assert {tuple(p["loc"]) for p in results[20]["problems"]} >= {("claim_id",), ("lines",)}
+
+
+def test_a_batch_answers_each_bad_claim_in_its_place(client: TestClient, requests_):
+    no_lines = {**requests_[1], "lines": []}
+    batch = [requests_[0], no_lines, "not a claim", requests_[2]]
+    answered = client.post("/v1/claims/score-batch", json={"claims": batch})
+    assert answered.status_code == 200
+    results = answered.json()["results"]
+    assert [r["claim_id"] for r in results] == [
+        requests_[0]["claim_id"], requests_[1]["claim_id"], None, requests_[2]["claim_id"],
+    ]  # fmt: skip
+    assert "denial_probability" in results[0] and "denial_probability" in results[3]
+    assert results[1]["problems"][0]["loc"] == ["lines"]
+    assert "valid dictionary" in results[2]["problems"][0]["msg"]
+    last = client.get("/v1/claims/last-batch").json()
+    assert last["results"][1]["problems"] == results[1]["problems"]
 
 
 def test_reload_swaps_and_a_corrupt_model_is_refused(

@@ -14,7 +14,14 @@ from features.contract import ClaimIn
 from features.x12 import UnsupportedTransaction, X12Error, decode
 from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
-from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
+from serving.schemas import (
+    MAX_BATCH,
+    BatchIn,
+    BatchOut,
+    ClaimSummary,
+    ScoreOut,
+    X12BatchOut,
+)
 from serving.scorer import Scorer
 from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
@@ -69,7 +76,8 @@ def _score_batch(
 ) -> BatchOut:
     started = time.perf_counter()
     results, features = scorer.score_with_features(claims, explain=explain)
-    batch = BatchOut(model=scorer.ref, results=results)
+    summaries = [ClaimSummary.of(claim) for claim in claims]
+    batch = BatchOut(model=scorer.ref, results=results, claims=summaries)
     request.app.state.last_batch[caller.key_id] = batch
     _record(request, caller.key_id, route, scorer, results, features)
     request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(

@@ -53,6 +53,7 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "api_keys.json"),
         "CLAIMRISK_SERVE_AUDIT_LOG": str(folder / "audit.jsonl"),
         "CLAIMRISK_SERVE_PREDICTION_STORE": str(folder / "predictions.db"),
+        "CLAIMRISK_SERVE_QUEUE_STORE": str(folder / "queue.db"),
     }
     with log.open("w") as out:
         process = subprocess.Popen(

@@ -182,14 +182,31 @@ def train(
         bool, typer.Option("--no-refit", help="Register the evaluation model, not a refit.")
     ] = False,
     skip_invalid: SkipInvalid = False,
+    overrides: Annotated[
+        Path | None,
+        typer.Option(help="Billers' overrides (`monitor --overrides-out`): reported and logged."),
+    ] = None,
 ) -> None:
     """Train, calibrate and evaluate on a time split; register the model as challenger."""
+    from training.analytics.overrides import (
+        OverridesFileError,
+        override_metrics,
+        override_outcomes,
+        overrides_table,
+        read_overrides_file,
+    )
     from training.dataset import TooFewClaims
     from training.settings import get_settings
     from training.tracking import log_training_run
     from training.train import train as run
 
+    try:
+        disputes = None if overrides is None else read_overrides_file(overrides)
+    except OverridesFileError as error:
+        console.print(f"[red]Cannot train[/red]: {error}")
+        raise typer.Exit(2) from error
     loaded = _load(history, skip_invalid)
+    disputed = None if disputes is None else override_outcomes(disputes, loaded)
     started = time.perf_counter()
     with console.status("Training ...") as status:
         try:
@@ -204,6 +221,8 @@ def train(
             known = f" known on {_day(until)}" if until else ""
             console.print(f"[red]Cannot train[/red] on the claims{known}: {error}")
             raise typer.Exit(2) from error
+        if disputed is not None:
+            result.metrics.update(override_metrics(disputed))
         status.update("Logging the run and registering the model in MLflow ...")
         run_id, version = log_training_run(
             result,
@@ -212,6 +231,8 @@ def train(
             {"history": str(history), "until": str(_day(until) or "")},
         )
     _print_metrics(result.metrics)
+    if disputed is not None:
+        console.print(overrides_table(disputed, "Billers' overrides, against the outcomes"))
     console.print(
         f"Trained in {time.perf_counter() - started:.0f} s. MLflow run {run_id}; registered "
         f"{get_settings().model_name} version {version} as [bold]challenger[/bold]."
@@ -615,12 +636,20 @@ def monitor(
         str | None, typer.Option(help="Alias, version or folder: adds input drift.")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    overrides_out: Annotated[
+        Path | None,
+        typer.Option(help="Write the billers' overrides as CSV, for `train --overrides`."),
+    ] = None,
 ) -> None:
     """Live accuracy of recorded predictions against the outcomes ingested since."""
     from training.analytics.monitor import monitor as run
+    from training.analytics.overrides import write_overrides
+    from training.analytics.recorded import read_overrides
 
     loaded = _load(history, False, quiet=json_out)
     result = run(store, loaded, _model_from(model))
+    if overrides_out is not None:
+        write_overrides(read_overrides(store), overrides_out)
     if json_out:
         print(result.to_json())
     else:

@@ -16,7 +16,7 @@ from training.simulator.context import Authorizations
 from training.simulator.eligibility import Checks
 from training.simulator.ids import id_strings, npi_strings
 from training.simulator.run import Simulation
-from training.simulator.world import NEVER, PAYER_IDS, PLAN_OF
+from training.simulator.world import NEVER, PAYER_IDS, PAYER_NAMES, PLAN_OF
 
 STATUS = np.array(["active", "inactive", "not_found"], dtype=object)
 SEXES = np.array(["F", "M", "U"], dtype=object)
@@ -88,6 +88,7 @@ class Builder:
                     SEXES, np.minimum(c.sex[rows], 2), c.sex[rows] == SEX_MISSING
                 ),
                 "payer_id": _vocab(PAYER_IDS, payer),
+                "payer_name": _vocab(PAYER_NAMES, payer),
                 "plan_type": _vocab(PLAN_OF, payer),
                 "billing_npi": npi_strings(pr.billing_npi[practice]),
                 "rendering_npi": _nullable(npi_strings(rnpi), rnpi == 0),

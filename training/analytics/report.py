@@ -17,9 +17,10 @@ import pandas as pd
 from features.history import History, known_at
 from training.analytics import charts, kpis
 from training.analytics import page as P
+from training.analytics.adjustment_codes import carc_description
 from training.analytics.explanations import explanation_summary
 from training.analytics.patterns import PatternSettings, count_cells, find_patterns, watch_list
-from training.analytics.tables import claim_codes, claim_outcomes, with_codes
+from training.analytics.tables import claim_codes, claim_outcomes, payer_names, with_codes
 from training.artifact import ClaimRiskModel
 
 TOP = 20
@@ -84,7 +85,7 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
         body = P.note("No cell's denial rate rose significantly in the recent window.") + method
     else:
         body = method + P.table(
-            alerts,
+            alerts.assign(carc_description=alerts["top_carc"].map(carc_description)),
             [
                 ("label", "cell", None),
                 ("recent_denied", "denied", P.integer),
@@ -96,8 +97,10 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
                 ("first_significant", "alerting since", P.date),
                 ("top_category", "main category", None),
                 ("top_carc", "main CARC", None),
+                ("carc_description", "CARC meaning", None),
             ],
             NUMERIC,
+            "emerging-patterns",
         )
     watch = watch_list(counts, settings=settings)
     if len(watch):
@@ -113,6 +116,7 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
                 ("q_value", "q", lambda v: f"{v:.2g}"),
             ],
             NUMERIC,
+            "watch-list",
         )
     return P.section("patterns", "Emerging patterns", body, "alerts")
 
@@ -163,19 +167,36 @@ def first_pass_section(claims: pd.DataFrame) -> str:
     return P.section("first-pass", "First pass against the goals", body)
 
 
+def _completeness(row: pd.Series) -> str:
+    return "complete" if row["complete"] else f"incomplete: {row['pending_share']:.0%} pending"
+
+
 def trend_section(claims: pd.DataFrame) -> str:
     monthly = kpis.monthly_denial_rate(claims)
     months = [str(m.strftime("%Y-%m")) for m in monthly["month"]]
+    monthly = monthly.assign(
+        month=months, completeness=monthly.apply(_completeness, axis=1) if len(monthly) else []
+    )
+    complete = monthly[monthly["complete"]]
     low, high = kpis.DENIAL_RATE_GOAL
     chart = charts.line_chart(
-        months, monthly["denial_rate"].tolist(), "denial rate", (low, high), "5-10% goal"
+        complete["month"].tolist(), complete["denial_rate"].tolist(), "denial rate", (low, high),
+        "5-10% goal",
+    )  # fmt: skip
+    left_out = monthly.loc[~monthly["complete"], "month"].tolist()
+    note = P.note(
+        f"A month with more than {kpis.INCOMPLETE_PENDING:.0%} of its claims still pending is "
+        "incomplete: its rate will move as outcomes arrive, so it is listed below but left out "
+        "of the chart" + (f" ({', '.join(left_out)})." if left_out else "; none is.")
     )
     table = P.table(
-        monthly.assign(month=months),
-        [("month", "submitted in", None), ("submitted", "submitted", P.integer), *RATE_COLUMNS],
-        NUMERIC,
-    )
-    body = P.figure(chart, "Denial rate by month of submission") + table
+        monthly,
+        [("month", "submitted in", None), ("submitted", "submitted", P.integer), *RATE_COLUMNS,
+         ("completeness", "month", None)],
+        NUMERIC, "trend-by-month",
+        row_class=lambda row: "" if row["complete"] else "incomplete",
+    )  # fmt: skip
+    body = P.figure(chart, "Denial rate by month of submission, complete months") + note + table
     return P.section("trend", "Denial rate over time", body)
 
 
@@ -195,6 +216,7 @@ def category_section(claims: pd.DataFrame) -> str:
             ("denied_charge", "denied charge", P.dollars),
         ],
         NUMERIC,
+        "denials-by-category",
     )
     return P.section("categories", "Denials by category", P.figure(chart, "") + table)
 
@@ -206,26 +228,53 @@ def root_cause_section(claims: pd.DataFrame) -> str:
         [
             ("category", "category", None),
             ("carc", "CARC", None),
+            ("carc_description", "CARC meaning", None),
+            ("rarc", "most sent RARC", None),
+            ("rarc_description", "RARC meaning", None),
             ("denied", "denied", P.integer),
             ("share_of_denials", "share", P.percent),
             ("denied_charge", "denied charge", P.dollars),
             ("action", "what staff fix", None),
         ],
         NUMERIC,
+        "root-causes",
     )
-    body = P.note("The first denial CARC of each denied claim, with its category.") + table
+    body = (
+        P.note(
+            "The first denial CARC of each denied claim, with its category, and the remark "
+            "code (RARC) payers most sent with it; meanings from the X12 code lists."
+        )
+        + table
+    )
     return P.section("root-causes", "Top root causes", body)
 
 
-def rate_section(frame: pd.DataFrame, anchor: str, title: str, key: str, heading: str) -> str:
-    shown = frame.head(TOP)
+def rate_section(
+    frame: pd.DataFrame,
+    anchor: str,
+    title: str,
+    key: str,
+    heading: str,
+    names: dict[str, str] | None = None,
+) -> str:
+    """The top groups by denied charge; a group with fewer than ``kpis.MIN_ADJUDICATED``
+    adjudicated claims shows its counts but no rate, and no bar."""
+    frame = kpis.with_min_volume(frame)
+    shown = frame.head(TOP).assign(name=lambda f: f[key].map(names or {}))
+    rated = shown[shown["rated"]]
     chart = charts.bar_chart(
-        shown[key].astype(str).tolist(), shown["denial_rate"].fillna(0).tolist(), "denial rate",
+        rated[key].astype(str).tolist(), rated["denial_rate"].tolist(), "denial rate",
         True, marker=kpis.DENIAL_RATE_GOAL[1], marker_label="10% goal ceiling",
     )  # fmt: skip
-    table = P.table(shown, [(key, heading, None), ("submitted", "submitted", P.integer),
-                            *RATE_COLUMNS], NUMERIC)  # fmt: skip
-    note = P.note(f"Top {min(TOP, len(frame))} of {len(frame):,} by denied charge.")
+    columns = [(key, heading, None), *([("name", "name", None)] if names else []),
+               ("submitted", "submitted", P.integer), *RATE_COLUMNS]  # fmt: skip
+    table = P.table(shown, columns, NUMERIC, anchor)
+    unrated = int((~frame["rated"]).sum())
+    note = P.note(
+        f"Top {len(shown)} of {len(frame):,} by denied charge. A rate needs at least "
+        f"{kpis.MIN_ADJUDICATED} adjudicated claims: {unrated:,} of the {len(frame):,} have "
+        "fewer and show their counts only (no rate, no bar)."
+    )
     return P.section(anchor, title, note + P.figure(chart, "") + table)
 
 
@@ -262,6 +311,7 @@ def model_section(history: History, model: ClaimRiskModel) -> str:
             ("denied_in_category", "denied in it (so far)", P.integer),
         ],
         NUMERIC,
+        "model-reasons",
     )
     return P.section("model", "What the model says about recent claims", body)
 
@@ -287,7 +337,7 @@ def build_report(
         category_section(claims),
         root_cause_section(claims),
         rate_section(kpis.denial_rate_by(claims, "payer_id"), "payers", "By payer",
-                     "payer_id", "payer"),
+                     "payer_id", "payer", payer_names(claims)),
         rate_section(kpis.denial_rate_by(coded, "procedure_code"), "codes",
                      "By procedure code (a claim counts once per code it bills)",
                      "procedure_code", "code"),

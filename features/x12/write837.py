@@ -76,7 +76,7 @@ def _claim_segments(
     if present(birth):
         out.append(segment("DMG", "D8", d8(birth), sex if present(sex) else "U"))
     name = claim.get("payer_name")
-    name = re.sub(r"[*~:^]", " ", name) if present(name) else "PAYER"  # no delimiter in a name
+    name = re.sub(r"[*~:^]", " ", str(name)) if present(name) else "PAYER"  # no delimiter in it
     out.append(segment("NM1", "PR", "2", name, "", "", "", "", "PI", claim["payer_id"]))
     place = f"{claim['place_of_service']}{COMPONENT}B{COMPONENT}{claim['frequency_code']}"
     out.append(

@@ -24,7 +24,7 @@ from training.model import RiskBands, choose_calibration, fit_booster, params_fo
 MODEL_NAME = "claimrisk"
 SHAP_SAMPLE = 5000
 CONTEXT_DROPOUT = 0.05  # share of training claims seen without each kind of context
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]  # (what now, steps done, steps in all)
 
 
 @dataclass
@@ -63,12 +63,14 @@ def train(
     refit: bool = True,
     params: dict[str, Any] | None = None,
     truth: pd.DataFrame | None = None,
-    progress: Progress = lambda _: None,
+    progress: Progress = lambda *_: None,
 ) -> TrainResult:
-    """Train and evaluate; ``truth`` (simulated histories) adds the oracle AUC."""
+    """Train and evaluate; ``truth`` (simulated histories) adds the oracle AUC; ``progress``
+    hears each step as it starts (message, steps done, steps in all)."""
+    steps = 5 if refit else 4
     if until is not None:
         history = known_at(history, pd.Timestamp(until))
-    progress("computing features")
+    progress("computing features", 0, steps)
     dataset = build_dataset(history)
     split = time_split(dataset)
     dataset = with_context_dropout(dataset, split.masks["train"], CONTEXT_DROPOUT)
@@ -78,16 +80,16 @@ def train(
     x_test, y_test = dataset.rows(split.masks["test"])
     chosen = params_for(len(y_train), params)
 
-    progress(f"fitting LightGBM on {len(y_train):,} claims (early stopping on validation)")
+    progress(f"fitting LightGBM on {len(y_train):,} claims (early stopping)", 1, steps)
     booster = fit_booster(x_train, y_train, x_valid, y_valid, names, chosen)
     rounds = booster.best_iteration or booster.current_iteration()
-    progress("calibrating and setting risk bands")
+    progress("calibrating and setting risk bands", 2, steps)
     raw_valid = np.asarray(booster.predict(x_valid, num_iteration=rounds), dtype=float)
     calibration = choose_calibration(raw_valid, y_valid)
     bands = RiskBands.fit(calibration.calibrator(raw_valid), y_valid)
     evaluated = ClaimRiskModel(booster, dataset.state, calibration.calibrator, bands)
 
-    progress("evaluating on the test window against baselines")
+    progress("evaluating on the test window against baselines", 3, steps)
     p_test = evaluated.probability(x_test)
     # Exact TreeSHAP for the denied claims (reason recall) and a sample (plots): all of a
     # large test window would cost more than the training itself.
@@ -114,7 +116,7 @@ def train(
 
     model = evaluated
     if refit:
-        progress(f"refitting on all {int(dataset.labeled.sum()):,} labelled claims")
+        progress(f"refitting on all {int(dataset.labeled.sum()):,} labelled claims", 4, steps)
         later = dataset.labeled & ~split.masks["train"]
         x_all, y_all = with_context_dropout(dataset, later, CONTEXT_DROPOUT, seed=1).rows(
             dataset.labeled

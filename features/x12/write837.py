@@ -16,9 +16,8 @@ What X12 cannot carry exactly (read back differently):
 
 from __future__ import annotations
 
-import re
-
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 

@@ -11,6 +11,7 @@ diagnosis.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 
@@ -321,34 +322,41 @@ def build_report(
     model: ClaimRiskModel | None = None,
     settings: PatternSettings | None = None,
     as_of: dt.date | None = None,
+    progress: Callable[[str, int, int], None] = lambda *_: None,
 ) -> str:
     """The report as one HTML string (inline SVG charts, inline CSS, no external assets);
     with ``as_of``, the report as the history stood that day (claims submitted and outcomes
-    adjudicated by then)."""
+    adjudicated by then); ``progress`` hears each section as it starts (message, sections
+    done, sections in all)."""
     if as_of is not None:
         history = known_at(history, pd.Timestamp(as_of))
     claims = claim_outcomes(history)
     coded = with_codes(claims, claim_codes(history))
     submitted = claims["submission_date"]
-    sections = [
-        patterns_section(history, settings),
-        first_pass_section(claims),
-        trend_section(claims),
-        category_section(claims),
-        root_cause_section(claims),
-        rate_section(kpis.denial_rate_by(claims, "payer_id"), "payers", "By payer",
-                     "payer_id", "payer", payer_names(claims)),
-        rate_section(kpis.denial_rate_by(coded, "procedure_code"), "codes",
-                     "By procedure code (a claim counts once per code it bills)",
-                     "procedure_code", "code"),
-        rate_section(kpis.denial_rate_by(claims, "provider_npi"), "providers",
-                     "By provider (rendering NPI, else billing NPI)", "provider_npi", "NPI"),
-        lag_section(claims),
+    builders: list[tuple[str, Callable[[], str]]] = [
+        ("emerging patterns", lambda: patterns_section(history, settings)),
+        ("first pass", lambda: first_pass_section(claims)),
+        ("trend", lambda: trend_section(claims)),
+        ("categories", lambda: category_section(claims)),
+        ("root causes", lambda: root_cause_section(claims)),
+        ("payers", lambda: rate_section(kpis.denial_rate_by(claims, "payer_id"), "payers",
+                                        "By payer", "payer_id", "payer", payer_names(claims))),
+        ("codes", lambda: rate_section(kpis.denial_rate_by(coded, "procedure_code"), "codes",
+                                       "By procedure code (a claim counts once per code it bills)",
+                                       "procedure_code", "code")),
+        ("providers", lambda: rate_section(kpis.denial_rate_by(claims, "provider_npi"),
+                                           "providers", "By provider (rendering NPI, else "
+                                           "billing NPI)", "provider_npi", "NPI")),
+        ("days to adjudication", lambda: lag_section(claims)),
     ]  # fmt: skip
     nav = list(NAV)
     if model is not None:
-        sections.append(model_section(history, model))
+        builders.append(("model explanations", lambda: model_section(history, model)))
         nav.append(("model", "Model"))
+    sections = []
+    for done, (name, build) in enumerate(builders):
+        progress(name, done, len(builders))
+        sections.append(build())
     subtitle = (
         f"{len(claims):,} claims submitted {submitted.min().date()} to {submitted.max().date()}"
         f" · generated {dt.datetime.now(dt.UTC).isoformat(timespec='minutes')}"

@@ -166,3 +166,29 @@ def test_a_phone_screen_does_not_overflow(server, page: Page, world: Path, tmp_p
     assert width <= 375
     page.screenshot(path=str(tmp_path / "phone.png"))
     assert _serious(page) == []
+
+
+def test_the_page_works_under_a_strict_content_security_policy(server, chromium, world):
+    """Everything the page runs and styles comes from its own files: `default-src 'self'`."""
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium, args=FLAGS)
+        page = browser.new_page()
+        blocked: list[str] = []
+        page.on("console", lambda m: blocked.append(m.text) if "Content Security" in m.text else 0)
+
+        def strict(route) -> None:
+            response = route.fetch()
+            headers = {**response.headers, "content-security-policy": "default-src 'self'"}
+            route.fulfill(response=response, headers=headers)
+
+        page.route(server.url + "/", strict)
+        page.goto(server.url + "/")
+        page.fill("#key", server.key)
+        page.set_input_files("#file", str(world / "requests.jsonl"))
+        page.click("#score")
+        page.wait_for_selector("tr.claim", timeout=60_000)
+        page.locator("button.open").first.click()
+        page.locator("tr.details").wait_for()
+        assert page.evaluate("getComputedStyle(document.body).margin") == "0px"  # CSS applied
+        browser.close()
+    assert blocked == []

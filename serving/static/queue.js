@@ -11,9 +11,11 @@ const STRONG = 1.0;
 const MODERATE = 0.5;
 const STATUS_WORDS = {open: "open", fixed: "fixed", sent_as_is: "sent as is"};
 const BAND_RANK = {low: 0, medium: 1, high: 2};
+// Rows drawn at a time: 10,000 rows take a second to draw; a biller works from the top.
+const PAGE_ROWS = 500;
 
 const $ = (id) => document.getElementById(id);
-const state = {rows: [], bands: null, sort: {key: "dollars", dir: -1}, open: new Set()};
+const state = {rows: [], bands: null, sort: {key: "dollars", dir: -1}, open: new Set(), limit: PAGE_ROWS};
 
 // The key lives in this tab's sessionStorage only; a key the old page left in localStorage goes.
 localStorage.removeItem("claimrisk.key");
@@ -186,7 +188,7 @@ function render() {
   const body = $("queue").querySelector("tbody");
   const colspan = $("queue").querySelectorAll("thead th").length;
   body.replaceChildren();
-  rows.forEach((row) => {
+  rows.slice(0, state.limit).forEach((row) => {
     const open = state.open.has(row.claim_id);
     const toggle = el("button", {type: "button", class: "open", "data-open": row.claim_id, "aria-expanded": String(open),
       onclick: () => { open ? state.open.delete(row.claim_id) : state.open.add(row.claim_id); render(); toggleFocus(row.claim_id); }},
@@ -204,11 +206,18 @@ function render() {
       el("td", {class: "state", "data-label": "Status"}, statusText(row))));
     if (open) body.append(details(row, colspan));
   });
+  if (rows.length > state.limit) {
+    body.append(el("tr", {class: "more no-print"}, el("td", {colspan},
+      el("button", {type: "button", onclick: () => { state.limit += PAGE_ROWS; render(); }},
+        "Show " + Math.min(PAGE_ROWS, rows.length - state.limit) + " more"))));
+  }
   $("queue").querySelectorAll("thead th").forEach((th) => {
     if (th.dataset.key === state.sort.key) th.setAttribute("aria-sort", state.sort.dir > 0 ? "ascending" : "descending");
     else th.removeAttribute("aria-sort");
   });
-  $("shown").textContent = rows.length + " of " + state.rows.length + " claims shown";
+  const drawn = Math.min(rows.length, state.limit);
+  $("shown").textContent = (drawn < rows.length ? "Showing the first " + drawn + " of " + rows.length + " matching; " : rows.length + " of ") +
+    state.rows.length + " claims" + (drawn < rows.length ? " (export takes all matching)" : " shown");
   return rows;
 }
 
@@ -241,6 +250,7 @@ function clearQueue() {
 async function show(batch) {
   state.rows = toRows(batch);
   state.open.clear();
+  state.limit = PAGE_ROWS;
   options($("f-payer"), [...new Set(state.rows.map((r) => r.payer))].sort());
   options($("f-category"), [...new Set(state.rows.flatMap((r) => r.categories))].sort(), words);
   summary(state.rows);
@@ -313,11 +323,14 @@ $("last").addEventListener("click", () => showLast(false));
 $("queue").querySelectorAll("thead th").forEach((th) => th.querySelector("button").addEventListener("click", () => {
   const key = th.dataset.key;
   state.sort = {key, dir: state.sort.key === key ? -state.sort.dir : (["claim_id", "service_date", "payer", "codes", "reason", "status"].includes(key) ? 1 : -1)};
-  render();
+  refilter();
 }));
-["search", "f-band", "f-payer", "f-category", "f-status", "f-dollars", "f-from", "f-to"].forEach((id) => $(id).addEventListener("input", render));
+function refilter() { state.limit = PAGE_ROWS; render(); }
+let typing = null;
+$("search").addEventListener("input", () => { clearTimeout(typing); typing = setTimeout(refilter, 150); });
+["f-band", "f-payer", "f-category", "f-status", "f-dollars", "f-from", "f-to"].forEach((id) => $(id).addEventListener("input", refilter));
 $("filters").addEventListener("submit", (event) => event.preventDefault());
-$("filters").addEventListener("reset", () => setTimeout(render));
+$("filters").addEventListener("reset", () => setTimeout(refilter));
 $("export").addEventListener("click", exportCsv);
 $("print").addEventListener("click", () => window.print());
 if (keyInput.value) showLast(true);  // back in the same tab: the last batch, statuses as kept

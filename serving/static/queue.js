@@ -118,7 +118,9 @@ function filtered() {
 }
 
 function statusText(row) {
-  return row.status === "open" ? "open" : STATUS_WORDS[row.status] + " · " + row.who + " · " + row.at.replace("T", " ").slice(0, 16);
+  if (row.status === "open") return "open";
+  const when = new Date(row.at).toLocaleString([], {dateStyle: "medium", timeStyle: "short"});  // the biller's clock
+  return STATUS_WORDS[row.status] + " · " + row.who + " · " + when;
 }
 
 function details(row, colspan) {
@@ -134,7 +136,7 @@ function details(row, colspan) {
       el("ul", {}, reason.evidence.map((e) => el("li", {}, e))),
       el("p", {class: "action"}, el("b", {}, "What to do: "), reason.action));
     if (worthShowing(reason.what_if, row)) {
-      box.append(el("p", {class: "whatif"}, "If you " + reason.what_if.fix + ": denial chance " +
+      box.append(el("p", {class: "whatif"}, "With " + reason.what_if.fix + ": denial chance " +
         pct(r.denial_probability) + " → " + pct(reason.what_if.denial_probability)));
     }
     box.append(disagreeForm(row, reason));

@@ -208,8 +208,9 @@ class MonitorReport:
                 _pct(record["unknown_live"]),
                 "[red]drift[/red]" if record["flagged"] else "",
             )
-        overrides = overrides_table(self.overrides, "Billers' overrides: the reason disputed")
-        return [performance, drift, overrides]
+        if self.overrides.empty:
+            return [performance, drift]
+        return [performance, drift, overrides_table(self.overrides, "Billers' overrides")]
 
     def __rich__(self) -> Group:
         notes = [f"[yellow]note[/yellow] {n}" for n in self.notes]
@@ -258,6 +259,8 @@ def monitor(
             flagged = drift.loc[drift["flagged"], "feature"].unique().tolist()
             notes.append(f"PSI > {PSI_ALERT} on {', '.join(flagged)}")
     disputed = override_outcomes(read_overrides(store_path), history)
+    if disputed.empty:
+        notes.append("no biller has disputed a reason yet (overrides)")
     return MonitorReport(
         store=str(store_path),
         overrides=disputed,

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from fastapi.testclient import TestClient
+from rich.console import Console
 
 from features.history import History
 from serving.app import create_app
@@ -66,6 +67,10 @@ def test_override_round_trip_through_api_store_and_monitor(
     assert table["upheld"].sum() == len(upheld)
     assert table["refuted"].sum() == 6 - len(upheld)
     assert report.to_dict()["overrides"]
+    console = Console(record=True, width=200)
+    console.print(report)
+    shown = console.export_text()
+    assert "Billers' overrides" in shown and all(c in shown for c in disputed.values())
     # Exported for training: the same claims and categories, nothing about who or why.
     exported = tmp_path / "overrides.csv"
     write_overrides(read_overrides(settings.prediction_store), exported)
@@ -82,7 +87,8 @@ def test_a_store_from_before_overrides_reads_as_none(recorded, later_history, tm
     with sqlite3.connect(old) as db:
         db.execute("DROP TABLE overrides")
     assert read_overrides(old).empty
-    assert monitor(old, later_history).overrides.empty
+    report = monitor(old, later_history)
+    assert report.overrides.empty and any("disputed" in note for note in report.notes)
 
 
 def test_a_wrong_overrides_file_is_refused(tmp_path: Path):

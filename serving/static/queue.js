@@ -197,7 +197,7 @@ function render() {
       row.claim_id);
     body.append(el("tr", {class: "claim " + row.status, "data-claim": row.claim_id},
       el("th", {scope: "row", "data-label": "Claim"}, toggle),
-      el("td", {"data-label": "Service date"}, row.service_date),
+      el("td", {class: "date", "data-label": "Service date"}, row.service_date),
       el("td", {"data-label": "Payer"}, row.payer),
       el("td", {"data-label": "CPT"}, row.codes),
       el("td", {class: "num", "data-label": "Charge"}, money(row.charge)),

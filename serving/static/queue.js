@@ -26,6 +26,7 @@ keyInput.addEventListener("change", () => sessionStorage.setItem("claimrisk.key"
 const money = (v) => v.toLocaleString("en-US", {style: "currency", currency: "USD"});
 const pct = (v) => (100 * v).toFixed(1) + "%";
 const words = (category) => category.replaceAll("_", " ");
+const localTime = (iso) => new Date(iso).toLocaleString([], {dateStyle: "medium", timeStyle: "short"});  // the biller's clock
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -118,9 +119,7 @@ function filtered() {
 }
 
 function statusText(row) {
-  if (row.status === "open") return "open";
-  const when = new Date(row.at).toLocaleString([], {dateStyle: "medium", timeStyle: "short"});  // the biller's clock
-  return STATUS_WORDS[row.status] + " · " + row.who + " · " + when;
+  return row.status === "open" ? "open" : STATUS_WORDS[row.status] + " · " + row.who + " · " + localTime(row.at);
 }
 
 function details(row, colspan) {
@@ -147,22 +146,41 @@ function details(row, colspan) {
   return el("tr", {class: "details"}, cell);
 }
 
+// The claim's overrides, asked once per claim when it is first opened: category -> override.
+function disputesOf(row) {
+  if (!row.disputes) {
+    row.disputes = call("/v1/claims/" + encodeURIComponent(row.claim_id) + "/overrides")
+      .then((found) => new Map(found.map((o) => [o.category, o])))
+      .catch(() => new Map());
+  }
+  return row.disputes;
+}
+
+function disputed(override) {
+  return el("p", {class: "recorded"}, "Disputed by " + override.who + " on " + localTime(override.recorded_at) +
+    (override.note ? ": " + override.note : "") + ". It goes to the next model review.");
+}
+
 function disagreeForm(row, reason) {
+  const box = el("div", {class: "no-print"});
   const id = "note-" + row.claim_id + "-" + reason.category;
   const note = el("input", {id, type: "text", maxlength: "500", placeholder: "e.g. the payer does not require it"});
-  const form = el("form", {class: "disagree no-print"},
+  const form = el("form", {class: "disagree"},
     el("label", {for: id}, "Disagree with this reason? Say why (no patient details)"), note,
     el("button", {type: "submit"}, "Record disagreement"));
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
-      await call("/v1/claims/" + encodeURIComponent(row.claim_id) + "/overrides", {
+      const saved = await call("/v1/claims/" + encodeURIComponent(row.claim_id) + "/overrides", {
         method: "POST", headers: {"Content-Type": "application/json"},
         body: JSON.stringify({category: reason.category, note: note.value || null})});
-      form.replaceChildren(el("p", {class: "recorded"}, "Your disagreement is recorded; it goes to the next model review."));
+      (await disputesOf(row)).set(reason.category, saved);
+      box.replaceChildren(disputed(saved));
+      setStatus("Your disagreement with claim " + row.claim_id + "'s " + words(reason.category) + " reason is recorded.");
     } catch (error) { setStatus(error.message, true); }
   });
-  return form;
+  disputesOf(row).then((found) => box.replaceChildren(found.has(reason.category) ? disputed(found.get(reason.category)) : form));
+  return box;
 }
 
 function statusForm(row) {

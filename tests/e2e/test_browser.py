@@ -132,8 +132,14 @@ def test_a_reason_can_be_disputed_and_the_page_passes_axe(server, page: Page, wo
     page.locator("button.open").first.click()
     page.locator("tr.details form.disagree input").first.fill("the payer does not require it")
     page.locator("tr.details form.disagree button").first.click()
-    page.wait_for_selector("text=Your disagreement is recorded")
+    page.wait_for_selector("tr.details >> text=Disputed by e2e")
+    assert "the payer does not require it" in page.inner_text("tr.details")
     assert _serious(page) == []
+    page.reload()  # the dispute is on the server: the reopened claim shows it, not the form
+    page.wait_for_selector("tr.claim", timeout=30_000)
+    page.select_option("#f-band", "high")
+    page.locator("button.open").first.click()
+    page.wait_for_selector("tr.details >> text=Disputed by e2e")
 
 
 def test_a_failed_upload_clears_the_queue_and_says_why(server, page: Page, world, tmp_path):

@@ -67,8 +67,12 @@ NUMERIC = (
 )
 
 
-def patterns_section(history: History, settings: PatternSettings | None = None) -> str:
+def patterns_section(
+    history: History, settings: PatternSettings | None = None, names: dict[str, str] | None = None
+) -> str:
+    """Alerts and the watch list; ``names`` puts a payer's name beside its cells."""
     settings = settings or PatternSettings()
+    payer = [("payer_name", "payer", None)] if names else []
     counts = count_cells(history, settings.kinds)
     alerts = find_patterns(
         history, window_days=settings.window_days, settings=settings, counts=counts
@@ -86,9 +90,13 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
         body = P.note("No cell's denial rate rose significantly in the recent window.") + method
     else:
         body = method + P.table(
-            alerts.assign(carc_description=alerts["top_carc"].map(carc_description)),
+            alerts.assign(
+                carc_description=alerts["top_carc"].map(carc_description),
+                payer_name=alerts["payer_id"].map(names or {}),
+            ),
             [
                 ("label", "cell", None),
+                *payer,
                 ("recent_denied", "denied", P.integer),
                 ("recent_claims", "claims", P.integer),
                 ("recent_rate", "recent rate", P.percent),
@@ -107,9 +115,10 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
     if len(watch):
         body += P.note("Watch list: rising cells nearest to an alert, not yet significant.")
         body += P.table(
-            watch,
+            watch.assign(payer_name=watch["payer_id"].map(names or {})),
             [
                 ("label", "cell", None),
+                *payer,
                 ("recent_denied", "denied", P.integer),
                 ("recent_claims", "claims", P.integer),
                 ("recent_rate", "recent rate", P.percent),
@@ -334,7 +343,7 @@ def build_report(
     coded = with_codes(claims, claim_codes(history))
     submitted = claims["submission_date"]
     builders: list[tuple[str, Callable[[], str]]] = [
-        ("emerging patterns", lambda: patterns_section(history, settings)),
+        ("emerging patterns", lambda: patterns_section(history, settings, payer_names(claims))),
         ("first pass", lambda: first_pass_section(claims)),
         ("trend", lambda: trend_section(claims)),
         ("categories", lambda: category_section(claims)),

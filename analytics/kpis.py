@@ -11,12 +11,19 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from analytics.adjustment_codes import carc_description, rarc_description
 from features.categories import CATEGORIES
 from features.rules import RULES
 
 CLEAN_CLAIM_GOAL = 0.95  # industry goal for the first-pass clean-claim rate
 DENIAL_RATE_GOAL = (0.05, 0.10)  # a denial rate of 5-10% is the usual target band
 ORIGINAL = "1"
+# A month whose claims are more than this share still pending is incomplete: its rate would
+# move as the outcomes come in, so it is listed but left out of the trend.
+INCOMPLETE_PENDING = 0.10
+# A provider, payer or code gets a denial rate only with at least this many adjudicated claims
+# (one claim denied is not "100%"); below it the counts are shown without a rate.
+MIN_ADJUDICATED = 20
 
 
 def denial_rate_by(claims: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
@@ -40,11 +47,21 @@ def denial_rate_by(claims: pd.DataFrame, by: str | list[str]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
+def with_min_volume(frame: pd.DataFrame, minimum: int = MIN_ADJUDICATED) -> pd.DataFrame:
+    """``denial_rate`` left empty where fewer than ``minimum`` claims were adjudicated;
+    ``rated`` says which rows keep theirs."""
+    rated = frame["adjudicated"] >= minimum
+    return frame.assign(denial_rate=frame["denial_rate"].where(rated), rated=rated)
+
+
 def monthly_denial_rate(claims: pd.DataFrame, date: str = "submission_date") -> pd.DataFrame:
     """Denial rate per calendar month of ``date`` (oldest first); recent months still have
-    pending claims, counted in ``pending``."""
+    pending claims, counted in ``pending``; ``complete`` is false for a month with more than
+    ``INCOMPLETE_PENDING`` of its claims pending (``pending_share``)."""
     month = claims[date].dt.to_period("M").dt.to_timestamp()
     frame = denial_rate_by(claims.assign(month=month), "month")
+    frame["pending_share"] = frame["pending"] / frame["submitted"]
+    frame["complete"] = frame["pending_share"] <= INCOMPLETE_PENDING
     return frame.sort_values("month").reset_index(drop=True)
 
 
@@ -65,9 +82,15 @@ def denials_by_category(claims: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _top_remark(remarks: pd.Series) -> str:
+    codes = [code for listed in remarks.dropna() for code in listed]
+    return str(pd.Series(codes).value_counts().index[0]) if codes else ""
+
+
 def root_causes(claims: pd.DataFrame, top: int = 15) -> pd.DataFrame:
-    """The most frequent (category, first denial CARC) pairs with counts and denied charge;
-    a CLP02=4 denial without a listed CARC shows as CARC ``(status 4)``."""
+    """The most frequent (category, first denial CARC) pairs with counts and denied charge,
+    the CARC's description and the remark code (RARC) most sent with it; a CLP02=4 denial
+    without a listed CARC shows as CARC ``(status 4)``."""
     denied = claims[claims["denied"]].assign(
         carc=lambda f: f["denial_carc"].fillna("(status 4)").astype(str)
     )
@@ -79,8 +102,15 @@ def root_causes(claims: pd.DataFrame, top: int = 15) -> pd.DataFrame:
     )
     frame["share_of_denials"] = frame["denied"] / max(len(denied), 1)
     frame["action"] = [RULES[c].action for c in frame["category"]]
-    frame = frame.sort_values(["denied", "denied_charge"], ascending=False)
-    return frame.head(top).reset_index(drop=True)
+    frame = frame.sort_values(["denied", "denied_charge"], ascending=False).head(top)
+    remarks = denied.groupby(["denial_category", "carc"], observed=True)["remark_codes"]
+    top_remark = remarks.agg(_top_remark)
+    frame["rarc"] = [
+        top_remark.get((c, k), "") for c, k in zip(frame["category"], frame["carc"], strict=True)
+    ]
+    frame["carc_description"] = frame["carc"].map(carc_description)
+    frame["rarc_description"] = frame["rarc"].map(rarc_description)
+    return frame.reset_index(drop=True)
 
 
 @dataclass(frozen=True)

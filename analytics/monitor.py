@@ -8,6 +8,9 @@ pending count in ``pending`` and in nothing else.
 
 Drift compares the recorded feature vectors of the last ``drift_days`` days of scoring with
 the training-time reference of the model (``drift``), per model version, flagging PSI > 0.2.
+
+Overrides (a biller disputing one reason of a score, kept in the store) are shown per
+category with what the payer did since (``overrides``).
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from analytics.drift import (
     drift_table,
     reference_from_history,
 )
+from analytics.overrides import override_outcomes, overrides_table
 from analytics.page import integer
-from analytics.recorded import read_features, read_predictions
+from analytics.recorded import read_features, read_overrides, read_predictions
 from analytics.tables import claim_outcomes
 from features.history import History
 from scoring.artifact import ClaimRiskModel
@@ -149,6 +153,7 @@ class MonitorReport:
     drift_window: dict[str, Any] = field(default_factory=dict)
     reference: str = ""
     notes: list[str] = field(default_factory=list)
+    overrides: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def to_dict(self) -> dict[str, Any]:
         def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -162,6 +167,7 @@ class MonitorReport:
             "drift_window": self.drift_window,
             "reference": self.reference,
             "psi_alert": PSI_ALERT,
+            "overrides": records(self.overrides),
             "notes": self.notes,
         }
 
@@ -202,7 +208,9 @@ class MonitorReport:
                 _pct(record["unknown_live"]),
                 "[red]drift[/red]" if record["flagged"] else "",
             )
-        return [performance, drift]
+        if self.overrides.empty:
+            return [performance, drift]
+        return [performance, drift, overrides_table(self.overrides, "Billers' overrides")]
 
     def __rich__(self) -> Group:
         notes = [f"[yellow]note[/yellow] {n}" for n in self.notes]
@@ -250,8 +258,12 @@ def monitor(
         elif len(drift) and drift["flagged"].any():
             flagged = drift.loc[drift["flagged"], "feature"].unique().tolist()
             notes.append(f"PSI > {PSI_ALERT} on {', '.join(flagged)}")
+    disputed = override_outcomes(read_overrides(store_path), history)
+    if disputed.empty:
+        notes.append("no biller has disputed a reason yet (overrides)")
     return MonitorReport(
         store=str(store_path),
+        overrides=disputed,
         performance=table,
         drift=drift,
         drift_window=window,

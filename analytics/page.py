@@ -1,13 +1,19 @@
 """HTML building blocks of the report: escaped tables, sections, figure cards, one stylesheet.
 
 Every piece of text goes through ``html.escape``; charts are trusted SVG from ``charts``.
+Every table carries a CSV download (a ``data:`` link, so the page stays one file) whose cells
+are the numbers the table shows, without the thousands separators, ``$`` and ``%`` signs
+(the column heading says ``($)`` or ``(%)``).
 """
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 from collections.abc import Callable, Sequence
 from typing import Any
+from urllib.parse import quote
 
 import pandas as pd
 
@@ -20,7 +26,7 @@ header { background: #243b53; color: #fff; padding: 18px 32px; }
 header h1 { margin: 0 0 4px; font-size: 22px; }
 header p { margin: 0; opacity: .85; font-size: 13px; }
 main { padding: 8px 32px 32px; max-width: 1200px; }
-section { background: #fff; border: 1px solid #e4e7eb; border-radius: 6px;
+section { background: #fff; border: 1px solid #e4e7eb; border-radius: 6px; overflow-x: auto;
           padding: 12px 20px; margin: 16px 0; }
 section.alerts { border-left: 5px solid #c0392b; }
 h2 { font-size: 17px; margin: 6px 0 10px; }
@@ -36,6 +42,8 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 .ok { color: #3a7d44; } .bad { color: #c0392b; }
 figure { margin: 8px 0; } figure svg { max-width: 100%; height: auto; }
 nav a { color: #cbd2d9; margin-right: 14px; font-size: 13px; }
+a.csv { font-size: 12px; color: #1d4ed8; }
+tr.incomplete td { color: #52606d; font-style: italic; }
 """
 
 
@@ -63,24 +71,65 @@ def date(value: Any) -> str:
     return "" if pd.isna(value) else str(pd.Timestamp(value).date())
 
 
+UNITS: dict[Format, str] = {percent: " (%)", dollars: " ($)"}
+
+
+def _shown(value: Any, fmt: Format | None) -> str:
+    if fmt is not None:
+        return fmt(value)
+    return (
+        ""
+        if value is None or (not isinstance(value, list | tuple) and pd.isna(value))
+        else (str(value))
+    )
+
+
+def _plain(text: str, fmt: Format | None) -> str:
+    """A shown number as CSV wants it: ``$1,234`` -> ``1234``, ``12.5%`` -> ``12.5``."""
+    if fmt in (percent, dollars, integer, number):
+        return text.replace(",", "").replace("$", "").replace("%", "")
+    return text
+
+
+def csv_text(frame: pd.DataFrame, columns: Sequence[tuple[str, str, Format | None]]) -> str:
+    """The table's cells as CSV: the shown values, as plain numbers."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow([title + UNITS.get(fmt, "") if fmt else title for _, title, fmt in columns])
+    for record in frame.to_dict(orient="records"):
+        writer.writerow([_plain(_shown(record[c], fmt), fmt) for c, _, fmt in columns])
+    return out.getvalue()
+
+
 def table(
     frame: pd.DataFrame,
     columns: Sequence[tuple[str, str, Format | None]],
     numeric: Sequence[str] = (),
+    name: str = "table",
+    row_class: Callable[[dict[str, Any]], str] | None = None,
 ) -> str:
-    """Rows of ``frame`` as a table: (column, heading, formatter) per column."""
+    """Rows of ``frame`` as a table: (column, heading, formatter) per column, and a link that
+    downloads it as ``name.csv``; ``row_class`` gives a row's CSS class."""
     head = "".join(
         f'<th class="{"num" if c in numeric else ""}">{esc(title)}</th>' for c, title, _ in columns
     )
     rows = []
     for record in frame.to_dict(orient="records"):
         cells = "".join(
-            f'<td class="{"num" if c in numeric else ""}">'
-            f"{esc(fmt(record[c]) if fmt else record[c])}</td>"
+            f'<td class="{"num" if c in numeric else ""}">{esc(_shown(record[c], fmt))}</td>'
             for c, _, fmt in columns
         )
-        rows.append(f"<tr>{cells}</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+        css = f' class="{esc(row_class(record))}"' if row_class else ""
+        rows.append(f"<tr{css}>{cells}</tr>")
+    link = (
+        f'<a class="csv" download="{esc(name)}.csv" '
+        f'href="data:text/csv;charset=utf-8,{quote(csv_text(frame, columns))}">'
+        f"Download this table as CSV ({esc(name)}.csv)</a>"
+    )
+    return (
+        f'<table data-name="{esc(name)}"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table>{link}"
+    )
 
 
 def section(anchor: str, title: str, body: str, css_class: str = "") -> str:

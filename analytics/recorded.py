@@ -91,3 +91,27 @@ def read_features(
         index = pd.Index([r[0] for r in mine], name="id")
         parts.append(pd.DataFrame(matrix.astype(float), columns=names, index=index))
     return pd.concat(parts).sort_index() if parts else pd.DataFrame(index=pd.Index([], name="id"))
+
+
+OVERRIDE_COLUMNS = ("claim_id", "category", "model_version", "recorded_at")
+
+
+def read_overrides(path: Path | str) -> pd.DataFrame:
+    """Billers' overrides (a reason they disputed) with the model version of the prediction
+    they are about; empty for a store written before overrides existed. Who and the note stay
+    in the store: retraining needs neither."""
+    db = _connect(Path(path))
+    try:
+        frame = pd.read_sql_query(
+            "SELECT o.claim_id, o.category, p.model_version, o.recorded_at FROM overrides o "
+            "JOIN predictions p ON p.id = o.prediction_id ORDER BY o.id",
+            db,
+        )
+    except pd.errors.DatabaseError as error:
+        if "no such table" not in str(error):
+            raise StoreError(f"{path}: cannot read overrides: {error}") from error
+        frame = pd.DataFrame(columns=list(OVERRIDE_COLUMNS))
+    finally:
+        db.close()
+    frame["model_version"] = frame["model_version"].astype(str)
+    return frame

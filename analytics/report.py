@@ -11,14 +11,16 @@ diagnosis.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 import pandas as pd
 
 from analytics import charts, kpis
 from analytics import page as P
+from analytics.adjustment_codes import carc_description
 from analytics.explanations import explanation_summary
 from analytics.patterns import PatternSettings, count_cells, find_patterns, watch_list
-from analytics.tables import claim_codes, claim_outcomes, with_codes
+from analytics.tables import claim_codes, claim_outcomes, payer_names, with_codes
 from features.history import History, known_at
 from scoring.artifact import ClaimRiskModel
 
@@ -65,8 +67,12 @@ NUMERIC = (
 )
 
 
-def patterns_section(history: History, settings: PatternSettings | None = None) -> str:
+def patterns_section(
+    history: History, settings: PatternSettings | None = None, names: dict[str, str] | None = None
+) -> str:
+    """Alerts and the watch list; ``names`` puts a payer's name beside its cells."""
     settings = settings or PatternSettings()
+    payer = [("payer_name", "payer", None)] if names else []
     counts = count_cells(history, settings.kinds)
     alerts = find_patterns(
         history, window_days=settings.window_days, settings=settings, counts=counts
@@ -84,9 +90,13 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
         body = P.note("No cell's denial rate rose significantly in the recent window.") + method
     else:
         body = method + P.table(
-            alerts,
+            alerts.assign(
+                carc_description=alerts["top_carc"].map(carc_description),
+                payer_name=alerts["payer_id"].map(names or {}),
+            ),
             [
                 ("label", "cell", None),
+                *payer,
                 ("recent_denied", "denied", P.integer),
                 ("recent_claims", "claims", P.integer),
                 ("recent_rate", "recent rate", P.percent),
@@ -96,16 +106,19 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
                 ("first_significant", "alerting since", P.date),
                 ("top_category", "main category", None),
                 ("top_carc", "main CARC", None),
+                ("carc_description", "CARC meaning", None),
             ],
             NUMERIC,
+            "emerging-patterns",
         )
     watch = watch_list(counts, settings=settings)
     if len(watch):
         body += P.note("Watch list: rising cells nearest to an alert, not yet significant.")
         body += P.table(
-            watch,
+            watch.assign(payer_name=watch["payer_id"].map(names or {})),
             [
                 ("label", "cell", None),
+                *payer,
                 ("recent_denied", "denied", P.integer),
                 ("recent_claims", "claims", P.integer),
                 ("recent_rate", "recent rate", P.percent),
@@ -113,6 +126,7 @@ def patterns_section(history: History, settings: PatternSettings | None = None) 
                 ("q_value", "q", lambda v: f"{v:.2g}"),
             ],
             NUMERIC,
+            "watch-list",
         )
     return P.section("patterns", "Emerging patterns", body, "alerts")
 
@@ -163,19 +177,36 @@ def first_pass_section(claims: pd.DataFrame) -> str:
     return P.section("first-pass", "First pass against the goals", body)
 
 
+def _completeness(row: pd.Series) -> str:
+    return "complete" if row["complete"] else f"incomplete: {row['pending_share']:.0%} pending"
+
+
 def trend_section(claims: pd.DataFrame) -> str:
     monthly = kpis.monthly_denial_rate(claims)
     months = [str(m.strftime("%Y-%m")) for m in monthly["month"]]
+    monthly = monthly.assign(
+        month=months, completeness=monthly.apply(_completeness, axis=1) if len(monthly) else []
+    )
+    complete = monthly[monthly["complete"]]
     low, high = kpis.DENIAL_RATE_GOAL
     chart = charts.line_chart(
-        months, monthly["denial_rate"].tolist(), "denial rate", (low, high), "5-10% goal"
+        complete["month"].tolist(), complete["denial_rate"].tolist(), "denial rate", (low, high),
+        "5-10% goal",
+    )  # fmt: skip
+    left_out = monthly.loc[~monthly["complete"], "month"].tolist()
+    note = P.note(
+        f"A month with more than {kpis.INCOMPLETE_PENDING:.0%} of its claims still pending is "
+        "incomplete: its rate will move as outcomes arrive, so it is listed below but left out "
+        "of the chart" + (f" ({', '.join(left_out)})." if left_out else "; none is.")
     )
     table = P.table(
-        monthly.assign(month=months),
-        [("month", "submitted in", None), ("submitted", "submitted", P.integer), *RATE_COLUMNS],
-        NUMERIC,
-    )
-    body = P.figure(chart, "Denial rate by month of submission") + table
+        monthly,
+        [("month", "submitted in", None), ("submitted", "submitted", P.integer), *RATE_COLUMNS,
+         ("completeness", "month", None)],
+        NUMERIC, "trend-by-month",
+        row_class=lambda row: "" if row["complete"] else "incomplete",
+    )  # fmt: skip
+    body = P.figure(chart, "Denial rate by month of submission, complete months") + note + table
     return P.section("trend", "Denial rate over time", body)
 
 
@@ -195,6 +226,7 @@ def category_section(claims: pd.DataFrame) -> str:
             ("denied_charge", "denied charge", P.dollars),
         ],
         NUMERIC,
+        "denials-by-category",
     )
     return P.section("categories", "Denials by category", P.figure(chart, "") + table)
 
@@ -206,26 +238,53 @@ def root_cause_section(claims: pd.DataFrame) -> str:
         [
             ("category", "category", None),
             ("carc", "CARC", None),
+            ("carc_description", "CARC meaning", None),
+            ("rarc", "most sent RARC", None),
+            ("rarc_description", "RARC meaning", None),
             ("denied", "denied", P.integer),
             ("share_of_denials", "share", P.percent),
             ("denied_charge", "denied charge", P.dollars),
             ("action", "what staff fix", None),
         ],
         NUMERIC,
+        "root-causes",
     )
-    body = P.note("The first denial CARC of each denied claim, with its category.") + table
+    body = (
+        P.note(
+            "The first denial CARC of each denied claim, with its category, and the remark "
+            "code (RARC) payers most sent with it; meanings from the X12 code lists."
+        )
+        + table
+    )
     return P.section("root-causes", "Top root causes", body)
 
 
-def rate_section(frame: pd.DataFrame, anchor: str, title: str, key: str, heading: str) -> str:
-    shown = frame.head(TOP)
+def rate_section(
+    frame: pd.DataFrame,
+    anchor: str,
+    title: str,
+    key: str,
+    heading: str,
+    names: dict[str, str] | None = None,
+) -> str:
+    """The top groups by denied charge; a group with fewer than ``kpis.MIN_ADJUDICATED``
+    adjudicated claims shows its counts but no rate, and no bar."""
+    frame = kpis.with_min_volume(frame)
+    shown = frame.head(TOP).assign(name=lambda f: f[key].map(names or {}))
+    rated = shown[shown["rated"]]
     chart = charts.bar_chart(
-        shown[key].astype(str).tolist(), shown["denial_rate"].fillna(0).tolist(), "denial rate",
+        rated[key].astype(str).tolist(), rated["denial_rate"].tolist(), "denial rate",
         True, marker=kpis.DENIAL_RATE_GOAL[1], marker_label="10% goal ceiling",
     )  # fmt: skip
-    table = P.table(shown, [(key, heading, None), ("submitted", "submitted", P.integer),
-                            *RATE_COLUMNS], NUMERIC)  # fmt: skip
-    note = P.note(f"Top {min(TOP, len(frame))} of {len(frame):,} by denied charge.")
+    columns = [(key, heading, None), *([("name", "name", None)] if names else []),
+               ("submitted", "submitted", P.integer), *RATE_COLUMNS]  # fmt: skip
+    table = P.table(shown, columns, NUMERIC, anchor)
+    unrated = int((~frame["rated"]).sum())
+    note = P.note(
+        f"Top {len(shown)} of {len(frame):,} by denied charge. A rate needs at least "
+        f"{kpis.MIN_ADJUDICATED} adjudicated claims: {unrated:,} of the {len(frame):,} have "
+        "fewer and show their counts only (no rate, no bar)."
+    )
     return P.section(anchor, title, note + P.figure(chart, "") + table)
 
 
@@ -262,6 +321,7 @@ def model_section(history: History, model: ClaimRiskModel) -> str:
             ("denied_in_category", "denied in it (so far)", P.integer),
         ],
         NUMERIC,
+        "model-reasons",
     )
     return P.section("model", "What the model says about recent claims", body)
 
@@ -271,34 +331,41 @@ def build_report(
     model: ClaimRiskModel | None = None,
     settings: PatternSettings | None = None,
     as_of: dt.date | None = None,
+    progress: Callable[[str, int, int], None] = lambda *_: None,
 ) -> str:
     """The report as one HTML string (inline SVG charts, inline CSS, no external assets);
     with ``as_of``, the report as the history stood that day (claims submitted and outcomes
-    adjudicated by then)."""
+    adjudicated by then); ``progress`` hears each section as it starts (message, sections
+    done, sections in all)."""
     if as_of is not None:
         history = known_at(history, pd.Timestamp(as_of))
     claims = claim_outcomes(history)
     coded = with_codes(claims, claim_codes(history))
     submitted = claims["submission_date"]
-    sections = [
-        patterns_section(history, settings),
-        first_pass_section(claims),
-        trend_section(claims),
-        category_section(claims),
-        root_cause_section(claims),
-        rate_section(kpis.denial_rate_by(claims, "payer_id"), "payers", "By payer",
-                     "payer_id", "payer"),
-        rate_section(kpis.denial_rate_by(coded, "procedure_code"), "codes",
-                     "By procedure code (a claim counts once per code it bills)",
-                     "procedure_code", "code"),
-        rate_section(kpis.denial_rate_by(claims, "provider_npi"), "providers",
-                     "By provider (rendering NPI, else billing NPI)", "provider_npi", "NPI"),
-        lag_section(claims),
+    builders: list[tuple[str, Callable[[], str]]] = [
+        ("emerging patterns", lambda: patterns_section(history, settings, payer_names(claims))),
+        ("first pass", lambda: first_pass_section(claims)),
+        ("trend", lambda: trend_section(claims)),
+        ("categories", lambda: category_section(claims)),
+        ("root causes", lambda: root_cause_section(claims)),
+        ("payers", lambda: rate_section(kpis.denial_rate_by(claims, "payer_id"), "payers",
+                                        "By payer", "payer_id", "payer", payer_names(claims))),
+        ("codes", lambda: rate_section(kpis.denial_rate_by(coded, "procedure_code"), "codes",
+                                       "By procedure code (a claim counts once per code it bills)",
+                                       "procedure_code", "code")),
+        ("providers", lambda: rate_section(kpis.denial_rate_by(claims, "provider_npi"),
+                                           "providers", "By provider (rendering NPI, else "
+                                           "billing NPI)", "provider_npi", "NPI")),
+        ("days to adjudication", lambda: lag_section(claims)),
     ]  # fmt: skip
     nav = list(NAV)
     if model is not None:
-        sections.append(model_section(history, model))
+        builders.append(("model explanations", lambda: model_section(history, model)))
         nav.append(("model", "Model"))
+    sections = []
+    for done, (name, build) in enumerate(builders):
+        progress(name, done, len(builders))
+        sections.append(build())
     subtitle = (
         f"{len(claims):,} claims submitted {submitted.min().date()} to {submitted.max().date()}"
         f" · generated {dt.datetime.now(dt.UTC).isoformat(timespec='minutes')}"

@@ -189,6 +189,7 @@ def http(model_dir: Path, requests: list[ClaimIn], seconds: int, rounds: int) ->
             **os.environ,
             "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "keys.json"),
             "CLAIMRISK_SERVE_PREDICTION_STORE": str(folder / "predictions.db"),
+            "CLAIMRISK_SERVE_QUEUE_STORE": str(folder / "queue.db"),
         }
         claimrisk = str(Path(sys.executable).parent / "claimrisk")
         log = folder / "server.log"

@@ -32,7 +32,7 @@ def main() -> None:
         loaded = time.perf_counter()
         steps: list[tuple[str, float]] = []
         result = train(
-            history, truth=truth, progress=lambda s: steps.append((s, time.perf_counter()))
+            history, truth=truth, progress=lambda s, *_: steps.append((s, time.perf_counter()))
         )
         done = time.perf_counter()
     print(

@@ -127,6 +127,9 @@ class ClaimBase(_Record):
     patient_birth_date: Annotated[Date | None, Field(description="DMG02")] = None
     patient_sex: Annotated[PatientSex | None, Field(description="DMG03")] = None
     payer_id: Annotated[NonEmptyStr, Field(description="NM1*PR NM109")]
+    payer_name: Annotated[
+        NonEmptyStr | None, Field(description="NM1*PR NM103; shown beside payer_id")
+    ] = None
     plan_type: Annotated[PlanType, Field(description="SBR09 mapped")]
     billing_npi: Annotated[Npi, Field(description="NM1*85")]
     rendering_npi: Annotated[

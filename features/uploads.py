@@ -12,7 +12,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from features.contract import MAX_BATCH, ClaimIn, ClaimLineIn, ClaimProblem, FieldProblem
+from features.contract import (
+    MAX_BATCH,
+    ClaimBase,
+    ClaimIn,
+    ClaimLineIn,
+    ClaimProblem,
+    FieldProblem,
+)
 from features.reading import Item, claim_id_of, field_problems, read_json
 
 # Columns of a CSV upload: claim fields as ClaimIn names them, line fields as ClaimLineIn does,
@@ -148,3 +155,36 @@ def parse_upload(text: str, format: str) -> list[Item]:
     if not items:
         raise UploadError([{"line": 0, "loc": [], "msg": "no claims in the upload"}])
     return items
+
+
+# The template's one example claim (the contract's, without the context a CSV cannot carry).
+_EXAMPLE_CLAIM = {
+    "claim_id": "A1001", "patient_id": "P77", "member_id": "XGH448812",
+    "patient_birth_date": "1961-03-09", "patient_sex": "F", "payer_id": "60054",
+    "payer_name": "Example Health Plan", "plan_type": "commercial",
+    "billing_npi": "1234567893", "rendering_npi": "1679576722", "place_of_service": "11",
+    "frequency_code": "1", "service_date": "2026-10-02", "submission_date": "2026-10-05",
+    "total_charge": "420.00", "prior_auth_number": "PA99812", "referral_number": "",
+    "diagnosis_codes": "M54.50|M51.26", "has_attachment": "",
+}  # fmt: skip
+_EXAMPLE_LINES = (
+    {"line_number": "1", "procedure_code": "99214", "modifiers": "25", "units": "1",
+     "line_charge": "180.00", "diagnosis_pointers": "1", "line_service_date": ""},
+    {"line_number": "2", "procedure_code": "72148", "modifiers": "", "units": "1",
+     "line_charge": "240.00", "diagnosis_pointers": "1|2", "line_service_date": ""},
+)  # fmt: skip
+
+
+def template_csv() -> str:
+    """A CSV upload to start from: every column the upload reads (the claim's, then the
+    line's), and one example claim of two service lines."""
+    claim_columns = list(ClaimBase.model_fields)
+    line_columns = [
+        "line_service_date" if name == "service_date" else name for name in ClaimLineIn.model_fields
+    ]
+    out = io.StringIO()
+    writer = csv.DictWriter(out, claim_columns + line_columns, lineterminator="\r\n")
+    writer.writeheader()
+    for line in _EXAMPLE_LINES:
+        writer.writerow({**_EXAMPLE_CLAIM, **line})
+    return out.getvalue()

@@ -24,7 +24,8 @@ from serving.keys import KeyStore
 from serving.metrics import Metrics
 from serving.middleware import RequestMetrics
 from serving.predictions import PredictionStore, PredictionWriter
-from serving.routes import claims, health, model, page
+from serving.queue_status import QueueStatusStore
+from serving.routes import claims, health, model, page, queue
 from serving.settings import ServeSettings, get_serve_settings
 
 log = logging.getLogger("claimrisk.serving")
@@ -71,6 +72,8 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         stop.set()
         if app.state.predictions is not None:
             app.state.predictions.close()
+        if app.state.queue is not None:
+            app.state.queue.close()
 
     app = FastAPI(
         title="claimrisk",
@@ -89,6 +92,7 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         if settings.prediction_store
         else None
     )
+    app.state.queue = QueueStatusStore(settings.queue_store) if settings.queue_store else None
     app.state.last_batch = {}
     app.state.batcher = ScoreBatcher(holder)
     if holder.scorer is not None:
@@ -106,7 +110,8 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         log.error("unhandled %s on %s", type(error).__name__, request.url.path)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
-    for router in (claims.router, model.router, health.router, page.router):
+    for router in (claims.router, queue.router, model.router, health.router, page.router):
         app.include_router(router)
+    page.mount_static(app)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

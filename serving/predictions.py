@@ -14,7 +14,11 @@ Schema (version 1), the contract with the reader:
 - ``predictions(id, claim_id, scored_at, model_name, model_version, probability, band,
   reasons, feature_set, features)``: ``scored_at`` ISO-8601 UTC; ``reasons`` the reason
   categories strongest first joined by ``|`` (empty: none above the floor; NULL: not
-  explained); ``features`` little-endian float32 in ``feature_sets.names`` order, or NULL.
+  explained); ``features`` little-endian float32 in ``feature_sets.names`` order, or NULL;
+- ``overrides(id, prediction_id, claim_id, category, note, who, recorded_at)``: a biller's
+  disagreement with one reason of a recorded prediction (``prediction_id``, the claim's
+  latest score when it was recorded); ``who`` the API key's name, ``note`` the biller's words
+  (the page asks for no patient details). Added to version 1 files when they are opened.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import queue
 import sqlite3
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +58,16 @@ CREATE TABLE IF NOT EXISTS predictions (
 );
 CREATE INDEX IF NOT EXISTS predictions_claim ON predictions (claim_id);
 CREATE INDEX IF NOT EXISTS predictions_scored_at ON predictions (scored_at);
+CREATE TABLE IF NOT EXISTS overrides (
+    id INTEGER PRIMARY KEY,
+    prediction_id INTEGER NOT NULL REFERENCES predictions(id),
+    claim_id TEXT NOT NULL,
+    category TEXT NOT NULL,
+    note TEXT,
+    who TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS overrides_claim ON overrides (claim_id);
 """
 INSERT = (
     "INSERT INTO predictions (claim_id, scored_at, model_name, model_version, probability, "
@@ -66,6 +81,23 @@ Scores = tuple[Sequence[ScoreOut], np.ndarray | None, Sequence[str] | None, dt.d
 
 class PredictionStoreError(RuntimeError):
     """The store cannot be used; the message says which file and why."""
+
+
+class OverrideRefused(ValueError):
+    """An override that cannot be stored: the claim has no recorded prediction, or the
+    category was not one of its reasons. The message says which."""
+
+
+@dataclass(frozen=True)
+class Override:
+    id: int
+    prediction_id: int
+    claim_id: str
+    category: str
+    note: str | None
+    who: str
+    recorded_at: str
+    model_version: str
 
 
 def _reasons(result: ScoreOut) -> str | None:
@@ -184,6 +216,44 @@ class PredictionStore:
         with self._lock:
             return int(self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0])
 
+    def override(self, claim_id: str, category: str, who: str, note: str | None = None) -> Override:
+        """Record that ``who`` disagrees with the ``category`` reason of the claim's latest
+        recorded prediction; ``OverrideRefused`` if there is none or it gave no such reason."""
+        stamp = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        with self._lock:
+            latest = self._db.execute(
+                "SELECT id, reasons, model_version FROM predictions WHERE claim_id = ? "
+                "ORDER BY scored_at DESC, id DESC LIMIT 1",
+                (claim_id,),
+            ).fetchone()
+            if latest is None:
+                raise OverrideRefused(f"claim {claim_id} has no recorded prediction")
+            prediction_id, reasons, version = latest
+            if category not in (reasons or "").split("|"):
+                raise OverrideRefused(
+                    f"{category} was not a reason of claim {claim_id}'s latest score"
+                )
+            cursor = self._db.execute(
+                "INSERT INTO overrides (prediction_id, claim_id, category, note, who, "
+                "recorded_at) VALUES (?, ?, ?, ?, ?, ?)",
+                (prediction_id, claim_id, category, note, who, stamp),
+            )
+        return Override(
+            int(cursor.lastrowid or 0), int(prediction_id), claim_id, category, note, who,
+            stamp, str(version),
+        )  # fmt: skip
+
+    def overrides(self, claim_id: str) -> list[Override]:
+        """The claim's overrides, oldest first."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT o.id, o.prediction_id, o.claim_id, o.category, o.note, o.who, "
+                "o.recorded_at, p.model_version FROM overrides o JOIN predictions p "
+                "ON p.id = o.prediction_id WHERE o.claim_id = ? ORDER BY o.id",
+                (claim_id,),
+            ).fetchall()
+        return [Override(*row) for row in rows]
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -202,7 +272,7 @@ class PredictionWriter:
 
     def __init__(self, store: PredictionStore) -> None:
         self.store = store
-        self._queue: queue.SimpleQueue[Scores | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Scores | threading.Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, name="prediction-writer", daemon=True)
         self._thread.start()
 
@@ -223,12 +293,21 @@ class PredictionWriter:
             while not self._queue.empty():
                 waiting.append(self._queue.get())
             closing = None in waiting
-            scores = [item for item in waiting if item is not None]
+            scores = [item for item in waiting if isinstance(item, tuple)]
             try:
                 self.store.write([row for item in scores for row in self.store.rows(*item)])
             except (sqlite3.Error, PredictionStoreError) as error:  # the service goes on
                 log.error("prediction store: %s; %d calls not recorded", type(error).__name__,
                           len(scores))  # fmt: skip
+            for item in waiting:
+                if isinstance(item, threading.Event):
+                    item.set()
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Wait until what this process enqueued so far is written (or ``timeout``)."""
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
 
     def close(self) -> None:
         """Write what is waiting, then close the store."""

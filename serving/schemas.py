@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from features.contract import MAX_BATCH, ClaimProblem
+from features.contract import MAX_BATCH, ClaimIn, ClaimProblem
 from scoring.schemas import ModelRef, ScoreOut
 
 
@@ -26,10 +27,37 @@ class BatchIn(BaseModel):
     )
 
 
+class ClaimSummary(BaseModel):
+    """What a biller finds a claim by in the PM system (the page's work queue shows it)."""
+
+    claim_id: str = Field(description="CLM01, the patient control (account) number")
+    service_date: dt.date
+    payer_id: str
+    payer_name: str | None = None
+    procedure_codes: list[str] = Field(description="CPT/HCPCS of the lines, in line order")
+    total_charge: float
+
+    @classmethod
+    def of(cls, claim: ClaimIn) -> ClaimSummary:
+        return cls(
+            claim_id=claim.claim_id,
+            service_date=claim.service_date,
+            payer_id=claim.payer_id,
+            payer_name=claim.payer_name,
+            procedure_codes=[line.procedure_code for line in claim.lines],
+            total_charge=claim.total_charge,
+        )
+
+
 class BatchOut(BaseModel):
     model: ModelRef
     results: list[ScoreOut | ClaimProblem] = Field(
         description="One answer per claim, in input order: its score, or why it was not scored"
+    )
+    claims: list[ClaimSummary | None] | None = Field(
+        None,
+        description="The claims' identifiers, in the order of results (null for a claim "
+        "that could not be read)",
     )
 
 

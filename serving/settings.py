@@ -19,8 +19,9 @@ class ServeSettings(BaseSettings):
     poll_seconds: float = 0.0  # > 0: poll the registry alias and reload when it moves
     audit_log: Path | None = None  # None: audit lines go to the "claimrisk.audit" logger only
     prediction_store: Path | None = Path("predictions.db")  # for claimrisk monitor; None: off
+    queue_store: Path | None = Path("queue.db")  # the work queue's claim statuses; None: off
 
-    @field_validator("audit_log", "prediction_store", mode="before")
+    @field_validator("audit_log", "prediction_store", "queue_store", mode="before")
     @classmethod
     def _empty_is_off(cls, value: object) -> object:
         """An empty setting means none (``CLAIMRISK_SERVE_PREDICTION_STORE=``: no store), not

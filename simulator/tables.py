@@ -17,7 +17,7 @@ from simulator.eligibility import Checks
 from simulator.exports import AUTH_TYPO, transpose_last_digits
 from simulator.ids import id_strings, npi_strings
 from simulator.run import Simulation
-from simulator.world import NEVER, PAYER_IDS, PLAN_OF
+from simulator.world import NEVER, PAYER_IDS, PAYER_NAMES, PLAN_OF
 
 STATUS = np.array(["active", "inactive", "not_found"], dtype=object)
 SEXES = np.array(["F", "M", "U"], dtype=object)
@@ -88,6 +88,7 @@ class Builder:
                     SEXES, np.minimum(c.sex[rows], 2), c.sex[rows] == SEX_MISSING
                 ),
                 "payer_id": _vocab(PAYER_IDS, payer),
+                "payer_name": _vocab(PAYER_NAMES, payer),
                 "plan_type": _vocab(PLAN_OF, payer),
                 "billing_npi": npi_strings(pr.billing_npi[practice]),
                 "rendering_npi": _nullable(npi_strings(rnpi), rnpi == 0),

@@ -30,6 +30,7 @@ ENCOUNTERS_PER_PATIENT = 5.0
 
 PLAN_OF = np.array([p.plan_type for p in PAYERS], dtype=object)
 PAYER_IDS = np.array([p.payer_id for p in PAYERS], dtype=object)
+PAYER_NAMES = np.array([p.name for p in PAYERS], dtype=object)
 
 
 def day(date: dt.date) -> int:

@@ -17,6 +17,7 @@ What X12 cannot carry exactly (read back differently):
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -73,7 +74,9 @@ def _claim_segments(
     birth, sex = claim.get("patient_birth_date"), claim.get("patient_sex")
     if present(birth):
         out.append(segment("DMG", "D8", d8(birth), sex if present(sex) else "U"))
-    out.append(segment("NM1", "PR", "2", "PAYER", "", "", "", "", "PI", claim["payer_id"]))
+    name = claim.get("payer_name")
+    name = re.sub(r"[*~:^]", " ", str(name)) if present(name) else "PAYER"  # no delimiter in it
+    out.append(segment("NM1", "PR", "2", name, "", "", "", "", "PI", claim["payer_id"]))
     place = f"{claim['place_of_service']}{COMPONENT}B{COMPONENT}{claim['frequency_code']}"
     out.append(
         segment(

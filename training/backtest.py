@@ -65,18 +65,20 @@ def backtest(
     every: str = "1M",
     warmup: float = 0.25,
     segment: Segment | None = None,
-    progress: Callable[[str], None] = lambda _: None,
+    progress: Callable[[str, int, int], None] = lambda *_: None,
 ) -> BacktestResult:
-    """Retrain each period (``every``: pandas frequency such as 1M, 2W) after a warm-up share."""
-    progress("computing features once (as-of every claim's submission)")
+    """Retrain each period (``every``: pandas frequency such as 1M, 2W) after a warm-up share;
+    ``progress`` hears each step as it starts (message, steps done, steps in all)."""
+    progress("computing features once (as-of every claim's submission)", 0, 1)
     dataset = build_dataset(history)
     x_all = dataset.features.to_numpy(float)
     names = dataset.features.columns.tolist()
     starts = _period_starts(dataset.submission_day, every, warmup)
+    steps = len(starts) + 1
     day = dataset.submission_day
     predicted = np.full(len(day), np.nan)
     rows = []
-    for start, end in zip(starts, [*starts[1:], None], strict=True):
+    for done, (start, end) in enumerate(zip(starts, [*starts[1:], None], strict=True), 1):
         start_day = int(start.to_datetime64().astype("datetime64[D]").astype(np.int64))
         end_day = (
             int(end.to_datetime64().astype("datetime64[D]").astype(np.int64))
@@ -87,7 +89,7 @@ def backtest(
         scored = (day >= start_day) & (day < end_day)
         if train.sum() < MIN_TRAIN_CLAIMS or not scored.any():
             continue
-        progress(f"period {start.date()}: training on {int(train.sum()):,} claims")
+        progress(f"period {start.date()}: training on {int(train.sum()):,} claims", done, steps)
         booster = fit_booster(
             x_all[train],
             dataset.label[train],

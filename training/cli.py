@@ -6,6 +6,8 @@ import datetime as dt
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, TextIO
 
@@ -13,6 +15,14 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    SpinnerColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from features.history import History, HistoryError, LoadReport, load_history
@@ -32,6 +42,22 @@ console = Console(width=None if sys.stdout.isatty() or "COLUMNS" in os.environ e
 # MLflow's start-up notices and progress bars are not for claimrisk's users; its errors still show.
 os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "ERROR")
 os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+
+
+@contextmanager
+def _steps(title: str) -> Iterator[Callable[[str, int, int], None]]:
+    """A progress bar for a long job: the library tells (what now, steps done, steps in all)."""
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+               MofNCompleteColumn(), TimeElapsedColumn())  # fmt: skip
+    with Progress(*columns, console=console) as bar:
+        task = bar.add_task(title, total=None)
+
+        def tell(message: str, done: int, total: int) -> None:
+            bar.update(task, description=f"{title}: {message}", completed=done, total=total)
+
+        yield tell
+        bar.update(task, description=f"{title}: done", completed=bar.tasks[0].total or 1)
+
 
 HistoryDir = Annotated[
     Path, typer.Option("--history", help="History folder: one CSV or Parquet file per table.")
@@ -193,29 +219,48 @@ def train(
         bool, typer.Option("--no-refit", help="Register the evaluation model, not a refit.")
     ] = False,
     skip_invalid: SkipInvalid = False,
+    overrides: Annotated[
+        Path | None,
+        typer.Option(help="Billers' overrides (`monitor --overrides-out`): reported and logged."),
+    ] = None,
 ) -> None:
     """Train, calibrate and evaluate on a time split; register the model as challenger."""
+    from analytics.overrides import (
+        OverridesFileError,
+        override_metrics,
+        override_outcomes,
+        overrides_table,
+        read_overrides_file,
+    )
     from scoring.registry import get_settings
     from training.dataset import TooFewClaims
     from training.tracking import log_training_run
     from training.train import train as run
 
+    try:
+        disputes = None if overrides is None else read_overrides_file(overrides)
+    except OverridesFileError as error:
+        console.print(f"[red]Cannot train[/red]: {error}")
+        raise typer.Exit(2) from error
     loaded = _load(history, skip_invalid)
+    disputed = None if disputes is None else override_outcomes(disputes, loaded)
     started = time.perf_counter()
-    with console.status("Training ...") as status:
-        try:
+    try:
+        with _steps("Training") as tell:
             result = run(
                 loaded,
                 until=_day(until),
                 refit=not no_refit,
                 truth=_truth_next_to(history),
-                progress=lambda step: status.update(f"Training: {step}"),
+                progress=tell,
             )
-        except TooFewClaims as error:
-            known = f" known on {_day(until)}" if until else ""
-            console.print(f"[red]Cannot train[/red] on the claims{known}: {error}")
-            raise typer.Exit(2) from error
-        status.update("Logging the run and registering the model in MLflow ...")
+    except TooFewClaims as error:
+        known = f" known on {_day(until)}" if until else ""
+        console.print(f"[red]Cannot train[/red] on the claims{known}: {error}")
+        raise typer.Exit(2) from error
+    if disputed is not None:
+        result.metrics.update(override_metrics(disputed))
+    with console.status("Logging the run and registering the model in MLflow ..."):
         run_id, version = log_training_run(
             result,
             loaded,
@@ -223,6 +268,8 @@ def train(
             {"history": str(history), "until": str(_day(until) or "")},
         )
     _print_metrics(result.metrics)
+    if disputed is not None:
+        console.print(overrides_table(disputed, "Billers' overrides, against the outcomes"))
     console.print(
         f"Trained in {time.perf_counter() - started:.0f} s. MLflow run {run_id}; registered "
         f"{get_settings().model_name} version {version} as [bold]challenger[/bold]."
@@ -346,10 +393,8 @@ def backtest(
         segment = Segment(
             change["payer_id"], change["procedure_code"], pd.Timestamp(change["effective"])
         )
-    with console.status("Backtesting ...") as status:
-        result = run(
-            loaded, every=every, segment=segment, progress=lambda s: status.update(f"Backtest: {s}")
-        )
+    with _steps("Backtest") as tell:
+        result = run(loaded, every=every, segment=segment, progress=tell)
     console.print(result.periods.to_string(index=False))
     if result.segment_weeks is not None and segment is not None:
         console.print(
@@ -459,8 +504,10 @@ def ingest(
     from features.x12 import ingest as run
 
     try:
-        with console.status("Ingesting X12 ..."):
-            report = run(list(claims_837 or []), list(remits_835 or []), out, append=append)
+        with _steps("Ingesting X12") as tell:
+            report = run(
+                list(claims_837 or []), list(remits_835 or []), out, append=append, progress=tell
+            )
     except IngestError as error:
         console.print(f"[red]Cannot ingest[/red]: {error}")
         raise typer.Exit(2) from error
@@ -590,8 +637,9 @@ def report(
     from analytics.report import build_report
 
     loaded = _load(history, False)
-    with console.status("Building the report ..."):
-        page = build_report(loaded, _model_from(model), as_of=_day(as_of))
+    chosen = _model_from(model)
+    with _steps("Building the report") as tell:
+        page = build_report(loaded, chosen, as_of=_day(as_of), progress=tell)
     out.write_text(page)
     console.print(f"Wrote {out}")
 
@@ -629,12 +677,20 @@ def monitor(
         str | None, typer.Option(help="Alias, version or folder: adds input drift.")
     ] = None,
     json_out: Annotated[bool, typer.Option("--json", help="JSON on stdout.")] = False,
+    overrides_out: Annotated[
+        Path | None,
+        typer.Option(help="Write the billers' overrides as CSV, for `train --overrides`."),
+    ] = None,
 ) -> None:
     """Live accuracy of recorded predictions against the outcomes ingested since."""
     from analytics.monitor import monitor as run
+    from analytics.overrides import write_overrides
+    from analytics.recorded import read_overrides
 
     loaded = _load(history, False, quiet=json_out)
     result = run(store, loaded, _model_from(model))
+    if overrides_out is not None:
+        write_overrides(read_overrides(store), overrides_out)
     if json_out:
         print(result.to_json())
     else:

@@ -27,7 +27,7 @@ from training.model import best, categorical_features, choose_calibration, fit_c
 MODEL_NAME = "claimrisk"
 SHAP_SAMPLE = 5000
 CONTEXT_DROPOUT = 0.05  # share of training claims seen without each kind of context
-Progress = Callable[[str], None]
+Progress = Callable[[str, int, int], None]  # (what now, steps done, steps in all)
 
 
 @dataclass
@@ -67,12 +67,14 @@ def train(
     refit: bool = True,
     params: dict[str, Any] | None = None,
     truth: pd.DataFrame | None = None,
-    progress: Progress = lambda _: None,
+    progress: Progress = lambda *_: None,
 ) -> TrainResult:
-    """Train and evaluate; ``truth`` (simulated histories) adds the oracle AUC."""
+    """Train and evaluate; ``truth`` (simulated histories) adds the oracle AUC; ``progress``
+    hears each step as it starts (message, steps done, steps in all)."""
+    steps = 5 if refit else 4
     if until is not None:
         history = known_at(history, pd.Timestamp(until))
-    progress("computing features")
+    progress("computing features", 0, steps)
     dataset = build_dataset(history)
     split = time_split(dataset)
     dataset = with_context_dropout(dataset, split.masks["train"], CONTEXT_DROPOUT)
@@ -81,18 +83,18 @@ def train(
     x_valid, y_valid = dataset.rows(split.masks["validation"])
     x_test, y_test = dataset.rows(split.masks["test"])
 
-    progress(f"fitting model shapes on {len(y_train):,} claims (chosen on validation)")
+    progress(f"fitting model shapes on {len(y_train):,} claims (chosen on validation)", 1, steps)
     candidates = fit_candidates(x_train, y_train, x_valid, y_valid, names, params)
     chosen = best(candidates)
-    progress(f"calibrating the {chosen.name} model and setting risk bands")
+    progress(f"calibrating the {chosen.name} model and setting risk bands", 2, steps)
     raw_valid = chosen.raw(x_valid)
     calibration = choose_calibration(raw_valid, y_valid)
     bands = RiskBands.fit(calibration.calibrator(raw_valid), y_valid)
     evaluated = ClaimRiskModel(chosen.estimator, dataset.state, calibration.calibrator, bands)
-    progress("learning the category payers give the denials each feature predicts")
+    progress("learning the category payers give the denials each feature predicts", 2, steps)
     evaluated.category_map = fit_category_map(evaluated, dataset, split.masks["train"])
 
-    progress("evaluating on the test window against baselines")
+    progress("evaluating on the test window against baselines", 3, steps)
     p_test = evaluated.probability(x_test)
     # Exact TreeSHAP for the denied claims (reason recall) and a sample (plots): all of a
     # large test window would cost more than the training itself.
@@ -122,7 +124,7 @@ def train(
 
     model = evaluated
     if refit:
-        progress(f"refitting on all {int(dataset.labeled.sum()):,} labelled claims")
+        progress(f"refitting on all {int(dataset.labeled.sum()):,} labelled claims", 4, steps)
         later = dataset.labeled & ~split.masks["train"]
         x_all, y_all = with_context_dropout(dataset, later, CONTEXT_DROPOUT, seed=1).rows(
             dataset.labeled

@@ -1,7 +1,7 @@
 """837P (005010X222A1, 4010 X098 where it maps) -> ``claims`` and ``claim_lines`` rows.
 
 Loops read: 1000 (BHT04 submission date), 2000A/2010AA billing provider (NM1*85), 2000B
-subscriber (SBR09 plan type, NM1*IL member id, DMG, NM1*PR payer id), 2000C patient (DMG),
+subscriber (SBR09 plan type, NM1*IL member id, DMG, NM1*PR payer id and name), 2000C patient (DMG),
 2300 claim (CLM, REF*G1/9F/EA, HI, PWK, DTP*472), 2310B rendering provider (NM1*82),
 2400 lines (LX, SV1, DTP*472, PWK) and 2420A line rendering provider. Loops 2320/2330
 (other payers, prior-payer CAS) and 2430 (line adjudication) describe other payers'
@@ -194,6 +194,7 @@ class _Parser:
         self.plan: str | None = None
         self.member_id: str | None = None
         self.payer_id: str | None = None
+        self.payer_name: str | None = None
         self.subscriber_demographics: tuple[dt.date | None, str | None] = (None, None)
         self.subscriber_error: X12Error | None = None
         self._reset_patient()
@@ -334,6 +335,7 @@ class _Parser:
                 self.member_id = segment.get(9) or None
             elif entity == "PR":
                 self.payer_id = segment.get(9) or None
+                self.payer_name = segment.get(3) or None
 
     def _dmg(self, segment: Segment) -> None:
         if segment.get(1) not in ("D8", ""):
@@ -493,6 +495,7 @@ class _Parser:
                 "patient_birth_date": birth,
                 "patient_sex": sex,
                 "payer_id": payer_id,
+                "payer_name": self.payer_name,
                 "plan_type": self.plan or "other",
                 "billing_npi": self.billing_npi,
                 "rendering_npi": claim.rendering or claim.line_rendering,

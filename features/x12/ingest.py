@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -194,8 +195,9 @@ class _Ingest:
             **counts,
         }
 
-    def read_claims(self, paths: list[Path]) -> None:
+    def read_claims(self, paths: list[Path], tell: Callable[[str], None]) -> None:
         for path in paths:
+            tell(f"reading {Path(path).name}")
             found = self._new_file(Path(path), "837P")
             if found is None:
                 continue
@@ -222,9 +224,10 @@ class _Ingest:
                 self.batch.lines.append(lines)
             self._remember(Path(path), digest, "837P", claims=len(parsed.claims))
 
-    def read_remits(self, paths: list[Path]) -> pd.DataFrame:
+    def read_remits(self, paths: list[Path], tell: Callable[[str], None]) -> pd.DataFrame:
         frames = []
         for path in paths:
+            tell(f"reading {Path(path).name}")
             found = self._new_file(Path(path), "835")
             if found is None:
                 continue
@@ -392,16 +395,31 @@ class _Ingest:
 
 
 def ingest(
-    claims_837: list[Path], remits_835: list[Path], out: Path, append: bool = False
+    claims_837: list[Path],
+    remits_835: list[Path],
+    out: Path,
+    append: bool = False,
+    progress: Callable[[str, int, int], None] = lambda *_: None,
 ) -> IngestReport:
-    """Ingest 837P claim files and 835 remittance files into the history folder ``out``."""
+    """Ingest 837P claim files and 835 remittance files into the history folder ``out``;
+    ``progress`` hears each file and step as it starts (message, steps done, steps in all)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    steps = len(claims_837) + len(remits_835) + 3
+    done = iter(range(steps))
+
+    def tell(message: str) -> None:
+        progress(message, next(done), steps)
+
     with paused_gc():
         run = _Ingest(out, append)
-        run.read_claims(list(claims_837))
+        run.read_claims(list(claims_837), tell)
+        tell("merging claims with the history")
         run.merge_claims()
-        run.match_remits(run.read_remits(list(remits_835)))
+        remits = run.read_remits(list(remits_835), tell)
+        tell("matching payments to claims")
+        run.match_remits(remits)
+        tell("writing the history")
         return run.finish()
 
 

@@ -18,7 +18,7 @@ from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer, score_in_place
 from serving.deps import CallerDep, ScorerDep, get_scorer
 from serving.predictions import PredictionStoreError
-from serving.schemas import BatchIn, BatchOut, X12BatchOut
+from serving.schemas import BatchIn, BatchOut, ClaimSummary, X12BatchOut
 from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -71,7 +71,8 @@ def _score_batch(
 ) -> BatchOut:
     started = time.perf_counter()
     answers, scored, features = score_in_place(scorer, items, explain)
-    batch = BatchOut(model=scorer.ref, results=answers)
+    summaries = [ClaimSummary.of(item) if isinstance(item, ClaimIn) else None for item in items]
+    batch = BatchOut(model=scorer.ref, results=answers, claims=summaries)
     request.app.state.last_batch[caller.key_id] = batch
     _record(request, caller.key_id, route, scorer, scored, features)
     request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(

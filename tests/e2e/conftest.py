@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +41,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
+@contextmanager
+def running_server(model_dir: Path, folder: Path, workers: int = 1) -> Iterator[Server]:
+    """``claimrisk serve`` on a free port with its own keys and stores in ``folder``."""
     keys = KeyStore(folder / "api_keys.json")
     _, key = keys.create("e2e")
     _, admin = keys.create("e2e-admin", role="admin")
@@ -53,10 +54,12 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "api_keys.json"),
         "CLAIMRISK_SERVE_AUDIT_LOG": str(folder / "audit.jsonl"),
         "CLAIMRISK_SERVE_PREDICTION_STORE": str(folder / "predictions.db"),
+        "CLAIMRISK_SERVE_QUEUE_STORE": str(folder / "queue.db"),
     }
+    command = [CLAIMRISK, "serve", "--model", str(model_dir), "--port", str(port)]
     with log.open("w") as out:
         process = subprocess.Popen(
-            [CLAIMRISK, "serve", "--model", str(model_dir), "--port", str(port)],
+            [*command, "--workers", str(workers)],
             cwd=REPO,
             env=env,
             stdout=out,
@@ -80,6 +83,12 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     yield Server(url, key, admin, process, log)
     process.send_signal(signal.SIGTERM)
     process.wait(timeout=20)
+
+
+@pytest.fixture(scope="session")
+def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(model_dir, tmp_path_factory.mktemp("server")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")

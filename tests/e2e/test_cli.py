@@ -7,6 +7,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 from tests.e2e.conftest import CLAIMRISK, REPO
@@ -53,8 +54,14 @@ def test_simulate_train_promote_score(env, tmp_path: Path):
     assert "Valid." in run(env, "validate", "--history", str(world / "history")).stdout
     summary = run(env, "features", "--history", str(world / "history")).stdout
     assert "auth_no_valid_auth_rate" in summary and "claims/s" in summary
-    trained = run(env, "train", "--history", str(world / "history")).stdout
+    overrides = tmp_path / "overrides.csv"  # as `monitor --overrides-out` writes it
+    first = pd.read_parquet(world / "history" / "claims.parquet")["claim_id"].iloc[0]
+    overrides.write_text(f"claim_id,category,model_version,recorded_at\n{first},coding,0,x\n")
+    trained = run(
+        env, "train", "--history", str(world / "history"), "--overrides", str(overrides)
+    ).stdout
     assert "registered" in trained and "challenger" in trained and "Oracle AUC" in trained
+    assert "Billers' overrides" in trained and "coding" in trained
     promoted = run(env, "promote", "--history", str(world / "history")).stdout
     assert "Promoted version 1 to champion" in promoted
     again = run(env, "promote", "--history", str(world / "history"), ok=False)
@@ -133,6 +140,10 @@ def test_bad_history_and_bad_requests_get_clear_errors(env, tmp_path: Path):
                  "--model", str(tmp_path), ok=False)  # fmt: skip
     assert failed.returncode == 2 and earlier.read_text() == "kept\n"
     assert sorted(p.name for p in tmp_path.iterdir() if "earlier" in p.name) == ["earlier.jsonl"]
+    wrong = tmp_path / "wrong.csv"
+    wrong.write_text("claim_id\nA1\n")
+    refused = run(env, "train", "--history", str(tmp_path), "--overrides", str(wrong), ok=False)
+    assert refused.returncode == 2 and "missing column" in refused.stdout
     for command in (
         ["train", "--until", "2025/06/30"],
         ["backtest", "--every", "monthly"],

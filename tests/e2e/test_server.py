@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
 
 from tests.claims import EXAMPLE
+from tests.e2e.conftest import running_server
 
 
 def test_score_over_http_with_reasons(server, world: Path):
@@ -62,3 +64,28 @@ def test_server_logs_hold_no_phi(server, world: Path):
         assert request["member_id"] not in logs
         if request.get("patient_birth_date"):
             assert request["patient_birth_date"] not in logs
+
+
+def test_claim_statuses_agree_across_two_workers(model_dir: Path, tmp_path: Path):
+    """Two uvicorn processes share the queue store: concurrent marks from many connections
+    (spread over both workers by the kernel) are all kept, and every connection reads them."""
+    wanted = {f"W{i}": ("fixed", "sent_as_is")[i % 2] for i in range(60)}
+    with running_server(model_dir, tmp_path, workers=2) as started:
+        headers = {"X-API-Key": started.key}
+
+        def mark(item: tuple[str, str]) -> int:
+            claim_id, state = item
+            url = f"{started.url}/v1/claims/{claim_id}/status"
+            return httpx.put(url, json={"status": state}, headers=headers).status_code
+
+        with ThreadPoolExecutor(8) as pool:
+            assert set(pool.map(mark, wanted.items())) == {200}
+        for _ in range(6):  # a new connection each time
+            found = httpx.post(
+                f"{started.url}/v1/claims/statuses",
+                json={"claim_ids": list(wanted)},
+                headers=headers,
+            ).json()
+            assert {s["claim_id"]: s["status"] for s in found} == wanted
+            assert {s["who"] for s in found} == {"e2e"}
+    assert "error" not in started.logs().lower()

@@ -364,8 +364,10 @@ def test_scores_reach_the_prediction_store_without_phi(settings, keys, requests_
 def test_an_empty_store_setting_turns_the_store_off(monkeypatch):
     monkeypatch.setenv("CLAIMRISK_SERVE_PREDICTION_STORE", "")
     monkeypatch.setenv("CLAIMRISK_SERVE_AUDIT_LOG", "")
+    monkeypatch.setenv("CLAIMRISK_SERVE_QUEUE_STORE", "")
     settings = ServeSettings()
     assert settings.prediction_store is None and settings.audit_log is None
+    assert settings.queue_store is None
 
 
 def test_the_start_up_heap_is_frozen_while_serving(settings):

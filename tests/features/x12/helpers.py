@@ -35,6 +35,7 @@ def history_tables() -> dict[str, pd.DataFrame]:
             "patient_birth_date": ["1960-01-02", "1985-07-30", "1990-05-06", "1960-01-02"],
             "patient_sex": ["F", "M", "M", "F"],
             "payer_id": ["00431", "60054", "04412", "87726"],
+            "payer_name": ["STATE MEDICAID", "ACME HEALTH", "MEDICARE PART B", "WORKCOMP MUTUAL"],
             "plan_type": ["medicaid", "commercial", "medicare", "workers_comp"],
             "billing_npi": ["1234567893", "1234567893", "1497758544", "1234567893"],
             "rendering_npi": ["1679576722", "", "1679576722", ""],

@@ -441,16 +441,32 @@ def ingest(
     remits_835: Annotated[
         list[Path] | None, typer.Option("--remits-835", help="835 remittance files.")
     ] = None,
+    eligibility_271: Annotated[
+        list[Path] | None,
+        typer.Option("--eligibility-271", help="271 eligibility responses (eligibility_checks)."),
+    ] = None,
+    auths_278: Annotated[
+        list[Path] | None,
+        typer.Option("--auths-278", help="278 services review responses (authorizations)."),
+    ] = None,
     out: Annotated[Path, typer.Option(help="History folder to write.")] = Path("history"),
     append: Annotated[bool, typer.Option(help="Add to an existing history folder.")] = False,
 ) -> None:
-    """Convert X12 837P claims and 835 remittances into a history folder (idempotent)."""
+    """Convert X12 837P claims, 835 remittances, 271 eligibility and 278 authorization
+    responses into a history folder (idempotent)."""
     from features.x12 import IngestError
     from features.x12 import ingest as run
 
     try:
         with console.status("Ingesting X12 ..."):
-            report = run(list(claims_837 or []), list(remits_835 or []), out, append=append)
+            report = run(
+                list(claims_837 or []),
+                list(remits_835 or []),
+                out,
+                append=append,
+                eligibility_271=list(eligibility_271 or []),
+                auths_278=list(auths_278 or []),
+            )
     except IngestError as error:
         console.print(f"[red]Cannot ingest[/red]: {error}")
         raise typer.Exit(2) from error

@@ -105,3 +105,18 @@ def assert_tables_equal(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
             if not same:
                 where = dict(zip(keys, a.loc[row, keys], strict=True))
                 raise AssertionError(f"{column} differs at {where}: {x!r} != {y!r}")
+
+
+SUBSCRIBER_271 = FIXTURES / "LinuxForHealth__x12" / "subscriber-health-benefit-check.271"
+
+
+def eligibility_271(member_id: str, payer_id: str, checked_on: str, status: str) -> str:
+    """A real 271 (LinuxForHealth's subscriber example) answering for another member: its
+    member id, payer id and date (BHT04, CCYYMMDD) replaced, EB*1 made EB*6 for inactive."""
+    text = SUBSCRIBER_271.read_text()
+    text = text.replace("PI*841610001~", f"PI*{payer_id}~").replace(
+        "MI*123456789~", f"MI*{member_id}~"
+    )
+    text = text.replace("*20060501*1319~", f"*{checked_on}*1319~")
+    text = text.replace("DTP*346*D8*20060101~", "DTP*346*D8*20200101~")
+    return text.replace("EB*1*", "EB*6*") if status == "inactive" else text

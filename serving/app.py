@@ -24,7 +24,7 @@ from serving.keys import KeyStore
 from serving.metrics import Metrics
 from serving.middleware import RequestMetrics
 from serving.predictions import PredictionStore, PredictionWriter
-from serving.routes import claims, health, model, page
+from serving.routes import claims, fhir, health, model, page
 from serving.settings import ServeSettings, get_serve_settings
 
 log = logging.getLogger("claimrisk.serving")
@@ -107,7 +107,7 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         log.error("unhandled %s on %s", type(error).__name__, request.url.path)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
-    for router in (claims.router, model.router, health.router, page.router):
+    for router in (claims.router, fhir.router, model.router, health.router, page.router):
         app.include_router(router)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)
     return app

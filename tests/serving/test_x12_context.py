@@ -9,7 +9,7 @@ import pandas as pd
 from fastapi.testclient import TestClient
 
 from features.x12 import write_837p
-from tests.features.x12.helpers import eligibility_271
+from tests.features.x12.helpers import authorization_278, eligibility_271
 
 CONTEXT = ("eligibility", "authorizations", "provider_enrollment")
 
@@ -120,3 +120,21 @@ def test_cli_scores_an_837p_with_its_271_files(world, model_dir, tmp_path: Path)
     scored = [json.loads(line) for line in output.read_text().splitlines()]
     assert [r["claim_id"] for r in scored] == [r["claim_id"] for r in requests]
     assert all("eligibility" not in r["result"]["not_checked"] for r in scored)
+
+
+def test_a_278_beside_the_claim_gives_its_authorizations(client: TestClient, world):
+    text, requests = requests_as_837p(world, 3)
+    for request in requests:
+        codes = [line["procedure_code"] for line in request["lines"]]
+        start = (pd.Timestamp(request["service_date"]) - pd.Timedelta(days=30)).strftime("%Y%m%d")
+        end = (pd.Timestamp(request["service_date"]) + pd.Timedelta(days=30)).strftime("%Y%m%d")
+        text += authorization_278(request["member_id"], request["payer_id"], codes, start, end)
+    response = client.post(
+        "/v1/claims/score-x12", content=text, headers={"content-type": "text/plain"}
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["context"] == {"eligibility_checks": 0, "authorizations": 3, "problems": []}
+    for result in body["results"]:
+        assert "authorization" not in result["result"]["not_checked"]
+        assert "eligibility" in result["result"]["not_checked"]

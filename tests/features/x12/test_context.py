@@ -204,3 +204,21 @@ def test_ingest_reports_a_wrong_version_file_and_keeps_the_others(tmp_path):
 def test_ingest_refuses_a_file_of_the_other_kind(tmp_path):
     report = ingest([], [], tmp_path / "h", auths_278=[SUBSCRIBER])
     assert report.files_failed == {SUBSCRIBER.name: "expected an 278 file, found 271"}
+
+
+def test_the_ingest_command_takes_271_and_278_files(tmp_path, context_files):
+    from typer.testing import CliRunner
+
+    from training.cli import app
+
+    checks, auths = context_files
+    out = tmp_path / "history"
+    args = ["ingest", "--out", str(out)]
+    for path in checks:
+        args += ["--eligibility-271", str(path)]
+    for path in auths:
+        args += ["--auths-278", str(path)]
+    result = CliRunner().invoke(app, args, env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "eligibility checks added" in result.output
+    assert len(pd.read_parquet(out / "authorizations.parquet")) == 2

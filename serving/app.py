@@ -25,7 +25,7 @@ from serving.metrics import Metrics
 from serving.middleware import RequestMetrics
 from serving.predictions import PredictionStore, PredictionWriter
 from serving.queue_status import QueueStatusStore
-from serving.routes import claims, health, model, page, queue
+from serving.routes import claims, fhir, health, model, page, queue
 from serving.settings import ServeSettings, get_serve_settings
 
 log = logging.getLogger("claimrisk.serving")
@@ -110,7 +110,14 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         log.error("unhandled %s on %s", type(error).__name__, request.url.path)
         return JSONResponse({"detail": "internal error"}, status_code=500)
 
-    for router in (claims.router, queue.router, model.router, health.router, page.router):
+    for router in (
+        claims.router,
+        queue.router,
+        fhir.router,
+        model.router,
+        health.router,
+        page.router,
+    ):
         app.include_router(router)
     page.mount_static(app)
     app.add_middleware(RequestMetrics, metrics=app.state.metrics)

@@ -68,6 +68,19 @@ class X12Result(BaseModel):
     problem: str | None = Field(None, description="Why this CLM could not be scored")
 
 
+class X12Context(BaseModel):
+    """What the 271 and 278 responses sent beside the 837P gave (see features.x12.context)."""
+
+    eligibility_checks: int = Field(description="Eligibility checks read from the 271s")
+    authorizations: int = Field(description="Certified authorizations read from the 278s")
+    problems: list[str] = Field(
+        description="Members or services of the 271/278 that could not be read"
+    )
+
+
 class X12BatchOut(BaseModel):
     model: ModelRef
     results: list[X12Result]
+    context: X12Context | None = Field(
+        None, description="Present when the body carried 271 or 278 responses"
+    )

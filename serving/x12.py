@@ -1,18 +1,22 @@
-"""Score an 837P file: one answer per CLM segment, in file order, problems included."""
+"""Score an 837P file, with any 271 / 278 responses sent beside it: one answer per CLM segment,
+in file order, problems included."""
 
 from __future__ import annotations
 
-from features.x12 import X12Error, parse_837p
+from features.x12 import X12Error
+from features.x12.context import read_claims_with_context
 from scoring.scorer import Scorer
-from serving.schemas import X12Result
+from serving.schemas import X12Context, X12Result
 
 
 def score_837p(
     scorer: Scorer, text: str, source: str, explain: str = "all", max_claims: int | None = None
-) -> list[X12Result]:
-    """Raises ``X12Error`` (broken file, or more than ``max_claims`` CLM) or
-    ``UnsupportedTransaction`` (an 837I)."""
-    requests = parse_837p(text, source).claim_requests()
+) -> tuple[list[X12Result], X12Context | None]:
+    """Raises ``X12Error`` (broken file, a transaction other than 837P / 271 / 278, or more
+    than ``max_claims`` CLM) or ``UnsupportedTransaction`` (an 837I). The context summary is
+    ``None`` when the text had no 271 or 278."""
+    found = read_claims_with_context(text, source)
+    requests = found.requests
     if max_claims is not None and len(requests) > max_claims:
         raise X12Error(
             source,
@@ -21,7 +25,7 @@ def score_837p(
         )
     claims = [request.claim for request in requests if request.claim is not None]
     scored = iter(scorer.score(claims, explain=explain))
-    return [
+    results = [
         X12Result(
             position=request.position,
             claim_id=request.claim_id,
@@ -30,3 +34,11 @@ def score_837p(
         )
         for request in requests
     ]
+    context = None
+    if found.has_context:
+        context = X12Context(
+            eligibility_checks=found.checks,
+            authorizations=found.authorizations,
+            problems=found.problems,
+        )
+    return results, context

@@ -496,17 +496,32 @@ def ingest(
     remits_835: Annotated[
         list[Path] | None, typer.Option("--remits-835", help="835 remittance files.")
     ] = None,
+    eligibility_271: Annotated[
+        list[Path] | None,
+        typer.Option("--eligibility-271", help="271 eligibility responses (eligibility_checks)."),
+    ] = None,
+    auths_278: Annotated[
+        list[Path] | None,
+        typer.Option("--auths-278", help="278 services review responses (authorizations)."),
+    ] = None,
     out: Annotated[Path, typer.Option(help="History folder to write.")] = Path("history"),
     append: Annotated[bool, typer.Option(help="Add to an existing history folder.")] = False,
 ) -> None:
-    """Convert X12 837P claims and 835 remittances into a history folder (idempotent)."""
+    """Convert X12 837P claims, 835 remittances, 271 eligibility and 278 authorization
+    responses into a history folder (idempotent)."""
     from features.x12 import IngestError
     from features.x12 import ingest as run
 
     try:
         with _steps("Ingesting X12") as tell:
             report = run(
-                list(claims_837 or []), list(remits_835 or []), out, append=append, progress=tell
+                list(claims_837 or []),
+                list(remits_835 or []),
+                out,
+                append=append,
+                eligibility_271=list(eligibility_271 or []),
+                auths_278=list(auths_278 or []),
+                progress=tell,
             )
     except IngestError as error:
         console.print(f"[red]Cannot ingest[/red]: {error}")
@@ -523,7 +538,7 @@ def score(
             exists=True,
             dir_okay=False,
             readable=True,
-            help="Claim requests (JSON lines) or an X12 837P file.",
+            help="Claim requests (JSON lines) or an X12 837P file (271 / 278 inside allowed).",
         ),
     ],
     output: Annotated[
@@ -532,6 +547,15 @@ def score(
             "--output", dir_okay=False, help="Scores, one JSON per line (written when all scored)."
         ),
     ],
+    context: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--context",
+            exists=True,
+            dir_okay=False,
+            help="271 eligibility or 278 authorization responses for an 837P input (repeat).",
+        ),
+    ] = None,
     model: Annotated[str, typer.Option(help="Registry alias, version, or model folder.")] = (
         "champion"
     ),
@@ -551,9 +575,12 @@ def score(
         raise typer.BadParameter(f"cannot write into {output.parent}", param_hint="--output")
     text = decode(input.read_bytes())
     kind = sniff(text)
-    if kind not in ("jsonl", "837P"):
+    if kind not in ("jsonl", "837P", "271", "278"):
         console.print(f"[red]{input.name}[/red]: not JSON lines or an 837P ({kind})")
         raise typer.Exit(2)
+    if context and kind == "jsonl":
+        raise typer.BadParameter("context files go with an 837P input", param_hint="--context")
+    text = "\n".join([text, *(decode(path.read_bytes()) for path in context or [])])
     try:
         scorer = loader_for(ServeSettings(model=model))()
     except Exception as error:
@@ -562,9 +589,9 @@ def score(
     partial = output.with_name(f".{output.name}.partial")  # an earlier output survives a failure
     try:
         with partial.open("w") as out, console.status("Scoring ..."):
-            if kind == "837P":
+            if kind != "jsonl":
                 try:
-                    results = score_837p(scorer, text, input.name, reasons)
+                    results, found = score_837p(scorer, text, input.name, reasons)
                 except (X12Error, UnsupportedTransaction) as error:
                     console.print(f"[red]{error}[/red]")
                     raise typer.Exit(2) from error
@@ -572,6 +599,13 @@ def score(
                 out.writelines(r.model_dump_json() + "\n" for r in results)
                 if written < len(results):
                     console.print(f"{len(results) - written:,} claims not scored: see 'problem'")
+                if found is not None:
+                    console.print(
+                        f"Context: {found.eligibility_checks:,} eligibility checks, "
+                        f"{found.authorizations:,} authorizations"
+                    )
+                    for problem in found.problems[:20]:
+                        console.print(f"[yellow]context not read[/yellow]: {problem}")
             else:
                 written = _score_jsonl(scorer, input, text.split("\n"), out, reasons, chunk)
         partial.replace(output)

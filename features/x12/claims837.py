@@ -540,11 +540,16 @@ class _Parser:
         )
 
 
+def parse_837p_document(document: Document) -> Claims837:
+    """The claims of a document's transactions, all of which must be 837P."""
+    return _Parser(document).run()
+
+
 def parse_837p(text: str, source: str = "<837P>") -> Claims837:
     """Read an 837P text; raises ``X12Error`` for a broken file, ``UnsupportedTransaction``
     for an 837I. Problems confined to one claim skip that claim (``Claims837.skipped``)."""
     with paused_gc():
-        return _Parser(read_document(text, source)).run()
+        return parse_837p_document(read_document(text, source))
 
 
 def read_837p(path: Path) -> Claims837:

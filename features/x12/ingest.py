@@ -1,4 +1,4 @@
-"""Ingest folders of 837P and 835 files into a history folder (contract section 1).
+"""Ingest 837P, 835, 271 and 278 files into a history folder (contract section 1).
 
 ``ingest`` reads the claim files, then the remittances, and writes ``claims``,
 ``claim_lines`` and ``outcomes`` as Parquet in ``out`` (extending what is there with
@@ -17,6 +17,11 @@ Remittances match claims by CLP01 = CLM01 under the first-pass rules of
 ``features.x12.firstpass``; payments whose claim has not arrived are parked and retried on the
 next ingest. A claim that cannot be read or fails the contract is skipped with its reason; the
 other claims of the file are kept.
+
+271 eligibility responses add ``eligibility_checks`` rows and 278 services review responses
+add ``authorizations`` rows (certified services only; see ``features.x12.eligibility271`` and
+``features.x12.auth278``), idempotent by file content in the same manifest; a member or
+service that cannot be read or fails the contract is skipped with its reason.
 """
 
 from __future__ import annotations
@@ -32,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from features.tables import Issue, empty_table, normalize_table
+from features.x12.auth278 import AUTHORIZATION_COLUMNS, parse_278
 from features.x12.claims837 import (
     CLAIM_COLUMNS,
     ICD9_PROBLEM,
@@ -39,6 +45,7 @@ from features.x12.claims837 import (
     Claims837,
     parse_837p,
 )
+from features.x12.eligibility271 import ELIGIBILITY_COLUMNS, parse_271
 from features.x12.errors import UnsupportedTransaction, X12Error
 from features.x12.firstpass import OutcomeMatcher
 from features.x12.remits835 import OUTCOME_COLUMNS, OUTCOME_META, parse_835
@@ -147,6 +154,10 @@ class _Ingest:
         self.new_claims = empty_table("claims")
         self.new_lines = empty_table("claim_lines")
         self.new_outcomes = empty_table("outcomes")
+        self.new_context: dict[str, list[pd.DataFrame]] = {
+            "eligibility_checks": [],
+            "authorizations": [],
+        }
         self.replaced: set[str] = set()  # claim ids already in the folder, replaced now
         self.parked: pd.DataFrame | None = None
         self._matcher: OutcomeMatcher | None = None
@@ -258,6 +269,60 @@ class _Ingest:
         # re-adjudication share a date), whatever order the files were given in.
         order = np.argsort(pd.to_datetime(rows["adjudication_date"]).to_numpy(), kind="stable")
         return rows.iloc[order].reset_index(drop=True)
+
+    def read_context(self, eligibility_271: list[Path], auths_278: list[Path]) -> None:
+        """271 checks and 278 certified authorizations that meet the contract."""
+        report = self.report
+        for path in map(Path, eligibility_271):
+            found = self._new_file(path, "271")
+            if found is None:
+                continue
+            try:
+                checks = parse_271(found[0], path.name)
+            except X12Error as error:
+                report.files_failed[path.name] = error.describe()
+                continue
+            report.warnings += checks.warnings
+            report.checks_read += len(checks.checks) + len(checks.skipped)
+            for skipped in checks.skipped:
+                report.skip(skipped.error.reason, skipped.error.describe())
+            kept = self._valid("eligibility_checks", checks.checks, ELIGIBILITY_COLUMNS, path)
+            report.checks_added += len(kept)
+            self._remember(path, found[1], "271", checks=len(kept))
+        for path in map(Path, auths_278):
+            found = self._new_file(path, "278")
+            if found is None:
+                continue
+            try:
+                auths = parse_278(found[0], path.name)
+            except X12Error as error:
+                report.files_failed[path.name] = error.describe()
+                continue
+            report.warnings += auths.warnings
+            report.review_decisions.update(auths.decisions)
+            for problem in auths.skipped:
+                report.skip(problem.error.reason, problem.error.describe())
+            rows = auths.authorizations
+            kept = self._valid("authorizations", rows, AUTHORIZATION_COLUMNS, path)
+            report.authorizations_added += len(kept)
+            self._remember(path, found[1], "278", authorizations=len(kept))
+
+    def _valid(
+        self, table: str, rows: pd.DataFrame, columns: list[str], path: Path
+    ) -> pd.DataFrame:
+        """The rows of one file that meet the contract (normalised); the others skipped."""
+        if rows.empty:
+            return rows
+        checked = normalize_table(table, rows[columns])
+        bad = _issue_reasons(checked.issues, None)
+        for row, reason in bad.items():
+            where = f"{path.name}: segment {rows['segment'].iloc[row]} (HL)"
+            self.report.skip(reason, f"{where}: {reason}")
+        keep = np.ones(len(rows), dtype=bool)
+        keep[list(bad)] = False
+        kept = checked.frame[keep].reset_index(drop=True)
+        self.new_context[table].append(kept)
+        return kept
 
     # --- claims: replacements and duplicates ------------------------------------------
 
@@ -381,6 +446,10 @@ class _Ingest:
             ("outcomes", self.new_outcomes, dropped_outcomes),
         ):
             report.totals[table] = extend_table(self.out, table, frame, drop)
+        for table, frames in self.new_context.items():
+            if frames or (self.out / f"{table}.parquet").exists():
+                frame = pd.concat(frames, ignore_index=True) if frames else empty_table(table)
+                report.totals[table] = extend_table(self.out, table, frame, set())
         if report.files_read or not (self.out / MANIFEST).exists():
             self.manifest.save(self.out)
         log.info(
@@ -399,10 +468,13 @@ def ingest(
     remits_835: list[Path],
     out: Path,
     append: bool = False,
+    eligibility_271: list[Path] | None = None,
+    auths_278: list[Path] | None = None,
     progress: Callable[[str, int, int], None] = lambda *_: None,
 ) -> IngestReport:
-    """Ingest 837P claim files and 835 remittance files into the history folder ``out``;
-    ``progress`` hears each file and step as it starts (message, steps done, steps in all)."""
+    """Ingest 837P claim, 835 remittance, 271 eligibility and 278 authorization files into
+    the history folder ``out``; ``progress`` hears each file and step as it starts (message,
+    steps done, steps in all)."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     steps = len(claims_837) + len(remits_835) + 3
@@ -413,6 +485,7 @@ def ingest(
 
     with paused_gc():
         run = _Ingest(out, append)
+        run.read_context(list(eligibility_271 or []), list(auths_278 or []))
         run.read_claims(list(claims_837), tell)
         tell("merging claims with the history")
         run.merge_claims()

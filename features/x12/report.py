@@ -1,4 +1,5 @@
-"""What an ingest did: counts of every file, claim and payment read, kept, replaced or skipped.
+"""What an ingest did: counts of every file, claim, payment, eligibility check and
+authorization read, kept, replaced or skipped.
 
 Claim ids may appear (they are what staff look up); member ids, names and birth dates never do.
 """
@@ -38,6 +39,10 @@ class IngestReport:
     unmatched_remits: int = 0  # payments parked: their claim has not arrived
     parked_before: int = 0
     parked_matched: int = 0  # parked payments whose claim arrived in this ingest
+    checks_read: int = 0  # members answered in the new 271 files
+    checks_added: int = 0
+    authorizations_added: int = 0  # certified services of the new 278 files, merged per number
+    review_decisions: Counter[str] = field(default_factory=Counter)  # 278 HCR01 -> services
     skipped: Counter[str] = field(default_factory=Counter)  # reason -> claims/payments
     skipped_examples: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -69,8 +74,18 @@ class IngestReport:
             ("payments read (CLP)", str(self.remits_read)),
             ("outcomes added", str(self.outcomes_added)),
             ("unmatched payments (parked)", str(self.unmatched_remits)),
-            ("claims and payments skipped", str(self.skipped_total)),
+            ("skipped (claims, payments, checks, authorizations)", str(self.skipped_total)),
         ]
+        if self.checks_read or self.review_decisions or self.authorizations_added:
+            rows += [
+                ("eligibility checks read (271 members)", str(self.checks_read)),
+                ("eligibility checks added", str(self.checks_added)),
+                ("authorizations added (278 certified)", str(self.authorizations_added)),
+            ]
+            rows += [
+                (f"  278 decision HCR01 {code}", str(n))
+                for code, n in sorted(self.review_decisions.items())
+            ]
         rare = [
             ("voids of known claims (frequency 8)", self.voids),
             ("corrections without an original", self.corrections_without_original),

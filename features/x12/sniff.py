@@ -1,13 +1,13 @@
-"""What kind of input a file holds: 837P, 837I, 835, JSON lines, or something else."""
+"""What kind of input a file holds: 837P, 837I, 835, 271, 278, JSON lines, or something else."""
 
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Literal, cast
 
 from features.x12.segments import Segment, Transaction
 
-Kind = Literal["837P", "837I", "835", "jsonl", "unknown"]
+Kind = Literal["837P", "837I", "835", "271", "278", "jsonl", "unknown"]
 
 # Implementation guide references (GS08 / ST03): 5010 and the 4010 guides they replaced.
 _PROFESSIONAL = ("X222", "X098")
@@ -48,8 +48,8 @@ def _claim_kind(segments: list[Segment]) -> Kind:
 def transaction_kind(transaction: Transaction) -> Kind:
     """The kind of one transaction set, from ST01, the guide reference, then its content."""
     code = transaction.code
-    if code == "835":
-        return "835"
+    if code in ("835", "271", "278"):
+        return cast(Kind, code)
     if code != "837":
         return "unknown"
     by_guide = _guide_kind(transaction.version)
@@ -69,8 +69,8 @@ def sniff(text: str) -> Kind:
     if st is None:
         return "unknown"
     element, code = st.group(1), st.group(2)
-    if code == "835":
-        return "835"
+    if code in ("835", "271", "278"):
+        return cast(Kind, code)
     if code != "837":
         return "unknown"
     for segment_text in re.split(r"[~\n']", head[: st.end() + 200]):
@@ -87,3 +87,17 @@ def sniff(text: str) -> Kind:
     if re.search(r"(?:^|[~\n])\s*SV2" + re.escape(element), text):
         return "837I"
     return "837P"
+
+
+def require_guide(transaction: Transaction, code: str, guide: str) -> None:
+    """Refuse a transaction of another kind or implementation guide, naming its ST."""
+    st = transaction.segments[0]
+    kind = transaction_kind(transaction)
+    if kind != code:
+        raise st.error(f"is a {transaction.code or 'unknown'} transaction set, not a {code}", 1)
+    if transaction.version and guide not in transaction.version:
+        raise st.error(
+            f"implementation guide {transaction.version!r} (GS08, else ST03) is not supported: "
+            f"only the {code} of {guide} (5010) is read",
+            3,
+        )

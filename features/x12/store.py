@@ -28,6 +28,7 @@ from features.tables import normalize_table
 from features.x12.remits835 import OUTCOME_COLUMNS, OUTCOME_META
 
 TABLES = ("claims", "claim_lines", "outcomes")
+CONTEXT_TABLES = ("eligibility_checks", "authorizations")  # from 271 / 278
 MANIFEST = "_ingested.json"
 UNMATCHED = "_unmatched_remits.parquet"
 MANIFEST_FORMAT = 1
@@ -108,7 +109,7 @@ def has_tables(folder: Path) -> list[str]:
 
 
 def csv_tables(folder: Path) -> list[str]:
-    return [t for t in TABLES if (folder / f"{t}.csv").exists()]
+    return [t for t in TABLES + CONTEXT_TABLES if (folder / f"{t}.csv").exists()]
 
 
 def write_unmatched(folder: Path, rows: pd.DataFrame) -> None:

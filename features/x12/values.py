@@ -74,3 +74,19 @@ def amount(segment: Segment, index: int) -> float:
 
 def optional_amount(segment: Segment, index: int) -> float | None:
     return amount(segment, index) if segment.get(index) else None
+
+
+def date_range(segment: Segment) -> tuple[dt.date | None, dt.date | None]:
+    """(start, end) of a DTP with D8 or RD8 (DTP02) in DTP03."""
+    qualifier, text = segment.get(2), segment.get(3)
+    if not text:
+        raise segment.error("is missing", 3)
+    if qualifier == "RD8":
+        first, _, last = text.partition("-")
+        probe = Segment(["DTP", "", "D8", first], segment.position, segment.context)
+        start = date_element(probe, 3)
+        probe.elements[3] = last
+        return start, date_element(probe, 3)
+    if qualifier not in ("D8", "DT"):
+        raise segment.error(f"date format {qualifier!r} is not D8 or RD8", 2)
+    return date_element(segment, 3), None

@@ -116,7 +116,7 @@ def score_upload(
 @router.post(
     "/score-x12",
     response_model=X12BatchOut,
-    summary="Score every claim (CLM) of an X12 837P file, in file order",
+    summary="Score every claim (CLM) of an X12 837P file, in file order, with its 271 / 278",
 )
 def score_x12(
     request: Request,
@@ -124,17 +124,26 @@ def score_x12(
     caller: CallerDep,
     body: Annotated[
         bytes,
-        Body(media_type="text/plain", description="An 837P (005010X222A1/A2), at most 10,000 CLM"),
+        Body(
+            media_type="text/plain",
+            description=(
+                "An 837P (005010X222A1/A2), at most 10,000 CLM, optionally followed (or "
+                "preceded) by 271 eligibility (005010X279A1) and 278 services review "
+                "(005010X217) interchanges: each claim gets the context of its member and payer"
+            ),
+        ),
     ],
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> X12BatchOut:
     try:
-        results = score_837p(scorer, decode(body), "request body", reasons, max_claims=MAX_BATCH)
+        results, context = score_837p(
+            scorer, decode(body), "request body", reasons, max_claims=MAX_BATCH
+        )
     except (X12Error, UnsupportedTransaction) as error:
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
     scored = [r.result for r in results if r.result is not None]
     _record(request, caller.key_id, "score-x12", scorer, scored)
-    return X12BatchOut(model=scorer.ref, results=results)
+    return X12BatchOut(model=scorer.ref, results=results, context=context)
 
 
 @router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")

@@ -142,7 +142,9 @@ def test_a_reason_can_be_disputed_and_the_page_passes_axe(server, page: Page, wo
     page.wait_for_selector("tr.details >> text=Disputed by e2e")
 
 
-def test_a_failed_upload_clears_the_queue_and_a_bad_claim_is_answered_in_place(server, page: Page, world, tmp_path):
+def test_a_failed_upload_clears_the_queue_and_a_bad_claim_is_answered_in_place(
+    server, page: Page, world, tmp_path
+):
     page.goto(server.url + "/")
     page.fill("#key", server.key)
     page.set_input_files("#file", str(world / "requests.jsonl"))

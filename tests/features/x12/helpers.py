@@ -106,3 +106,36 @@ def assert_tables_equal(left: pd.DataFrame, right: pd.DataFrame, keys: list[str]
             if not same:
                 where = dict(zip(keys, a.loc[row, keys], strict=True))
                 raise AssertionError(f"{column} differs at {where}: {x!r} != {y!r}")
+
+
+SUBSCRIBER_271 = FIXTURES / "LinuxForHealth__x12" / "subscriber-health-benefit-check.271"
+
+
+def eligibility_271(member_id: str, payer_id: str, checked_on: str, status: str) -> str:
+    """A real 271 (LinuxForHealth's subscriber example) answering for another member: its
+    member id, payer id and date (BHT04, CCYYMMDD) replaced, EB*1 made EB*6 for inactive."""
+    text = SUBSCRIBER_271.read_text()
+    text = text.replace("PI*841610001~", f"PI*{payer_id}~").replace(
+        "MI*123456789~", f"MI*{member_id}~"
+    )
+    text = text.replace("*20060501*1319~", f"*{checked_on}*1319~")
+    text = text.replace("DTP*346*D8*20060101~", "DTP*346*D8*20200101~")
+    return text.replace("EB*1*", "EB*6*") if status == "inactive" else text
+
+
+def authorization_278(member_id: str, payer_id: str, codes: list[str], start: str, end: str) -> str:
+    """A 278 response (written here: see tests/fixtures/x12/PROVENANCE.md) certifying ``codes``
+    for the member with the payer from ``start`` to ``end`` (CCYYMMDD)."""
+    services = "".join(f"HL*{5 + n}*4*SS*0~SV1*HC:{code}*100*UN*1~" for n, code in enumerate(codes))
+    body = (
+        "BHT*0007*11*REQ1*20260916*1500*18~HL*1**20*1~NM1*X3*2*PLAN*****PI*"
+        f"{payer_id}~HL*2*1*21*1~NM1*1P*2*CLINIC*****XX*1234567893~HL*3*2*22*1~"
+        f"NM1*IL*1*DOE*JANE****MI*{member_id}~HL*4*3*EV*1~UM*HS*I*2~HCR*A1*AUTH-{member_id}~"
+        f"DTP*AAH*RD8*{start}-{end}~{services}"
+    )
+    count = body.count("~") + 2
+    return (
+        "ISA*00*          *00*          *ZZ*PAYER          *ZZ*PROVIDER       *260916*1500*^*"
+        "00501*000000404*0*T*:~GS*HI*PAYER*PROVIDER*20260916*1500*404*X*005010X217~"
+        f"ST*278*0001*005010X217~{body}SE*{count}*0001~GE*1*404~IEA*1*000000404~"
+    )

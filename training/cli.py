@@ -455,6 +455,9 @@ def ingest(
         console.print(f"[red]Cannot ingest[/red]: {error}")
         raise typer.Exit(2) from error
     console.print(report.render())
+    if report.all_failed:
+        console.print("[red]No file could be ingested[/red]: see the failures above")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -7,6 +7,8 @@ serving. Reloads come from the admin endpoint, SIGHUP, or polling the registry a
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -15,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from features.contract import ClaimIn
+from serving.model_check import ModelRefused, check_in_child
 from serving.scorer import Scorer
 from serving.settings import ServeSettings
 from training.artifact import ClaimRiskModel
@@ -23,10 +26,7 @@ log = logging.getLogger("claimrisk.serving")
 SMOKE_CLAIM = ClaimIn.model_validate_json(
     resources.files("serving").joinpath("smoke_claim.json").read_text()
 )
-
-
-class ModelRefused(RuntimeError):
-    """A candidate model failed to load or to score the smoke claim."""
+__all__ = ["ModelHolder", "ModelRefused", "loader_for", "smoke_test"]
 
 
 def smoke_test(scorer: Scorer) -> None:
@@ -35,20 +35,38 @@ def smoke_test(scorer: Scorer) -> None:
         raise ModelRefused(f"smoke score is {result.denial_probability}")
 
 
-def loader_for(settings: ServeSettings) -> Callable[[], Scorer]:
-    """Load from a model folder path, or from the MLflow registry (alias or version)."""
+def is_folder_source(source: str) -> bool:
+    """A model folder path rather than a registry alias or version (aliases have no ``/``)."""
+    return "/" in source or source.startswith(".") or Path(source).exists()
+
+
+def loader_for(
+    settings: ServeSettings, check: Callable[[Path], None] = check_in_child
+) -> Callable[[], Scorer]:
+    """Load from a model folder path, or from the MLflow registry (alias or version).
+
+    The files are first copied (or downloaded) into a private folder, so what was checked is
+    what is loaded even if someone rewrites the model folder meanwhile; ``check`` (a child
+    process, see ``serving.model_check``) must pass before this process parses them."""
     source = settings.model
 
     def load() -> Scorer:
-        path = Path(source)
-        if path.is_dir():
-            return Scorer(ClaimRiskModel.load(path), path.name, str(path))
-        from training.settings import get_settings
-        from training.tracking import load_model
+        with tempfile.TemporaryDirectory(prefix="claimrisk-model-") as private:
+            if is_folder_source(source):
+                path = Path(source)
+                if not path.is_dir():
+                    raise FileNotFoundError(f"model folder {source} does not exist")
+                folder = Path(shutil.copytree(path, Path(private) / "model"))
+                version, origin, alias = path.name, str(path), None
+            else:
+                from training.settings import get_settings
+                from training.tracking import download_model
 
-        model, version = load_model(get_settings(), source)
-        alias = None if source.isdigit() else source
-        return Scorer(model, version, f"models:/{get_settings().model_name}", alias=alias)
+                folder, version = download_model(get_settings(), source, Path(private))
+                origin = f"models:/{get_settings().model_name}"
+                alias = None if source.isdigit() else source
+            check(folder)
+            return Scorer(ClaimRiskModel.load(folder), version, origin, alias=alias)
 
     return load
 

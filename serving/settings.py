@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -19,6 +19,10 @@ class ServeSettings(BaseSettings):
     poll_seconds: float = 0.0  # > 0: poll the registry alias and reload when it moves
     audit_log: Path | None = None  # None: audit lines go to the "claimrisk.audit" logger only
     prediction_store: Path | None = Path("predictions.db")  # for claimrisk monitor; None: off
+    state_file: Path = Path("serve_state.db")  # shared by the workers: last batches, reloads
+    reload_poll_seconds: float = Field(
+        default=1.0, gt=0
+    )  # how often a worker looks for others' reloads
 
     @field_validator("audit_log", "prediction_store", mode="before")
     @classmethod

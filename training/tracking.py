@@ -152,7 +152,16 @@ def version_for(settings: Settings, alias: str) -> Any | None:
 
 
 def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[ClaimRiskModel, str]:
-    """Download and load a registered model by alias (or version number); (model, version).
+    """Download and load a registered model by alias (or version number); (model, version)."""
+    folder, version = download_model(settings, alias_or_version)
+    return ClaimRiskModel.load(folder), version
+
+
+def download_model(
+    settings: Settings, alias_or_version: str = CHAMPION, into: Path | None = None
+) -> tuple[Path, str]:
+    """Download a registered model's folder (into ``into``, or MLflow's temporary folder);
+    (folder, version).
 
     The alias is resolved to a version first, so the label always matches the model even if
     the alias moves meanwhile."""
@@ -164,8 +173,12 @@ def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[Cl
             raise LookupError(f"no version of {settings.model_name} has alias {alias_or_version}")
         version = str(found.version)
     reference = f"models:/{settings.model_name}/{version}"
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference))
-    return ClaimRiskModel.load(local / "artifacts" / BUNDLE), version
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=reference, dst_path=None if into is None else str(into)
+        )
+    )
+    return local / "artifacts" / BUNDLE, version
 
 
 def run_artifact(run_id: str, path: str) -> Path:

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 import time
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 
 from features.contract import ClaimIn
 from features.x12 import UnsupportedTransaction, X12Error, decode
 from serving.deps import CallerDep, ScorerDep, get_scorer
-from serving.predictions import PredictionStoreError
 from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
 from serving.scorer import Scorer
+from serving.services import services
+from serving.state import StateUnavailable
 from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
 
@@ -31,17 +31,15 @@ def _record(
     results: list[ScoreOut],
     features: np.ndarray | None = None,
 ) -> None:
-    """Metrics, the audit line, and the prediction store (which never fails a request)."""
-    state = request.app.state
+    """Metrics, the audit line, and the prediction store: none of them fails the call."""
+    found = services(request)
     bands = [r.risk_band for r in results]
     for band in bands:
-        state.metrics.scores.labels(band=band).inc()
-    state.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands)
-    if state.predictions is not None:
-        try:
-            state.predictions.record(results, features, scorer.model.feature_names)
-        except (sqlite3.Error, PredictionStoreError) as error:
-            log.error("prediction store: %s", type(error).__name__)
+        found.metrics.scores.labels(band=band).inc()
+    if not found.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands):
+        found.metrics.record_failures.labels(sink="audit").inc()
+    if found.predictions is not None:
+        found.predictions.record(results, features, scorer.model.feature_names)
 
 
 @router.post(
@@ -54,7 +52,7 @@ async def score(claim: ClaimIn, request: Request, caller: CallerDep) -> ScoreOut
     """Scored on the event loop, together with the claims of concurrent calls (see
     ``serving.batcher``): a thread would only add a hop and a GIL hand-back to a few
     milliseconds of CPU. Batches, which take seconds, run in threads."""
-    scored = await request.app.state.batcher.score(claim)
+    scored = await services(request).batcher.score(claim)
     _record(request, caller.key_id, "score", scored.scorer, [scored.result], scored.features)
     return scored.result
 
@@ -66,20 +64,26 @@ def _score_batch(
     claims: list[ClaimIn],
     explain: str,
     route: str,
-) -> BatchOut:
+) -> Response:
+    """Score, keep the answer as the key's last batch (shared by the workers), answer."""
     started = time.perf_counter()
     results, features = scorer.score_with_features(claims, explain=explain)
-    batch = BatchOut(model=scorer.ref, results=results)
-    request.app.state.last_batch[caller.key_id] = batch
+    body = BatchOut(model=scorer.ref, results=results).model_dump_json().encode()
+    found = services(request)
+    try:
+        found.shared.put_last_batch(caller.key_id, body)
+    except StateUnavailable as error:
+        log.error("last batch not kept: %s", error)
+        found.metrics.record_failures.labels(sink="last_batch").inc()
     _record(request, caller.key_id, route, scorer, results, features)
-    request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(
+    found.metrics.latency.labels(route=f"{route}:per_claim").observe(
         (time.perf_counter() - started) / max(len(claims), 1)
     )
-    return batch
+    return Response(body, media_type="application/json")
 
 
 @router.post("/score-batch", response_model=BatchOut, summary="Score up to 10,000 claims")
-def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> BatchOut:
+def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> Response:
     return _score_batch(request, scorer, caller, body.claims, body.reasons, "score-batch")
 
 
@@ -97,7 +101,7 @@ def score_upload(
     ],
     format: Annotated[Literal["jsonl", "csv"], Query(description="File format")] = "jsonl",
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
-) -> BatchOut:
+) -> Response:
     try:
         claims = parse_upload(decode(body), format)
     except UploadError as error:
@@ -130,8 +134,14 @@ def score_x12(
 
 
 @router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")
-async def last_batch(request: Request, caller: CallerDep) -> BatchOut:
-    batch = request.app.state.last_batch.get(caller.key_id)
-    if batch is None:
+def last_batch(request: Request, caller: CallerDep) -> Response:
+    try:
+        body = services(request).shared.last_batch(caller.key_id)
+    except StateUnavailable as error:
+        log.error("last batch not readable: %s", error)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "last batches unavailable"
+        ) from error
+    if body is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no batch scored yet with this key")
-    return batch
+    return Response(body, media_type="application/json")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, Response, status
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from serving.services import ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -14,8 +16,8 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", summary="A model is loaded and can score")
-async def ready(request: Request, response: Response) -> dict[str, str]:
-    scorer = request.app.state.holder.scorer
+async def ready(services: ServicesDep, response: Response) -> dict[str, str]:
+    scorer = services.holder.scorer
     if scorer is None:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
         return {"status": "no model loaded"}
@@ -23,7 +25,5 @@ async def ready(request: Request, response: Response) -> dict[str, str]:
 
 
 @router.get("/metrics", summary="Prometheus metrics")
-def metrics(request: Request) -> Response:
-    return Response(
-        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
-    )
+def metrics(services: ServicesDep) -> Response:
+    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -29,6 +29,7 @@ def settings(model_dir: Path, keys: tuple[Path, str, str], tmp_path: Path) -> Se
         api_keys_file=keys[0],
         audit_log=tmp_path / "audit.jsonl",
         prediction_store=tmp_path / "predictions.db",
+        state_file=tmp_path / "state.db",
         max_body_bytes=2_000_000,
     )
 

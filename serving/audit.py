@@ -26,18 +26,17 @@ class Auditor:
         self, who: str, route: str, claim_ids: list[str], version: str, bands: Sequence[str]
     ) -> bool:
         """Log the line and append it to the file; False when the file could not take it."""
-        line = json.dumps(
-            {
-                "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
-                "who": who,
-                "route": route,
-                "model_version": version,
-                "claims": len(claim_ids),
-                "claim_ids": claim_ids,
-                "bands": dict(Counter(bands)),
-            }
-        )
-        audit_log.info(line)
+        entry = {
+            "at": dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds"),
+            "who": who,
+            "route": route,
+            "model_version": version,
+            "claims": len(claim_ids),
+            "claim_ids": claim_ids,
+            "bands": dict(Counter(bands)),
+        }
+        line = json.dumps(entry)
+        audit_log.info("scored %d claim(s)", len(claim_ids), extra={"audit": entry})
         if self.path is None:
             return True
         try:

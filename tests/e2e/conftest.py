@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,9 +41,9 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    folder = tmp_path_factory.mktemp("server")
+@contextmanager
+def running_server(model: Path, folder: Path, workers: int = 1) -> Iterator[Server]:
+    """``claimrisk serve`` on a free port with its own keys, audit log, stores; stopped after."""
     keys = KeyStore(folder / "api_keys.json")
     _, key = keys.create("e2e")
     _, admin = keys.create("e2e-admin", role="admin")
@@ -53,10 +54,12 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         "CLAIMRISK_SERVE_API_KEYS_FILE": str(folder / "api_keys.json"),
         "CLAIMRISK_SERVE_AUDIT_LOG": str(folder / "audit.jsonl"),
         "CLAIMRISK_SERVE_PREDICTION_STORE": str(folder / "predictions.db"),
+        "CLAIMRISK_SERVE_STATE_FILE": str(folder / "state.db"),
     }
+    command = [CLAIMRISK, "serve", "--model", str(model), "--port", str(port)]
     with log.open("w") as out:
         process = subprocess.Popen(
-            [CLAIMRISK, "serve", "--model", str(model_dir), "--port", str(port)],
+            [*command, "--workers", str(workers)],
             cwd=REPO,
             env=env,
             stdout=out,
@@ -64,22 +67,33 @@ def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             text=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text()}")
+            time.sleep(0.3)
+        else:
+            raise RuntimeError(f"server not ready in 120 s:\n{log.read_text()}")
+        yield Server(url, key, admin, process, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
         try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()}")
-        time.sleep(0.3)
-    else:
-        process.kill()
-        raise RuntimeError(f"server not ready in 90 s:\n{log.read_text()}")
-    yield Server(url, key, admin, process, log)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    with running_server(model_dir, tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

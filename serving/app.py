@@ -18,6 +18,7 @@ from serving.holder import ModelHolder, loader_for
 from serving.logs import RequestId
 from serving.middleware import RequestMetrics
 from serving.routes import claims, health, model, page
+from serving.schemas import BatchIn
 from serving.services import Services
 from serving.settings import ServeSettings, get_serve_settings
 
@@ -29,6 +30,7 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         services.reloader.start()
+        services.batches.warm_up()
         # What is alive now (modules, the model) lives as long as the app. Frozen, it is left
         # out of the collector's full passes, which paused every request for 50-130 ms.
         gc.collect()
@@ -36,6 +38,8 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         yield
         gc.unfreeze()
         services.reloader.stop()
+        services.batches.close()
+        services.holder.close()
         if services.predictions is not None:
             services.predictions.close()
         services.shared.close()
@@ -51,7 +55,9 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     problems.install(app)
     for router in (claims.router, model.router, health.router, page.router):
         app.include_router(router)
-    problems.document_errors(app, {"/v1/admin/reload": {409}, "/v1/claims/last-batch": {404}})
+    problems.document_errors(
+        app, {"/v1/admin/reload": {409}, "/v1/claims/last-batch": {404, 503}}, [BatchIn]
+    )
     app.add_middleware(RequestMetrics, metrics=services.metrics)
     app.add_middleware(RequestId)
     return app

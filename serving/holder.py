@@ -47,34 +47,53 @@ def loader_for(
 
     The files are first copied (or downloaded) into a private folder, so what was checked is
     what is loaded even if someone rewrites the model folder meanwhile; ``check`` (a child
-    process, see ``serving.model_check``) must pass before this process parses them."""
+    process, see ``serving.model_check``) must pass before this process parses them. The
+    folder is kept while the model serves (batch processes load it from there)."""
     source = settings.model
 
     def load() -> Scorer:
-        with tempfile.TemporaryDirectory(prefix="claimrisk-model-") as private:
+        private = Path(tempfile.mkdtemp(prefix="claimrisk-model-"))
+        try:
             if is_folder_source(source):
                 path = Path(source)
                 if not path.is_dir():
                     raise FileNotFoundError(f"model folder {source} does not exist")
-                folder = Path(shutil.copytree(path, Path(private) / "model"))
+                folder = Path(shutil.copytree(path, private / "model"))
                 version, origin, alias = path.name, str(path), None
             else:
                 from training.settings import get_settings
                 from training.tracking import download_model
 
-                folder, version = download_model(get_settings(), source, Path(private))
+                folder, version = download_model(get_settings(), source, private)
                 origin = f"models:/{get_settings().model_name}"
                 alias = None if source.isdigit() else source
             check(folder)
-            return Scorer(ClaimRiskModel.load(folder), version, origin, alias=alias)
+            model = ClaimRiskModel.load(folder)
+        except BaseException:
+            shutil.rmtree(private, ignore_errors=True)
+            raise
+        return Scorer(model, version, origin, alias=alias, folder=folder)
 
     return load
+
+
+def _private_root(scorer: Scorer | None) -> Path | None:
+    """The temporary folder ``loader_for`` made for ``scorer`` (None for other loaders)."""
+    if scorer is None or scorer.folder is None:
+        return None
+    for parent in scorer.folder.parents:
+        if parent.name.startswith("claimrisk-model-") and parent.parent == Path(
+            tempfile.gettempdir()
+        ):
+            return parent
+    return None
 
 
 class ModelHolder:
     def __init__(self, load: Callable[[], Scorer]) -> None:
         self._load = load
         self._scorer: Scorer | None = None
+        self._retired: Scorer | None = None  # its files may still be read by a batch
         self._lock = threading.Lock()
 
     @property
@@ -92,9 +111,23 @@ class ModelHolder:
                 raise ModelRefused(f"{type(error).__name__}: {error}") from error
             previous = self._scorer
             self._scorer = candidate  # a single reference swap: requests see old or new
+            self._discard(self._retired)
+            self._retired = previous
             log.info(
                 "model version %s loaded (was %s)",
                 candidate.version,
                 previous.version if previous else None,
             )
             return candidate
+
+    @staticmethod
+    def _discard(scorer: Scorer | None) -> None:
+        root = _private_root(scorer)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove the private copies of the models this holder loaded."""
+        with self._lock:
+            self._discard(self._retired)
+            self._discard(self._scorer)

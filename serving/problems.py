@@ -114,7 +114,7 @@ WHY = {
     409: "The new model was refused; the old one keeps serving",
     413: "The body is larger than the limit",
     422: "The request is not valid; `errors` lists each problem with its field path",
-    503: "No model is loaded yet",
+    503: "Not available now: no model loaded yet, or too many batches waiting (Retry-After)",
 }
 
 
@@ -134,16 +134,19 @@ def _statuses(route: APIRoute) -> set[int]:
         statuses.add(403)
     if "get_scorer" in calls:
         statuses.add(503)
-    if route.body_field is not None:
+    if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
         statuses |= {413, 422}
     if route.dependant.query_params or route.dependant.header_params:
         statuses.add(422)
     return statuses
 
 
-def document_errors(app: FastAPI, extra: dict[str, set[int]]) -> None:
+def document_errors(
+    app: FastAPI, extra: dict[str, set[int]], bodies: list[type[BaseModel]]
+) -> None:
     """Let ``app.openapi()`` list every error a route can answer, as problem details;
-    ``extra``: route path -> statuses its handler raises itself (409, 404)."""
+    ``extra``: route path -> statuses its handler raises itself (409, 404); ``bodies``: models
+    of request bodies a route reads itself (named in its ``openapi_extra``)."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:

@@ -10,6 +10,7 @@ from fastapi import Depends, Request
 
 from serving.audit import Auditor
 from serving.batcher import ScoreBatcher
+from serving.batches import BatchRunner
 from serving.holder import ModelHolder
 from serving.keys import KeyStore
 from serving.metrics import Metrics
@@ -29,6 +30,7 @@ class Services:
     predictions: PredictionWriter | None
     shared: SharedState
     batcher: ScoreBatcher
+    batches: BatchRunner
     reloader: Reloader
 
     @classmethod
@@ -52,6 +54,7 @@ class Services:
             ),
             shared=shared,
             batcher=ScoreBatcher(holder),
+            batches=BatchRunner(settings.batch_processes, settings.max_batches_waiting),
             reloader=Reloader(settings, holder, metrics, shared),
         )
 

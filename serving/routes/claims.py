@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import time
+from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated, Literal
 
 import numpy as np
@@ -11,12 +11,13 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Res
 
 from features.contract import ClaimIn
 from features.x12 import UnsupportedTransaction, X12Error, decode
+from serving.batches import BatchesBusy, BatchJob, BatchRejected, Kind
 from serving.deps import CallerDep, ScorerDep, get_scorer
-from serving.schemas import MAX_BATCH, BatchIn, BatchOut, ScoreOut, X12BatchOut
+from serving.keys import StoredKey
+from serving.schemas import MAX_BATCH, BatchOut, ScoreOut, X12BatchOut
 from serving.scorer import Scorer
 from serving.services import services
 from serving.state import StateUnavailable
-from serving.uploads import UploadError, parse_upload
 from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -57,34 +58,67 @@ async def score(claim: ClaimIn, request: Request, caller: CallerDep) -> ScoreOut
     return scored.result
 
 
-def _score_batch(
-    request: Request,
-    scorer: ScorerDep,
-    caller: CallerDep,
-    claims: list[ClaimIn],
-    explain: str,
-    route: str,
+async def _score_batch(
+    request: Request, scorer: Scorer, caller: StoredKey, body: bytes, kind: Kind, explain: str
 ) -> Response:
-    """Score, keep the answer as the key's last batch (shared by the workers), answer."""
-    started = time.perf_counter()
-    results, features = scorer.score_with_features(claims, explain=explain)
-    body = BatchOut(model=scorer.ref, results=results).model_dump_json().encode()
-    found = services(request)
-    try:
-        found.shared.put_last_batch(caller.key_id, body)
-    except StateUnavailable as error:
-        log.error("last batch not kept: %s", error)
-        found.metrics.record_failures.labels(sink="last_batch").inc()
-    _record(request, caller.key_id, route, scorer, results, features)
-    found.metrics.latency.labels(route=f"{route}:per_claim").observe(
-        (time.perf_counter() - started) / max(len(claims), 1)
+    """Parsed, scored, kept as the key's last batch and recorded in the batch process (see
+    ``serving.batches``); here only the audit line and metrics."""
+    found, route = services(request), "score-batch" if kind == "batch" else "score-upload"
+    settings = found.settings
+    job = BatchJob(
+        body=body,
+        kind=kind,
+        explain=explain,
+        key_id=caller.key_id,
+        model_folder=str(scorer.folder) if scorer.folder else None,
+        model_version=scorer.version,
+        model_source=scorer.source,
+        state_file=str(settings.state_file),
+        prediction_store=str(settings.prediction_store) if settings.prediction_store else None,
     )
-    return Response(body, media_type="application/json")
+    try:
+        done = await found.batches.run(job, scorer)
+    except BatchRejected as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
+    except BatchesBusy as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many batches are waiting; send it again shortly",
+            headers={"Retry-After": "5"},
+        ) from error
+    except BrokenProcessPool as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the batch process restarted; send it again"
+        ) from error
+    metrics = found.metrics
+    for band in done.bands:
+        metrics.scores.labels(band=band).inc()
+    if not found.auditor.record(caller.key_id, route, done.claim_ids, scorer.version, done.bands):
+        metrics.record_failures.labels(sink="audit").inc()
+    if not done.kept:
+        metrics.record_failures.labels(sink="last_batch").inc()
+    if done.recorded is False:
+        metrics.record_failures.labels(sink="predictions").inc()
+    metrics.latency.labels(route=f"{route}:per_claim").observe(
+        done.seconds / max(len(done.claim_ids), 1)
+    )
+    return Response(done.body, media_type="application/json")
 
 
-@router.post("/score-batch", response_model=BatchOut, summary="Score up to 10,000 claims")
-def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> Response:
-    return _score_batch(request, scorer, caller, body.claims, body.reasons, "score-batch")
+@router.post(
+    "/score-batch",
+    response_model=BatchOut,
+    summary="Score up to 10,000 claims",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+        }
+    },
+)
+async def score_batch(request: Request, scorer: ScorerDep, caller: CallerDep) -> Response:
+    """The body (a ``BatchIn``) is read here and parsed in the batch process."""
+    return await _score_batch(request, scorer, caller, await request.body(), "batch", "all")
 
 
 @router.post(
@@ -92,7 +126,7 @@ def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: Call
     response_model=BatchOut,
     summary="Score a JSONL or CSV file (one claim per line, or one service line per CSV row)",
 )
-def score_upload(
+async def score_upload(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
@@ -102,11 +136,7 @@ def score_upload(
     format: Annotated[Literal["jsonl", "csv"], Query(description="File format")] = "jsonl",
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
 ) -> Response:
-    try:
-        claims = parse_upload(decode(body), format)
-    except UploadError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
-    return _score_batch(request, scorer, caller, claims, reasons, "score-upload")
+    return await _score_batch(request, scorer, caller, body, format, reasons)
 
 
 @router.post(

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from serving import problems
 from serving.holder import ModelHolder, loader_for
@@ -44,12 +45,11 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
             services.predictions.close()
         services.shared.close()
 
-    app = FastAPI(
+    app = FastAPIOffline(  # /docs and /redoc from packaged files, no CDN
         title="claimrisk",
         version="1",
         summary="Predicts whether a payer will deny a claim before it is submitted, and why.",
         lifespan=lifespan,
-        max_body_size=settings.max_body_bytes,  # 413, also for bodies without a length
     )
     app.state.services = services
     problems.install(app)
@@ -58,6 +58,7 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     problems.document_errors(
         app, {"/v1/admin/reload": {409}, "/v1/claims/last-batch": {404, 503}}, [BatchIn]
     )
+    app.add_middleware(problems.BodyLimit, limit=settings.max_body_bytes)  # also unsized bodies
     app.add_middleware(RequestMetrics, metrics=services.metrics)
     app.add_middleware(RequestId)
     return app

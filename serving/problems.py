@@ -18,9 +18,10 @@ from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from serving.logs import request_id
 
@@ -99,6 +100,36 @@ async def failure(request: Request, error: Exception) -> JSONResponse:
     return problem(request, 500, "internal error")
 
 
+class BodyLimit:
+    """413, as problem details, for a body over the limit: at once when its Content-Length
+    says so, and while it is read when it has none (chunked)."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        detail = f"the body is larger than {self.limit:,} bytes"
+        length = dict(scope["headers"]).get(b"content-length", b"")
+        if length.isdigit() and int(length) > self.limit:
+            await problem(Request(scope), 413, detail)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise HTTPException(413, detail)
+            return message
+
+        await self.app(scope, counted, send)
+
+
 def install(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(HTTPException, http_error)
@@ -163,12 +194,14 @@ def document_errors(
         components.pop("HTTPValidationError", None)
         components.pop("ValidationError", None)
         reference = {"$ref": "#/components/schemas/Problem"}
-        for route in app.routes:
+        for context in iter_route_contexts(app.routes):  # included routers too
+            route = context.original_route
             if not isinstance(route, APIRoute) or not route.include_in_schema:
                 continue
-            statuses = _statuses(route) | extra.get(route.path, set())
+            path = context.path_format or route.path_format
+            statuses = _statuses(route) | extra.get(path, set())
             for method in route.methods or ():
-                operation = schema["paths"][route.path_format][method.lower()]
+                operation = schema["paths"][path][method.lower()]
                 responses = operation.setdefault("responses", {})
                 for status in sorted(statuses):
                     responses[str(status)] = {

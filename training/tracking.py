@@ -8,6 +8,8 @@ model folder (``training.artifact``); each new version gets the ``challenger`` a
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -41,8 +43,23 @@ class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
         return self.model.probability(x)
 
 
-def use_tracking(settings: Settings) -> str:
-    """Point MLflow at the configured store; create the experiment if needed; its id."""
+class NoTrackingStore(LookupError):
+    """The configured MLflow SQLite file does not exist (and only training creates one)."""
+
+
+def use_tracking(settings: Settings, create: bool = False) -> str:
+    """Point MLflow at the configured store; create the experiment if needed; its id.
+
+    A missing SQLite store is an error unless ``create`` (training): reading from a path
+    that has vanished must not silently start an empty registry there."""
+    prefix = "sqlite:///"
+    if settings.tracking_uri.startswith(prefix) and not create:
+        path = Path(settings.tracking_uri.removeprefix(prefix))
+        if not path.is_file():
+            raise NoTrackingStore(
+                f"no MLflow store at {path}: train a model first (claimrisk train), or point "
+                "CLAIMRISK_TRACKING_URI at the store"
+            )
     mlflow.set_tracking_uri(settings.tracking_uri)
     experiment = mlflow.get_experiment_by_name(settings.experiment)
     if experiment is not None:
@@ -53,6 +70,32 @@ def use_tracking(settings: Settings) -> str:
             settings.experiment, artifact_location=settings.artifact_root.resolve().as_uri()
         )
     )
+
+
+HOST_TAG, PID_TAG = "claimrisk.host", "claimrisk.pid"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def close_abandoned_runs(experiment_id: str) -> list[str]:
+    """Mark KILLED the runs left RUNNING by a training process of this host that is gone
+    (a ``train`` killed while logging); the ids of the runs closed."""
+    client = MlflowClient()
+    closed = []
+    for run in client.search_runs([experiment_id], "attributes.status = 'RUNNING'"):
+        host, pid = run.data.tags.get(HOST_TAG), run.data.tags.get(PID_TAG)
+        if host == socket.gethostname() and pid and pid.isdigit() and not _alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+    return closed
 
 
 def data_fingerprint(history: History) -> dict[str, Any]:
@@ -84,11 +127,16 @@ def log_training_run(
     """
     from training import plots
 
-    experiment_id = use_tracking(settings)
+    experiment_id = use_tracking(settings, create=True)
+    close_abandoned_runs(experiment_id)
     model: ClaimRiskModel = result.model
     split_test = result.split.masks["test"]
     y_test = result.dataset.label[split_test]
-    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    with (
+        mlflow.start_run(experiment_id=experiment_id, tags=tags) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         folder = Path(tmp)
         mlflow.log_params({**result.params, **extra_params, "feature_set": model.state.feature_set})
         mlflow.log_metrics(result.metrics)

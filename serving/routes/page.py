@@ -7,9 +7,12 @@ from importlib import resources
 from fastapi import APIRouter
 from fastapi.responses import HTMLResponse
 
+from serving.page_headers import page_headers
+
 router = APIRouter(tags=["page"])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def work_queue() -> HTMLResponse:
-    return HTMLResponse(resources.files("serving").joinpath("static/queue.html").read_text())
+    html = resources.files("serving").joinpath("static/queue.html").read_text()
+    return HTMLResponse(html, headers=page_headers(html))

@@ -15,32 +15,24 @@ from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
 from features.history import History
 from training.artifact import ClaimRiskModel
 from training.card import model_card
+from training.pyfunc import (
+    BUNDLE,
+    ClaimRiskPyfunc,
+    example_claims,
+    example_output,
+    requirements,
+    signature,
+)
 from training.settings import Settings
 
 CHAMPION, CHALLENGER = "champion", "challenger"
-BUNDLE = "claimrisk_model"
-
-
-class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
-    """pyfunc face of the model: claim requests (one JSON object per row) in, probabilities out."""
-
-    def load_context(self, context: Any) -> None:
-        self.model = ClaimRiskModel.load(Path(context.artifacts[BUNDLE]))
-
-    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
-        from features.batch import batch_from_requests
-        from features.contract import ClaimIn
-
-        claims = [ClaimIn.model_validate(row) for row in model_input.to_dict(orient="records")]
-        x = self.model.features(batch_from_requests(claims)).to_numpy(float)
-        return self.model.probability(x)
+PACKAGES = Path(__file__).resolve().parents[1]  # features/, training/, serving/ live here
 
 
 class NoTrackingStore(LookupError):
@@ -167,13 +159,7 @@ def log_training_run(
         predictions.to_parquet(folder / "test_predictions.parquet")
         mlflow.log_artifact(str(folder / "test_predictions.parquet"))
         bundle = model.save(folder / BUNDLE)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=ClaimRiskPyfunc(),
-            artifacts={BUNDLE: str(bundle)},
-            registered_model_name=settings.model_name,
-            pip_requirements=["claimrisk"],
-        )
+        info = log_pyfunc(bundle, settings.model_name)
         version = str(info.registered_model_version)
         mlflow.log_text(
             model_card(
@@ -188,6 +174,22 @@ def log_training_run(
         settings.model_name, version, "roc_auc", f"{result.metrics['lgbm_roc_auc']:.4f}"
     )
     return run.info.run_id, version
+
+
+def log_pyfunc(bundle: Path, registered_name: str | None = None) -> Any:
+    """Log the model folder as a pyfunc (``training.pyfunc``) with a signature, an input
+    example, the packages' source and pinned requirements; registered when named."""
+    examples = example_claims()
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=ClaimRiskPyfunc(),
+        artifacts={BUNDLE: str(bundle)},
+        registered_model_name=registered_name,
+        code_paths=[str(PACKAGES / name) for name in ("features", "training", "serving")],
+        pip_requirements=requirements(),
+        signature=signature(examples, example_output(bundle, examples)),
+        input_example=examples,
+    )
 
 
 def version_for(settings: Settings, alias: str) -> Any | None:

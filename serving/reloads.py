@@ -43,7 +43,7 @@ class Reloader:
                 self.reload(announce=False)
             except ModelRefused:
                 log.error("no model could be loaded; /ready answers 503 until a reload works")
-        elif self.holder.scorer is not None:
+        else:
             self.metrics.model_loaded(self.holder.scorer.version, self.holder.scorer.source)
         threading.Thread(target=self._follow, name="model-reloads", daemon=True).start()
 

@@ -56,7 +56,9 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     for router in (claims.router, model.router, health.router, page.router):
         app.include_router(router)
     problems.document_errors(
-        app, {"/v1/admin/reload": {409}, "/v1/claims/last-batch": {404, 503}}, [BatchIn]
+        app,
+        {"/v1/admin/reload": {409}, "/v1/claims/last-batch": {404, 503}, "/ready": {503}},
+        [BatchIn],
     )
     app.add_middleware(problems.BodyLimit, limit=settings.max_body_bytes)  # also unsized bodies
     app.add_middleware(RequestMetrics, metrics=services.metrics)

@@ -139,6 +139,7 @@ def install(app: FastAPI) -> None:
 # --- the OpenAPI document -------------------------------------------------------------------
 
 WHY = {
+    400: "The body could not be read (bytes that are not text in the declared encoding)",
     401: "No API key, or an unknown one (header X-API-Key)",
     403: "The key may not do this (an admin key is needed)",
     404: "Nothing to return yet",
@@ -165,6 +166,9 @@ def _statuses(route: APIRoute) -> set[int]:
         statuses.add(403)
     if "get_scorer" in calls:
         statuses.add(503)
+    media_type = getattr(route.body_field.field_info, "media_type", "") if route.body_field else ""
+    if "json" in str(media_type):  # FastAPI answers 400 to a JSON body it cannot decode
+        statuses.add(400)
     if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
         statuses |= {413, 422}
     if route.dependant.query_params or route.dependant.header_params:

@@ -74,7 +74,7 @@ def test_the_openapi_document_lists_every_error_a_route_gives(client: TestClient
     def statuses(path: str, method: str) -> set[str]:
         return {s for s in paths[path][method]["responses"] if s != "200"}
 
-    assert statuses("/v1/claims/score", "post") == {"401", "413", "422", "503"}
+    assert statuses("/v1/claims/score", "post") == {"400", "401", "413", "422", "503"}
     assert statuses("/v1/claims/score-batch", "post") == {"401", "413", "422", "503"}
     assert statuses("/v1/admin/reload", "post") == {"401", "403", "409"}
     assert statuses("/v1/claims/last-batch", "get") == {"401", "404", "503"}

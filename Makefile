@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.learning_curve
 	$(BIN)/python -m benchmarks.training
 	$(BIN)/python -m benchmarks.serving
+	$(BIN)/python -m benchmarks.serving_load
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.patterns
 	$(BIN)/python -m benchmarks.generalization

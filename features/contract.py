@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, get_args, get_origin
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
@@ -47,8 +48,21 @@ Adjustment = Annotated[
 ]
 # Above $100M a charge is a typo (and sums of a few 1e308 charges overflow to infinity).
 Money = Annotated[float, Field(ge=0, le=100_000_000, allow_inf_nan=False)]
+
+
+def _not_a_number(value: Any) -> Any:
+    """A date is written YYYY-MM-DD: pydantic would read 0 as 1970-01-01 (Unix time)."""
+    if isinstance(value, int | float):
+        raise ValueError("a date is written YYYY-MM-DD, not as a number")
+    return value
+
+
 # Claims live between 1900 and 2199; a date outside is a typo, not a claim.
-Date = Annotated[dt.date, Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31))]
+Date = Annotated[
+    dt.date,
+    BeforeValidator(_not_a_number),
+    Field(ge=dt.date(1900, 1, 1), le=dt.date(2199, 12, 31)),
+]
 Units = Annotated[float, Field(gt=0, le=9999, allow_inf_nan=False)]
 
 PlanType = Literal[

@@ -75,7 +75,12 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[ClaimPr
     """(line where the record starts, its cells) of every record that fills the header
     exactly, and a problem for each one that does not (it cannot be read as any claim)."""
     reader = csv.reader(io.StringIO(text))
-    header = [column.strip() for column in next(reader, [])]
+    try:
+        header = [column.strip() for column in next(reader, [])]
+    except csv.Error as error:  # a bare CR, a cell over the csv module's 128 KiB limit
+        raise UploadError(
+            [{"line": 1, "loc": [], "msg": f"header not readable: {error}"}]
+        ) from error
     repeated = sorted({column for column in header if header.count(column) > 1})
     if repeated:
         raise UploadError([{"line": 1, "loc": repeated, "msg": "column given more than once"}])

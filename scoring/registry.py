@@ -34,8 +34,23 @@ def get_settings() -> Settings:
     return Settings()
 
 
-def use_tracking(settings: Settings) -> str:
-    """Point MLflow at the configured store; create the experiment if needed; its id."""
+class NoTrackingStore(LookupError):
+    """The configured MLflow SQLite file does not exist (and only training creates one)."""
+
+
+def use_tracking(settings: Settings, create: bool = False) -> str:
+    """Point MLflow at the configured store; create the experiment if needed; its id.
+
+    A missing SQLite store is an error unless ``create`` (training): reading from a path
+    that has vanished must not silently start an empty registry there."""
+    prefix = "sqlite:///"
+    if settings.tracking_uri.startswith(prefix) and not create:
+        path = Path(settings.tracking_uri.removeprefix(prefix))
+        if not path.is_file():
+            raise NoTrackingStore(
+                f"no MLflow store at {path}: train a model first (claimrisk train), or point "
+                "CLAIMRISK_TRACKING_URI at the store"
+            )
     mlflow.set_tracking_uri(settings.tracking_uri)
     experiment = mlflow.get_experiment_by_name(settings.experiment)
     if experiment is not None:
@@ -58,7 +73,16 @@ def version_for(settings: Settings, alias: str) -> Any | None:
 
 
 def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[ClaimRiskModel, str]:
-    """Download and load a registered model by alias (or version number); (model, version).
+    """Download and load a registered model by alias (or version number); (model, version)."""
+    folder, version = download_model(settings, alias_or_version)
+    return ClaimRiskModel.load(folder), version
+
+
+def download_model(
+    settings: Settings, alias_or_version: str = CHAMPION, into: Path | None = None
+) -> tuple[Path, str]:
+    """Download a registered model's folder (into ``into``, or MLflow's temporary folder);
+    (folder, version).
 
     The alias is resolved to a version first, so the label always matches the model even if
     the alias moves meanwhile."""
@@ -70,5 +94,9 @@ def load_model(settings: Settings, alias_or_version: str = CHAMPION) -> tuple[Cl
             raise LookupError(f"no version of {settings.model_name} has alias {alias_or_version}")
         version = str(found.version)
     reference = f"models:/{settings.model_name}/{version}"
-    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=reference))
-    return ClaimRiskModel.load(local / "artifacts" / BUNDLE), version
+    local = Path(
+        mlflow.artifacts.download_artifacts(
+            artifact_uri=reference, dst_path=None if into is None else str(into)
+        )
+    )
+    return local / "artifacts" / BUNDLE, version

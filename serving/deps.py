@@ -8,15 +8,15 @@ from fastapi import Depends, HTTPException, Request, Security, status
 from fastapi.security import APIKeyHeader
 
 from scoring.scorer import Scorer
-from serving.keys import KeyStore, StoredKey
+from serving.keys import StoredKey
+from serving.services import services
 from serving.settings import ServeSettings
 
 
 async def get_app_settings(request: Request) -> ServeSettings:
     """The settings the app was built with (no dependency override: FastAPI rebuilds an
     override's signature on every request)."""
-    settings: ServeSettings = request.app.state.settings
-    return settings
+    return services(request).settings
 
 
 SettingsDep = Annotated[ServeSettings, Depends(get_app_settings)]
@@ -25,7 +25,7 @@ ANONYMOUS = StoredKey("anonymous", "anonymous", "admin", "", "")
 
 
 async def get_scorer(request: Request) -> Scorer:
-    scorer = request.app.state.holder.scorer
+    scorer = services(request).holder.scorer
     if scorer is None:
         raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no model loaded yet")
     return scorer
@@ -36,8 +36,7 @@ async def get_caller(
 ) -> StoredKey:
     if settings.allow_anonymous:
         return ANONYMOUS
-    store: KeyStore = request.app.state.keys
-    found = store.verify(key) if key else None
+    found = services(request).keys.verify(key) if key else None
     if found is None:
         raise HTTPException(
             status.HTTP_401_UNAUTHORIZED,

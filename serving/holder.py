@@ -7,6 +7,8 @@ serving. Reloads come from the admin endpoint, SIGHUP, or polling the registry a
 from __future__ import annotations
 
 import logging
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from importlib import resources
@@ -17,16 +19,14 @@ import numpy as np
 from features.contract import ClaimIn
 from scoring.artifact import ClaimRiskModel
 from scoring.scorer import Scorer
+from serving.model_check import ModelRefused, check_in_child
 from serving.settings import ServeSettings
 
 log = logging.getLogger("claimrisk.serving")
 SMOKE_CLAIM = ClaimIn.model_validate_json(
     resources.files("serving").joinpath("smoke_claim.json").read_text()
 )
-
-
-class ModelRefused(RuntimeError):
-    """A candidate model failed to load or to score the smoke claim."""
+__all__ = ["ModelHolder", "ModelRefused", "loader_for", "smoke_test"]
 
 
 def smoke_test(scorer: Scorer) -> None:
@@ -35,27 +35,64 @@ def smoke_test(scorer: Scorer) -> None:
         raise ModelRefused(f"smoke score is {result.denial_probability}")
 
 
-def loader_for(settings: ServeSettings) -> Callable[[], Scorer]:
-    """Load from a model folder path, or from the MLflow registry (alias or version)."""
+def is_folder_source(source: str) -> bool:
+    """A model folder path rather than a registry alias or version (aliases have no ``/``)."""
+    return "/" in source or source.startswith(".") or Path(source).exists()
+
+
+def loader_for(
+    settings: ServeSettings, check: Callable[[Path], None] = check_in_child
+) -> Callable[[], Scorer]:
+    """Load from a model folder path, or from the MLflow registry (alias or version).
+
+    The files are first copied (or downloaded) into a private folder, so what was checked is
+    what is loaded even if someone rewrites the model folder meanwhile; ``check`` (a child
+    process, see ``serving.model_check``) must pass before this process parses them. The
+    folder is kept while the model serves (batch processes load it from there)."""
     source = settings.model
 
     def load() -> Scorer:
-        path = Path(source)
-        if path.is_dir():
-            return Scorer(ClaimRiskModel.load(path), path.name, str(path))
-        from scoring.registry import get_settings, load_model
+        private = Path(tempfile.mkdtemp(prefix="claimrisk-model-"))
+        try:
+            if is_folder_source(source):
+                path = Path(source)
+                if not path.is_dir():
+                    raise FileNotFoundError(f"model folder {source} does not exist")
+                folder = Path(shutil.copytree(path, private / "model"))
+                version, origin, alias = path.name, str(path), None
+            else:
+                from scoring.registry import download_model, get_settings
 
-        model, version = load_model(get_settings(), source)
-        alias = None if source.isdigit() else source
-        return Scorer(model, version, f"models:/{get_settings().model_name}", alias=alias)
+                folder, version = download_model(get_settings(), source, private)
+                origin = f"models:/{get_settings().model_name}"
+                alias = None if source.isdigit() else source
+            check(folder)
+            model = ClaimRiskModel.load(folder)
+        except BaseException:
+            shutil.rmtree(private, ignore_errors=True)
+            raise
+        return Scorer(model, version, origin, alias=alias, folder=folder)
 
     return load
+
+
+def _private_root(scorer: Scorer | None) -> Path | None:
+    """The temporary folder ``loader_for`` made for ``scorer`` (None for other loaders)."""
+    if scorer is None or scorer.folder is None:
+        return None
+    for parent in scorer.folder.parents:
+        if parent.name.startswith("claimrisk-model-") and parent.parent == Path(
+            tempfile.gettempdir()
+        ):
+            return parent
+    return None
 
 
 class ModelHolder:
     def __init__(self, load: Callable[[], Scorer]) -> None:
         self._load = load
         self._scorer: Scorer | None = None
+        self._retired: Scorer | None = None  # its files may still be read by a batch
         self._lock = threading.Lock()
 
     @property
@@ -73,9 +110,23 @@ class ModelHolder:
                 raise ModelRefused(f"{type(error).__name__}: {error}") from error
             previous = self._scorer
             self._scorer = candidate  # a single reference swap: requests see old or new
+            self._discard(self._retired)
+            self._retired = previous
             log.info(
                 "model version %s loaded (was %s)",
                 candidate.version,
                 previous.version if previous else None,
             )
             return candidate
+
+    @staticmethod
+    def _discard(scorer: Scorer | None) -> None:
+        root = _private_root(scorer)
+        if root is not None:
+            shutil.rmtree(root, ignore_errors=True)
+
+    def close(self) -> None:
+        """Remove the private copies of the models this holder loaded."""
+        with self._lock:
+            self._discard(self._retired)
+            self._discard(self._scorer)

@@ -1,4 +1,6 @@
-"""The ASGI entry point for uvicorn: ``serving.main:app``; SIGHUP reloads the model."""
+"""The ASGI entry point for uvicorn: ``serving.main:app``; SIGHUP reloads the model.
+
+With several workers, ``claimrisk serve`` passes a SIGHUP on to each of them."""
 
 from __future__ import annotations
 
@@ -9,16 +11,17 @@ from types import FrameType
 
 from serving.app import create_app
 from serving.holder import ModelRefused
+from serving.services import Services
 
 app = create_app()
+services: Services = app.state.services
 log = logging.getLogger("claimrisk.serving")
 
 
 def _reload(signum: int, frame: FrameType | None) -> None:
     def run() -> None:
         try:
-            scorer = app.state.holder.reload()
-            app.state.metrics.model_loaded(scorer.version, scorer.source)
+            services.reloader.reload(announce=False)  # every worker gets the signal
         except ModelRefused:
             log.error("reload on SIGHUP refused; the old model keeps serving")
 

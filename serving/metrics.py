@@ -1,10 +1,20 @@
-"""Prometheus metrics of one app (own registry, so tests and reloads stay independent)."""
+"""Prometheus metrics of one app (own registry, so tests and reloads stay independent).
+
+With several workers (``claimrisk serve --workers N``) every worker writes its samples into
+``PROMETHEUS_MULTIPROC_DIR`` (prometheus_client's multiprocess mode, set up by ``serve``) and
+``/metrics`` on any worker reports the sum over all of them, so a counter never goes
+backwards between two scrapes whichever worker answers them.
+"""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.multiprocess import MultiProcessCollector
+
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 
 
 @dataclass
@@ -25,13 +35,33 @@ class Metrics:
         self.scores = Counter(
             "claimrisk_scores", "Claims scored by risk band", ["band"], registry=self.registry
         )
-        self.model = Gauge(
-            "claimrisk_model_info",
-            "The model being served",
-            ["version", "source"],
+        self.record_failures = Counter(
+            "claimrisk_record_failures",
+            "Scoring calls whose audit line, stored predictions or last batch could not be "
+            "written (the call itself succeeded)",
+            ["sink"],
             registry=self.registry,
         )
+        self.model = Gauge(
+            "claimrisk_model_info",
+            "The model being served (1), per worker process",
+            ["version", "source"],
+            registry=self.registry,
+            multiprocess_mode="liveall",
+        )
+        self._loaded: tuple[str, str] | None = None
 
     def model_loaded(self, version: str, source: str) -> None:
-        self.model.clear()
+        if self._loaded is not None and self._loaded != (version, source):
+            self.model.labels(*self._loaded).set(0)  # multiprocess files keep removed series
+            self.model.remove(*self._loaded)
+        self._loaded = (version, source)
         self.model.labels(version=version, source=source).set(1)
+
+    def exposition(self) -> bytes:
+        """The text a scraper reads: this app's registry, or every worker's samples."""
+        if os.environ.get(MULTIPROC_ENV):
+            merged = CollectorRegistry()
+            MultiProcessCollector(merged)
+            return generate_latest(merged)
+        return generate_latest(self.registry)

@@ -29,7 +29,7 @@ import logging
 import queue
 import sqlite3
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -83,6 +83,12 @@ class PredictionStoreError(RuntimeError):
     """The store cannot be used; the message says which file and why."""
 
 
+def _reasons(result: ScoreOut) -> str | None:
+    if result.reasons is None:
+        return None
+    return "|".join(reason.category for reason in result.reasons)
+
+
 class OverrideRefused(ValueError):
     """An override that cannot be stored: the claim has no recorded prediction, or the
     category was not one of its reasons. The message says which."""
@@ -98,12 +104,6 @@ class Override:
     who: str
     recorded_at: str
     model_version: str
-
-
-def _reasons(result: ScoreOut) -> str | None:
-    if result.reasons is None:
-        return None
-    return "|".join(reason.category for reason in result.reasons)
 
 
 class PredictionStore:
@@ -129,7 +129,7 @@ class PredictionStore:
             found = self._db.execute(
                 "SELECT value FROM meta WHERE key = 'schema_version'"
             ).fetchone()[0]
-        except sqlite3.Error as error:
+        except (OSError, sqlite3.Error) as error:
             raise PredictionStoreError(
                 f"{self.path}: cannot open the prediction store: {error}"
             ) from error
@@ -268,10 +268,15 @@ class PredictionStore:
 class PredictionWriter:
     """Records scores from a background thread: the request path only enqueues, and whatever
     waits is written in one transaction. A request never waits on SQLite (whose write lock
-    the workers share), and under load many calls share a commit. ``close`` writes the rest."""
+    the workers share), and under load many calls share a commit. ``close`` writes the rest.
 
-    def __init__(self, store: PredictionStore) -> None:
-        self.store = store
+    The store is opened by the thread: a store that cannot be opened or written (read-only
+    folder, full disk) never stops the server or fails a call; each call not recorded is
+    logged and passed to ``on_failure``, and the next calls try again."""
+
+    def __init__(self, path: Path, on_failure: Callable[[int], None] = lambda calls: None) -> None:
+        self.path, self.on_failure = path, on_failure
+        self.store: PredictionStore | None = None
         self._queue: queue.SimpleQueue[Scores | threading.Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, name="prediction-writer", daemon=True)
         self._thread.start()
@@ -286,6 +291,16 @@ class PredictionWriter:
         store's lock, which a write in progress holds)."""
         self._queue.put((results, feature_rows, feature_names, dt.datetime.now(dt.UTC)))
 
+    def _write(self, scores: list[Scores]) -> None:
+        try:
+            if self.store is None:
+                self.store = PredictionStore(self.path)
+            self.store.write([row for item in scores for row in self.store.rows(*item)])
+        except (sqlite3.Error, PredictionStoreError) as error:  # the service goes on
+            log.error("prediction store: %s; %d calls not recorded", type(error).__name__,
+                      len(scores))  # fmt: skip
+            self.on_failure(len(scores))
+
     def _drain(self) -> None:
         closing = False
         while not closing:
@@ -294,11 +309,8 @@ class PredictionWriter:
                 waiting.append(self._queue.get())
             closing = None in waiting
             scores = [item for item in waiting if isinstance(item, tuple)]
-            try:
-                self.store.write([row for item in scores for row in self.store.rows(*item)])
-            except (sqlite3.Error, PredictionStoreError) as error:  # the service goes on
-                log.error("prediction store: %s; %d calls not recorded", type(error).__name__,
-                          len(scores))  # fmt: skip
+            if scores:
+                self._write(scores)
             for item in waiting:
                 if isinstance(item, threading.Event):
                     item.set()
@@ -313,7 +325,8 @@ class PredictionWriter:
         """Write what is waiting, then close the store."""
         self._queue.put(None)
         self._thread.join(timeout=30)
-        self.store.close()
+        if self.store is not None:
+            self.store.close()
 
 
 def feature_rows(model: ClaimRiskModel, claims: Sequence[ClaimIn]) -> np.ndarray:

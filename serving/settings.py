@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -20,6 +20,12 @@ class ServeSettings(BaseSettings):
     audit_log: Path | None = None  # None: audit lines go to the "claimrisk.audit" logger only
     prediction_store: Path | None = Path("predictions.db")  # for claimrisk monitor; None: off
     queue_store: Path | None = Path("queue.db")  # the work queue's claim statuses; None: off
+    state_file: Path = Path("serve_state.db")  # shared by the workers: last batches, reloads
+    batch_processes: int = Field(default=1, ge=0)  # per worker; 0: batches in a thread
+    max_batches_waiting: int = Field(default=4, ge=0)  # per worker; beyond: 503, Retry-After
+    reload_poll_seconds: float = Field(
+        default=1.0, gt=0
+    )  # how often a worker looks for others' reloads
 
     @field_validator("audit_log", "prediction_store", "queue_store", mode="before")
     @classmethod

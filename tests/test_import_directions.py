@@ -3,7 +3,8 @@
 features (the claim as data, readers, rules) knows nothing of the rest; scoring (the trained
 artifact, reasons, the scorer) builds on features; training and serving both build on scoring
 and never on each other; the simulator only speaks the contract; analytics reads what training
-and scoring define; the client stands alone. The CLI is the composition root and may import everything.
+and scoring define; the client stands alone. The CLI is the composition root and may import
+everything.
 """
 
 from __future__ import annotations

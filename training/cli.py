@@ -459,12 +459,9 @@ def serve(
         str | None, typer.Option(help="Registry alias, version, or model folder.")
     ] = None,
 ) -> None:
-    """Start the scoring API with uvicorn (SIGHUP reloads the model)."""
-    import logging
-
-    import uvicorn
-
+    """Start the scoring API with uvicorn (SIGHUP reloads the model in every worker)."""
     from serving.keys import KeyStore
+    from serving.runner import run
     from serving.settings import ServeSettings
 
     if model is not None:
@@ -475,17 +472,7 @@ def serve(
             f"[yellow]No API keys in {settings.api_keys_file}[/yellow]: every call will get 401. "
             "Create one with `claimrisk keys create NAME` (it takes effect at once)."
         )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    uvicorn.run(
-        "serving.main:app",
-        host=host,
-        port=port,
-        workers=workers,
-        loop="uvloop",
-        http="httptools",
-        log_level="info",
-        access_log=False,
-    )
+    run(host, port, workers)
 
 
 @app.command()
@@ -527,6 +514,9 @@ def ingest(
         console.print(f"[red]Cannot ingest[/red]: {error}")
         raise typer.Exit(2) from error
     console.print(report.render())
+    if report.all_failed:
+        console.print("[red]No file could be ingested[/red]: see the failures above")
+        raise typer.Exit(1)
 
 
 @app.command()

@@ -9,12 +9,13 @@ model folder (``scoring.artifact``); each new version gets the ``challenger`` al
 from __future__ import annotations
 
 import hashlib
+import os
+import socket
 import tempfile
 from pathlib import Path
 from typing import Any
 
 import mlflow
-import numpy as np
 import pandas as pd
 from mlflow.tracking import MlflowClient
 
@@ -22,20 +23,41 @@ from features.history import History
 from scoring.artifact import ClaimRiskModel
 from scoring.registry import BUNDLE, CHALLENGER, Settings, use_tracking
 from training.card import model_card
+from training.pyfunc import (
+    ClaimRiskPyfunc,
+    example_claims,
+    example_output,
+    requirements,
+    signature,
+)
+
+PACKAGES = Path(__file__).resolve().parents[1]  # features/, scoring/, training/ live here
 
 
-class ClaimRiskPyfunc(mlflow.pyfunc.PythonModel):  # type: ignore[name-defined]
-    """pyfunc face of the model: claim requests (one JSON object per row) in, probabilities out."""
+HOST_TAG, PID_TAG = "claimrisk.host", "claimrisk.pid"  # who runs a run, to close it if killed
 
-    def load_context(self, context: Any) -> None:
-        self.model = ClaimRiskModel.load(Path(context.artifacts[BUNDLE]))
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: Any = None) -> np.ndarray:
-        from features.contract import ClaimIn
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
 
-        claims = [ClaimIn.model_validate(row) for row in model_input.to_dict(orient="records")]
-        x = self.model.request_matrix(claims)
-        return self.model.probability(x)
+
+def close_abandoned_runs(experiment_id: str) -> list[str]:
+    """Mark KILLED the runs left RUNNING by a training process of this host that is gone
+    (a ``train`` killed while logging); the ids of the runs closed."""
+    client = MlflowClient()
+    closed = []
+    for run in client.search_runs([experiment_id], "attributes.status = 'RUNNING'"):
+        host, pid = run.data.tags.get(HOST_TAG), run.data.tags.get(PID_TAG)
+        if host == socket.gethostname() and pid and pid.isdigit() and not _alive(int(pid)):
+            client.set_terminated(run.info.run_id, status="KILLED")
+            closed.append(run.info.run_id)
+    return closed
 
 
 def data_fingerprint(history: History) -> dict[str, Any]:
@@ -67,11 +89,16 @@ def log_training_run(
     """
     from training import plots
 
-    experiment_id = use_tracking(settings)
+    experiment_id = use_tracking(settings, create=True)
+    close_abandoned_runs(experiment_id)
     model: ClaimRiskModel = result.model
     split_test = result.split.masks["test"]
     y_test = result.dataset.label[split_test]
-    with mlflow.start_run(experiment_id=experiment_id) as run, tempfile.TemporaryDirectory() as tmp:
+    tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
+    with (
+        mlflow.start_run(experiment_id=experiment_id, tags=tags) as run,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         folder = Path(tmp)
         mlflow.log_params({**result.params, **extra_params, "feature_set": model.state.feature_set})
         mlflow.log_metrics(result.metrics)
@@ -103,13 +130,7 @@ def log_training_run(
         predictions.to_parquet(folder / "test_predictions.parquet")
         mlflow.log_artifact(str(folder / "test_predictions.parquet"))
         bundle = model.save(folder / BUNDLE)
-        info = mlflow.pyfunc.log_model(
-            name="model",
-            python_model=ClaimRiskPyfunc(),
-            artifacts={BUNDLE: str(bundle)},
-            registered_model_name=settings.model_name,
-            pip_requirements=["claimrisk"],
-        )
+        info = log_pyfunc(bundle, settings.model_name)
         version = str(info.registered_model_version)
         mlflow.log_text(
             model_card(
@@ -124,6 +145,22 @@ def log_training_run(
         settings.model_name, version, "roc_auc", f"{result.metrics['lgbm_roc_auc']:.4f}"
     )
     return run.info.run_id, version
+
+
+def log_pyfunc(bundle: Path, registered_name: str | None = None) -> Any:
+    """Log the model folder as a pyfunc (``training.pyfunc``) with a signature, an input
+    example, the packages' source and pinned requirements; registered when named."""
+    examples = example_claims()
+    return mlflow.pyfunc.log_model(
+        name="model",
+        python_model=ClaimRiskPyfunc(),
+        artifacts={BUNDLE: str(bundle)},
+        registered_model_name=registered_name,
+        code_paths=[str(PACKAGES / name) for name in ("features", "scoring", "training")],
+        pip_requirements=requirements(),
+        signature=signature(examples, example_output(bundle, examples)),
+        input_example=examples,
+    )
 
 
 def run_artifact(run_id: str, path: str) -> Path:

@@ -55,11 +55,13 @@ from features.x12.sniff import sniff
 from features.x12.store import (
     MANIFEST,
     Manifest,
+    Staging,
     csv_tables,
     extend_table,
     has_tables,
     read_columns,
     read_unmatched,
+    recover,
     write_unmatched,
 )
 
@@ -137,6 +139,9 @@ class _Ingest:
     def __init__(self, out: Path, append: bool) -> None:
         self.out = out
         self.report = IngestReport(out=out)
+        if recover(out):
+            log.warning("%s: completed the file renames of an interrupted ingest", out)
+        self.staging = Staging(out)
         if csv_tables(out):
             raise IngestError(
                 f"{out}: holds CSV tables ({', '.join(csv_tables(out))}); ingest writes Parquet, "
@@ -396,7 +401,7 @@ class _Ingest:
         report = self.report
         if rows.empty:
             if self.parked is not None:
-                write_unmatched(self.out, rows)
+                write_unmatched(self.staging, rows)
             return
         checked = normalize_table("outcomes", rows[OUTCOME_COLUMNS])
         bad = _issue_reasons(checked.issues, None)
@@ -433,7 +438,7 @@ class _Ingest:
         report.later_adjudications_ignored = counts["later"]
         report.replaced_original_adjudications = counts["replaced_original"]
         report.unmatched_remits = len(parked)
-        write_unmatched(self.out, rows.iloc[parked].drop(columns="_parked"))
+        write_unmatched(self.staging, rows.iloc[parked].drop(columns="_parked"))
 
     def finish(self) -> IngestReport:
         report = self.report
@@ -445,13 +450,14 @@ class _Ingest:
             ("claim_lines", self.new_lines, self.replaced),
             ("outcomes", self.new_outcomes, dropped_outcomes),
         ):
-            report.totals[table] = extend_table(self.out, table, frame, drop)
+            report.totals[table] = extend_table(self.staging, table, frame, drop)
         for table, frames in self.new_context.items():
             if frames or (self.out / f"{table}.parquet").exists():
                 frame = pd.concat(frames, ignore_index=True) if frames else empty_table(table)
-                report.totals[table] = extend_table(self.out, table, frame, set())
+                report.totals[table] = extend_table(self.staging, table, frame, set())
         if report.files_read or not (self.out / MANIFEST).exists():
-            self.manifest.save(self.out)
+            self.manifest.save(self.staging)
+        self.staging.commit()
         log.info(
             "ingested %d file(s) into %s: %d claims added, %d outcomes added, %d skipped",
             report.files_read,

@@ -56,6 +56,12 @@ class IngestReport:
             self.skipped_examples.append(detail + who)
 
     @property
+    def all_failed(self) -> bool:
+        """Every file given failed: none was read and none had been ingested before."""
+        failed = len(self.files_failed) + len(self.unsupported_837i)
+        return failed > 0 and self.files_read == 0 and self.files_already_ingested == 0
+
+    @property
     def skipped_total(self) -> int:
         return sum(self.skipped.values())
 

@@ -6,7 +6,14 @@ names start with ``_`` are the ingest's own bookkeeping; the history loader igno
 
 - ``_ingested.json``: content hashes of the files already ingested, the possible-duplicate
   claim ids (``CLM01#2`` -> ``CLM01``) and claims with a reversal waiting for its pair;
-- ``_unmatched_remits.parquet``: 835 payments whose claim has not arrived yet.
+- ``_unmatched_remits.parquet``: 835 payments whose claim has not arrived yet;
+- ``_commit.json``: only while an ingest makes its files visible (see ``Staging``).
+
+An ingest's files change together or not at all: each is written beside its final name as
+``NAME.pending``, then ``_commit.json`` lists them, then they are renamed. An ingest killed
+before the list exists left only ``.pending`` files, which the next ingest deletes; one
+killed after it is completed by the next ingest (``recover``). So a killed ingest re-run
+gives exactly what an uninterrupted one gives.
 """
 
 from __future__ import annotations
@@ -63,10 +70,72 @@ def to_arrow(table: str, frame: pd.DataFrame) -> pa.Table:
     )
 
 
-def _replace(path: Path, write: Any) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    write(temporary)
-    os.replace(temporary, path)
+JOURNAL = "_commit.json"
+PENDING = ".pending"
+
+
+def _durable(path: Path) -> None:
+    with path.open("rb") as written:
+        os.fsync(written.fileno())
+
+
+def _apply(folder: Path, writes: list[str], deletes: list[str]) -> None:
+    for name in writes:
+        pending = folder / (name + PENDING)
+        if pending.exists():  # absent: renamed before an interruption
+            os.replace(pending, folder / name)
+    for name in deletes:
+        (folder / name).unlink(missing_ok=True)
+
+
+def recover(folder: Path) -> bool:
+    """Finish an ingest killed while renaming its files, and drop the files of one killed
+    before; True when an interrupted ingest was completed."""
+    journal = folder / JOURNAL
+    completed = journal.exists()
+    if completed:
+        listed = json.loads(journal.read_text())
+        _apply(folder, listed["write"], listed["delete"])
+        journal.unlink()
+    for leftover in [*folder.glob("*" + PENDING), folder / (JOURNAL + ".tmp")]:
+        leftover.unlink(missing_ok=True)
+    return completed
+
+
+class Staging:
+    """The files of one ingest, made visible together by ``commit``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writes: list[str] = []
+        self.deletes: list[str] = []
+
+    def write(self, name: str, write: Any) -> None:
+        """``write(path)`` writes the file that becomes ``folder/name`` at commit."""
+        pending = self.folder / (name + PENDING)
+        write(pending)
+        _durable(pending)
+        if name in self.deletes:
+            self.deletes.remove(name)
+        if name not in self.writes:
+            self.writes.append(name)
+
+    def delete(self, name: str) -> None:
+        if name in self.writes:
+            self.writes.remove(name)
+            (self.folder / (name + PENDING)).unlink(missing_ok=True)
+        if name not in self.deletes:
+            self.deletes.append(name)
+
+    def commit(self) -> None:
+        journal = self.folder / JOURNAL
+        listing = journal.with_name(JOURNAL + ".tmp")
+        listing.write_text(json.dumps({"write": self.writes, "delete": self.deletes}))
+        _durable(listing)
+        os.replace(listing, journal)  # from here on the ingest happened
+        _apply(self.folder, self.writes, self.deletes)
+        journal.unlink()
+        self.writes, self.deletes = [], []
 
 
 def read_columns(folder: Path, table: str, columns: list[str]) -> pd.DataFrame:
@@ -77,14 +146,14 @@ def read_columns(folder: Path, table: str, columns: list[str]) -> pd.DataFrame:
     return pq.read_table(path, columns=columns).to_pandas()
 
 
-def extend_table(folder: Path, table: str, frame: pd.DataFrame, drop_ids: set[str]) -> int:
-    """Append normalised rows to ``folder/table.parquet``, first dropping rows of ``drop_ids``.
+def extend_table(staging: Staging, table: str, frame: pd.DataFrame, drop_ids: set[str]) -> int:
+    """Append normalised rows to ``table.parquet``, first dropping rows of ``drop_ids``.
 
     The existing rows stay in Arrow form (no re-validation of the whole history on each
     append); a file whose types differ from the contract's Parquet form is normalised once.
     Returns the number of rows the table has afterwards.
     """
-    path = folder / f"{table}.parquet"
+    path = staging.folder / f"{table}.parquet"
     new = to_arrow(table, frame)
     if not path.exists():
         combined = new
@@ -100,7 +169,7 @@ def extend_table(folder: Path, table: str, frame: pd.DataFrame, drop_ids: set[st
         except (KeyError, pa.ArrowInvalid, pa.ArrowNotImplementedError):
             old = to_arrow(table, normalize_table(table, old.to_pandas()).frame)
         combined = pa.concat_tables([old, new])
-    _replace(path, lambda p: pq.write_table(combined, p))
+    staging.write(path.name, lambda p: pq.write_table(combined, p))
     return combined.num_rows
 
 
@@ -112,10 +181,9 @@ def csv_tables(folder: Path) -> list[str]:
     return [t for t in TABLES + CONTEXT_TABLES if (folder / f"{t}.csv").exists()]
 
 
-def write_unmatched(folder: Path, rows: pd.DataFrame) -> None:
-    path = folder / UNMATCHED
+def write_unmatched(staging: Staging, rows: pd.DataFrame) -> None:
     if rows.empty:
-        path.unlink(missing_ok=True)
+        staging.delete(UNMATCHED)
         return
     outcomes = to_arrow("outcomes", normalize_table("outcomes", rows[OUTCOME_COLUMNS]).frame)
     meta = pa.table(
@@ -136,7 +204,7 @@ def write_unmatched(folder: Path, rows: pd.DataFrame) -> None:
             **dict(zip(meta.column_names, meta.columns, strict=True)),
         }
     )
-    _replace(path, lambda p: pq.write_table(arrow, p))
+    staging.write(UNMATCHED, lambda p: pq.write_table(arrow, p))
 
 
 def read_unmatched(folder: Path) -> pd.DataFrame:
@@ -176,6 +244,6 @@ class Manifest:
             raise ValueError(f"{path}: manifest format {data.get('format')!r} is not supported")
         return cls(**data)
 
-    def save(self, folder: Path) -> None:
+    def save(self, staging: Staging) -> None:
         text = json.dumps(asdict(self), indent=1, sort_keys=True)
-        _replace(folder / MANIFEST, lambda p: p.write_text(text))
+        staging.write(MANIFEST, lambda p: p.write_text(text))

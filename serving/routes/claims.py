@@ -3,22 +3,22 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
-import time
+from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated, Literal
 
 import numpy as np
-from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, status
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 
 from features.contract import MAX_BATCH, ClaimIn
-from features.reading import Item, read_value
-from features.uploads import UploadError, parse_upload
 from features.x12 import UnsupportedTransaction, X12Error, decode
 from scoring.schemas import ScoreOut
-from scoring.scorer import Scorer, score_in_place
+from scoring.scorer import Scorer
+from serving.batches import BatchesBusy, BatchJob, BatchRejected, Kind
 from serving.deps import CallerDep, ScorerDep, get_scorer
-from serving.predictions import PredictionStoreError
-from serving.schemas import BatchIn, BatchOut, ClaimSummary, X12BatchOut
+from serving.keys import StoredKey
+from serving.schemas import BatchOut, X12BatchOut
+from serving.services import services
+from serving.state import StateUnavailable
 from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
@@ -33,17 +33,15 @@ def _record(
     results: list[ScoreOut],
     features: np.ndarray | None = None,
 ) -> None:
-    """Metrics, the audit line, and the prediction store (which never fails a request)."""
-    state = request.app.state
+    """Metrics, the audit line, and the prediction store: none of them fails the call."""
+    found = services(request)
     bands = [r.risk_band for r in results]
     for band in bands:
-        state.metrics.scores.labels(band=band).inc()
-    state.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands)
-    if state.predictions is not None:
-        try:
-            state.predictions.record(results, features, scorer.model.feature_names)
-        except (sqlite3.Error, PredictionStoreError) as error:
-            log.error("prediction store: %s", type(error).__name__)
+        found.metrics.scores.labels(band=band).inc()
+    if not found.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands):
+        found.metrics.record_failures.labels(sink="audit").inc()
+    if found.predictions is not None:
+        found.predictions.record(results, features, scorer.model.feature_names)
 
 
 @router.post(
@@ -56,39 +54,72 @@ async def score(claim: ClaimIn, request: Request, caller: CallerDep) -> ScoreOut
     """Scored on the event loop, together with the claims of concurrent calls (see
     ``serving.batcher``): a thread would only add a hop and a GIL hand-back to a few
     milliseconds of CPU. Batches, which take seconds, run in threads."""
-    scored = await request.app.state.batcher.score(claim)
+    scored = await services(request).batcher.score(claim)
     _record(request, caller.key_id, "score", scored.scorer, [scored.result], scored.features)
     return scored.result
 
 
-def _score_batch(
-    request: Request,
-    scorer: ScorerDep,
-    caller: CallerDep,
-    items: list[Item],
-    explain: str,
-    route: str,
-) -> BatchOut:
-    started = time.perf_counter()
-    answers, scored, features = score_in_place(scorer, items, explain)
-    summaries = [ClaimSummary.of(item) if isinstance(item, ClaimIn) else None for item in items]
-    batch = BatchOut(model=scorer.ref, results=answers, claims=summaries)
-    request.app.state.last_batch[caller.key_id] = batch
-    _record(request, caller.key_id, route, scorer, scored, features)
-    request.app.state.metrics.latency.labels(route=f"{route}:per_claim").observe(
-        (time.perf_counter() - started) / max(len(scored), 1)
+async def _score_batch(
+    request: Request, scorer: Scorer, caller: StoredKey, body: bytes, kind: Kind, explain: str
+) -> Response:
+    """Parsed, scored, kept as the key's last batch and recorded in the batch process (see
+    ``serving.batches``); here only the audit line and metrics."""
+    found, route = services(request), "score-batch" if kind == "batch" else "score-upload"
+    settings = found.settings
+    job = BatchJob(
+        body=body,
+        kind=kind,
+        explain=explain,
+        key_id=caller.key_id,
+        model_folder=str(scorer.folder) if scorer.folder else None,
+        model_version=scorer.version,
+        model_source=scorer.source,
+        state_file=str(settings.state_file),
+        prediction_store=str(settings.prediction_store) if settings.prediction_store else None,
     )
-    return batch
+    try:
+        done = await found.batches.run(job, scorer)
+    except BatchRejected as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
+    except BatchesBusy as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            "too many batches are waiting; send it again shortly",
+            headers={"Retry-After": "5"},
+        ) from error
+    except BrokenProcessPool as error:
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "the batch process restarted; send it again"
+        ) from error
+    metrics = found.metrics
+    for band in done.bands:
+        metrics.scores.labels(band=band).inc()
+    if not found.auditor.record(caller.key_id, route, done.claim_ids, scorer.version, done.bands):
+        metrics.record_failures.labels(sink="audit").inc()
+    if not done.kept:
+        metrics.record_failures.labels(sink="last_batch").inc()
+    if done.recorded is False:
+        metrics.record_failures.labels(sink="predictions").inc()
+    metrics.latency.labels(route=f"{route}:per_claim").observe(
+        done.seconds / max(len(done.claim_ids), 1)
+    )
+    return Response(done.body, media_type="application/json")
 
 
 @router.post(
     "/score-batch",
     response_model=BatchOut,
     summary="Score up to 10,000 claims; one that cannot be read is answered with its problems",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchIn"}}},
+        }
+    },
 )
-def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: CallerDep) -> BatchOut:
-    items = [read_value(value) for value in body.claims]
-    return _score_batch(request, scorer, caller, items, body.reasons, "score-batch")
+async def score_batch(request: Request, scorer: ScorerDep, caller: CallerDep) -> Response:
+    """The body (a ``BatchIn``) is read here and parsed in the batch process."""
+    return await _score_batch(request, scorer, caller, await request.body(), "batch", "all")
 
 
 @router.post(
@@ -96,7 +127,7 @@ def score_batch(body: BatchIn, request: Request, scorer: ScorerDep, caller: Call
     response_model=BatchOut,
     summary="Score a JSONL or CSV file (one claim per line, or one service line per CSV row)",
 )
-def score_upload(
+async def score_upload(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
@@ -105,12 +136,8 @@ def score_upload(
     ],
     format: Annotated[Literal["jsonl", "csv"], Query(description="File format")] = "jsonl",
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
-) -> BatchOut:
-    try:
-        items = parse_upload(decode(body), format)
-    except UploadError as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, error.problems) from error
-    return _score_batch(request, scorer, caller, items, reasons, "score-upload")
+) -> Response:
+    return await _score_batch(request, scorer, caller, body, format, reasons)
 
 
 @router.post(
@@ -147,8 +174,14 @@ def score_x12(
 
 
 @router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")
-async def last_batch(request: Request, caller: CallerDep) -> BatchOut:
-    batch = request.app.state.last_batch.get(caller.key_id)
-    if batch is None:
+def last_batch(request: Request, caller: CallerDep) -> Response:
+    try:
+        body = services(request).shared.last_batch(caller.key_id)
+    except StateUnavailable as error:
+        log.error("last batch not readable: %s", error)
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, "last batches unavailable"
+        ) from error
+    if body is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no batch scored yet with this key")
-    return batch
+    return Response(body, media_type="application/json")

@@ -12,6 +12,7 @@ from features.fhir import FhirError, read_fhir_claim
 from serving.deps import CallerDep, get_scorer
 from serving.fhir import MEDIA_TYPE, operation_outcome, parameters
 from serving.routes.claims import _record
+from serving.services import services
 
 router = APIRouter(prefix="/v1/fhir", tags=["fhir"])
 
@@ -59,7 +60,7 @@ async def denial_risk(request: Request, caller: CallerDep) -> JSONResponse:
         mapped = read_fhir_claim(data)
     except FhirError as error:
         return _fhir(operation_outcome(error.problems), status.HTTP_422_UNPROCESSABLE_CONTENT)
-    scored = await request.app.state.batcher.score(mapped.claim)
+    scored = await services(request).batcher.score(mapped.claim)
     _record(
         request, caller.key_id, "fhir-denial-risk", scored.scorer, [scored.result], scored.features
     )

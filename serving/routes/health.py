@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response, status
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from fastapi import APIRouter, HTTPException, Response, status
+from fastapi.responses import PlainTextResponse
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from serving.services import ServicesDep
 
 router = APIRouter(tags=["health"])
 
@@ -14,16 +17,13 @@ async def health() -> dict[str, str]:
 
 
 @router.get("/ready", summary="A model is loaded and can score")
-async def ready(request: Request, response: Response) -> dict[str, str]:
-    scorer = request.app.state.holder.scorer
+async def ready(services: ServicesDep) -> dict[str, str]:
+    scorer = services.holder.scorer
     if scorer is None:
-        response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-        return {"status": "no model loaded"}
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "no model loaded")
     return {"status": "ready", "model_version": scorer.version}
 
 
-@router.get("/metrics", summary="Prometheus metrics")
-def metrics(request: Request) -> Response:
-    return Response(
-        generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST
-    )
+@router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+def metrics(services: ServicesDep) -> Response:
+    return Response(services.metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, status
+from fastapi import APIRouter, HTTPException, status
 
 from scoring.schemas import ModelInfo
 from serving.deps import AdminDep, CallerDep, ScorerDep
 from serving.holder import ModelRefused
+from serving.services import ServicesDep
 
 router = APIRouter(tags=["model"])
 
@@ -17,12 +18,12 @@ async def model_info(scorer: ScorerDep, caller: CallerDep) -> ModelInfo:
 
 
 @router.post("/v1/admin/reload", response_model=ModelInfo, summary="Reload the model")
-def reload(request: Request, caller: AdminDep) -> ModelInfo:
+def reload(services: ServicesDep, caller: AdminDep) -> ModelInfo:
+    """Checks the new model in a child process first; every worker follows a reload."""
     try:
-        scorer = request.app.state.holder.reload()
+        scorer = services.reloader.reload()
     except ModelRefused as error:
         raise HTTPException(
             status.HTTP_409_CONFLICT, f"new model refused, the old one keeps serving: {error}"
         ) from error
-    request.app.state.metrics.model_loaded(scorer.version, scorer.source)
     return scorer.info()

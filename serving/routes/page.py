@@ -13,13 +13,15 @@ from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from features.uploads import template_csv
+from serving.page_headers import page_headers
 
 router = APIRouter(tags=["page"])
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def work_queue() -> HTMLResponse:
-    return HTMLResponse(resources.files("serving").joinpath("static/queue.html").read_text())
+    html = resources.files("serving").joinpath("static/queue.html").read_text()
+    return HTMLResponse(html, headers=page_headers(html))
 
 
 @router.get(

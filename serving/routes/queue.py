@@ -11,10 +11,11 @@ from fastapi import APIRouter, Body, HTTPException, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from features.categories import Category
+from features.contract import MAX_BATCH
 from serving.deps import CallerDep
-from serving.predictions import OverrideRefused, PredictionWriter
+from serving.predictions import OverrideRefused, PredictionStore, PredictionWriter
 from serving.queue_status import ClaimState, ClaimStatus, QueueStatusStore
-from serving.schemas import MAX_BATCH
+from serving.services import services
 
 router = APIRouter(prefix="/v1/claims", tags=["work queue"])
 log = logging.getLogger("claimrisk.serving")
@@ -56,7 +57,7 @@ class OverrideOut(BaseModel):
 
 
 def _statuses(request: Request) -> QueueStatusStore:
-    store: QueueStatusStore | None = request.app.state.queue
+    store: QueueStatusStore | None = services(request).queue
     if store is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
@@ -65,14 +66,19 @@ def _statuses(request: Request) -> QueueStatusStore:
     return store
 
 
-def _predictions(request: Request) -> PredictionWriter:
-    writer: PredictionWriter | None = request.app.state.predictions
+def _predictions(request: Request) -> PredictionStore:
+    """The prediction store, once what this worker has enqueued is written (the score a
+    biller disputes may still wait in its queue)."""
+    writer: PredictionWriter | None = services(request).predictions
     if writer is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "overrides need the prediction store: set CLAIMRISK_SERVE_PREDICTION_STORE",
         )
-    return writer
+    writer.flush()
+    if writer.store is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the prediction store is not open")
+    return writer.store
 
 
 def _stored(action: str) -> HTTPException:
@@ -125,10 +131,9 @@ def many_statuses(
 def add_override(
     claim_id: ClaimId, body: OverrideIn, request: Request, caller: CallerDep
 ) -> OverrideOut:
-    writer = _predictions(request)
-    writer.flush()  # the score the biller disputes may still wait in this worker's queue
+    store = _predictions(request)
     try:
-        stored = writer.store.override(claim_id, body.category, caller.name, body.note)
+        stored = store.override(claim_id, body.category, caller.name, body.note)
     except OverrideRefused as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     except sqlite3.Error as error:
@@ -141,6 +146,6 @@ def add_override(
 )
 def list_overrides(claim_id: ClaimId, request: Request, caller: CallerDep) -> list[OverrideOut]:
     try:
-        return [OverrideOut(**vars(o)) for o in _predictions(request).store.overrides(claim_id)]
+        return [OverrideOut(**vars(o)) for o in _predictions(request).overrides(claim_id)]
     except sqlite3.Error as error:
         raise _stored("reading the overrides") from error

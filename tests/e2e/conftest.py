@@ -42,8 +42,8 @@ def free_port() -> int:
 
 
 @contextmanager
-def running_server(model_dir: Path, folder: Path, workers: int = 1) -> Iterator[Server]:
-    """``claimrisk serve`` on a free port with its own keys and stores in ``folder``."""
+def running_server(model: Path, folder: Path, workers: int = 1) -> Iterator[Server]:
+    """``claimrisk serve`` on a free port with its own keys, audit log, stores; stopped after."""
     keys = KeyStore(folder / "api_keys.json")
     _, key = keys.create("e2e")
     _, admin = keys.create("e2e-admin", role="admin")
@@ -55,8 +55,9 @@ def running_server(model_dir: Path, folder: Path, workers: int = 1) -> Iterator[
         "CLAIMRISK_SERVE_AUDIT_LOG": str(folder / "audit.jsonl"),
         "CLAIMRISK_SERVE_PREDICTION_STORE": str(folder / "predictions.db"),
         "CLAIMRISK_SERVE_QUEUE_STORE": str(folder / "queue.db"),
+        "CLAIMRISK_SERVE_STATE_FILE": str(folder / "state.db"),
     }
-    command = [CLAIMRISK, "serve", "--model", str(model_dir), "--port", str(port)]
+    command = [CLAIMRISK, "serve", "--model", str(model), "--port", str(port)]
     with log.open("w") as out:
         process = subprocess.Popen(
             [*command, "--workers", str(workers)],
@@ -67,28 +68,33 @@ def running_server(model_dir: Path, folder: Path, workers: int = 1) -> Iterator[
             text=True,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None:
+                raise RuntimeError(f"server exited:\n{log.read_text()}")
+            time.sleep(0.3)
+        else:
+            raise RuntimeError(f"server not ready in 120 s:\n{log.read_text()}")
+        yield Server(url, key, admin, process, log)
+    finally:
+        process.send_signal(signal.SIGTERM)
         try:
-            if httpx.get(f"{url}/ready", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited:\n{log.read_text()}")
-        time.sleep(0.3)
-    else:
-        process.kill()
-        raise RuntimeError(f"server not ready in 90 s:\n{log.read_text()}")
-    yield Server(url, key, admin, process, log)
-    process.send_signal(signal.SIGTERM)
-    process.wait(timeout=20)
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @pytest.fixture(scope="session")
 def server(model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    with running_server(model_dir, tmp_path_factory.mktemp("server")) as started:
-        yield started
+    with running_server(model_dir, tmp_path_factory.mktemp("server")) as running:
+        yield running
 
 
 @pytest.fixture(scope="session")

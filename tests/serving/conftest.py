@@ -30,6 +30,8 @@ def settings(model_dir: Path, keys: tuple[Path, str, str], tmp_path: Path) -> Se
         audit_log=tmp_path / "audit.jsonl",
         prediction_store=tmp_path / "predictions.db",
         queue_store=tmp_path / "queue.db",
+        state_file=tmp_path / "state.db",
+        batch_processes=0,  # batches in a thread: no process to start per test app
         max_body_bytes=2_000_000,
     )
 

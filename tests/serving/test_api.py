@@ -162,7 +162,7 @@ def test_auth_failures(settings, keys):
 def test_bad_claims_get_422_with_the_field_path(client: TestClient, body, loc):
     response = client.post("/v1/claims/score", json=body)
     assert response.status_code == 422
-    assert loc in [d["loc"] for d in response.json()["detail"]]
+    assert loc in [d["loc"] for d in response.json()["errors"]]
 
 
 def test_malformed_json_and_oversized_bodies(client: TestClient):
@@ -173,7 +173,7 @@ def test_malformed_json_and_oversized_bodies(client: TestClient):
     too_many = client.post("/v1/claims/score-batch", json={"claims": [EXAMPLE] * 10_001})
     assert too_many.status_code in (413, 422)
     typo = client.post("/v1/claims/score-batch", json={"claims": [EXAMPLE], "reason": "none"})
-    assert typo.status_code == 422 and typo.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert typo.status_code == 422 and typo.json()["errors"][0]["loc"] == ["body", "reason"]
     huge = client.post(
         "/v1/claims/score", content=b"x" * 3_000_000, headers={"content-type": "application/json"}
     )
@@ -257,7 +257,7 @@ def test_reload_swaps_and_a_corrupt_model_is_refused(
     for item in model_dir.iterdir():
         (corrupt / item.name).write_bytes(item.read_bytes())
     (corrupt / "booster.txt").write_text("not a model")
-    holder: ModelHolder = client.app.state.holder
+    holder: ModelHolder = client.app.state.services.holder
     serving = holder.scorer
     holder._load = lambda: __import__("serving.holder", fromlist=["loader_for"]).loader_for(
         settings.model_copy(update={"model": str(corrupt)})

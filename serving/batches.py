@@ -1,0 +1,196 @@
+"""Batch scoring away from the single-claim path: a low-priority process, a bounded queue.
+
+A 10,000-claim batch is seconds of CPU in Python and numpy. Run in a thread of the worker,
+its body parsing, validation and scoring held the GIL against the event loop, and single
+claims waited (p99 over a second). Here the event loop only reads the body; a separate
+process per worker parses, validates, scores and serialises it at the lowest CPU priority
+(``nice`` 19), keeps it as the key's last batch and records its predictions, and hands back
+the finished answer. The kernel then gives the cores to single claims first and to batches
+whatever is left. At most ``max_batches_waiting`` batches queue per worker; beyond that a
+call gets 503 with ``Retry-After``. ``batch_processes = 0`` runs the same job in a thread
+(for tests and tiny installs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import sqlite3
+import time
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import ValidationError
+
+from features.contract import ClaimIn
+from features.reading import Item, read_value
+from features.uploads import UploadError, parse_upload
+from features.x12 import decode
+from scoring.artifact import ClaimRiskModel
+from scoring.scorer import Scorer, score_in_place
+from serving.predictions import PredictionStore, PredictionStoreError
+from serving.schemas import BatchIn, BatchOut, ClaimSummary
+from serving.state import SharedState, StateUnavailable
+
+log = logging.getLogger("claimrisk.serving")
+Kind = Literal["batch", "jsonl", "csv"]
+
+
+class BatchRejected(Exception):
+    """The batch cannot be scored as sent: ``problems`` say why (a 422)."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        super().__init__(f"{len(problems)} problem(s)")
+        self.problems = problems
+
+
+class BatchesBusy(Exception):
+    """Too many batches wait already (a 503 with Retry-After)."""
+
+
+@dataclass(frozen=True)
+class BatchJob:
+    body: bytes
+    kind: Kind
+    explain: str
+    key_id: str
+    model_folder: str | None
+    model_version: str
+    model_source: str
+    state_file: str
+    prediction_store: str | None
+
+
+@dataclass(frozen=True)
+class BatchDone:
+    body: bytes  # the JSON answer
+    claim_ids: list[str]
+    bands: list[str]
+    kept: bool  # stored as the key's last batch
+    recorded: bool | None  # predictions stored (None: no store)
+    seconds: float
+
+
+_scorers: dict[str, Scorer] = {}
+
+
+def _scorer_for(job: BatchJob) -> Scorer:
+    """The job's model, loaded once per batch process (it was checked when the worker
+    loaded it)."""
+    assert job.model_folder is not None
+    if job.model_folder not in _scorers:
+        _scorers.clear()
+        model = ClaimRiskModel.load(Path(job.model_folder))
+        _scorers[job.model_folder] = Scorer(model, job.model_version, job.model_source)
+    return _scorers[job.model_folder]
+
+
+def _items(job: BatchJob) -> tuple[list[Item], str]:
+    """The batch's claims, each read on its own: one that cannot be read becomes its
+    problems, answered in its place; only an envelope that cannot be read is rejected."""
+    if job.kind == "batch":
+        try:
+            batch = BatchIn.model_validate_json(job.body)
+        except ValidationError as error:
+            raise BatchRejected(
+                [
+                    {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                    for e in error.errors(include_url=False, include_input=False)
+                ]
+            ) from error
+        return [read_value(value) for value in batch.claims], batch.reasons
+    try:
+        return parse_upload(decode(job.body), job.kind), job.explain
+    except UploadError as error:
+        raise BatchRejected(error.problems) from error
+
+
+def run_job(job: BatchJob, scorer: Scorer | None = None) -> BatchDone:
+    """Parse, score, keep and record one batch (in the batch process, or a thread)."""
+    started = time.perf_counter()
+    scorer = scorer or _scorer_for(job)
+    items, explain = _items(job)
+    answers, results, features = score_in_place(scorer, items, explain)
+    summaries = [ClaimSummary.of(item) if isinstance(item, ClaimIn) else None for item in items]
+    batch = BatchOut(model=scorer.ref, results=answers, claims=summaries)
+    body = batch.model_dump_json().encode()
+    kept = True
+    state = SharedState(Path(job.state_file))  # opened per batch: a millisecond per batch
+    try:
+        state.put_last_batch(job.key_id, body)
+    except StateUnavailable as error:
+        log.error("last batch not kept: %s", error)
+        kept = False
+    finally:
+        state.close()
+    recorded = None
+    if job.prediction_store:
+        try:
+            with PredictionStore(Path(job.prediction_store)) as store:
+                store.record(results, features, scorer.model.feature_names)
+            recorded = True
+        except (PredictionStoreError, sqlite3.Error, OSError) as error:  # never fails the call
+            log.error("prediction store: %s", type(error).__name__)
+            recorded = False
+    return BatchDone(
+        body,
+        [r.claim_id for r in results],
+        [r.risk_band for r in results],
+        kept,
+        recorded,
+        time.perf_counter() - started,
+    )
+
+
+def _lowest_priority() -> None:
+    os.nice(19)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+
+class BatchRunner:
+    def __init__(self, processes: int, max_waiting: int) -> None:
+        self.processes, self.max_waiting = processes, max_waiting
+        self._executor: Executor | None = None
+        self._running = 0
+
+    def _pool(self) -> Executor:
+        if self._executor is None:
+            if self.processes == 0:  # or a model without files (built in tests)
+                self._executor = ThreadPoolExecutor(1, thread_name_prefix="batches")
+            else:
+                self._executor = ProcessPoolExecutor(
+                    self.processes, mp_context=get_context("spawn"), initializer=_lowest_priority
+                )
+        return self._executor
+
+    def warm_up(self) -> None:
+        """Start the batch process now rather than on the first batch."""
+        if self.processes:
+            self._pool().submit(os.getpid)
+
+    async def run(self, job: BatchJob, scorer: Scorer) -> BatchDone:
+        if self._running >= self.max_waiting + max(self.processes, 1):
+            raise BatchesBusy
+        self._running += 1
+        try:
+            loop = asyncio.get_running_loop()
+            if self.processes == 0 or job.model_folder is None:
+                return await loop.run_in_executor(self._pool(), run_job, job, scorer)
+            try:
+                return await loop.run_in_executor(self._pool(), run_job, job)
+            except BrokenProcessPool:
+                log.error("the batch process died; starting a new one")
+                self.close()
+                raise
+        finally:
+            self._running -= 1
+
+    def close(self) -> None:
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            self._executor = None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +12,7 @@ import typer
 from benchmarks.independent_world import simulate, write_world
 
 
-class Size(str, Enum):
+class Size(StrEnum):
     small = "small"
     regular = "regular"
 

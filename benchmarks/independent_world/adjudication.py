@@ -32,8 +32,27 @@ from benchmarks.independent_world.records import Cause, Claim
 CATEGORY_BY_CARC: dict[str, str] = {
     **dict.fromkeys(["26", "27", "31", "32", "33", "140", "177", "200"], "eligibility"),
     **dict.fromkeys(["15", "39", "62", "197", "198", "243"], "authorization"),
-    **dict.fromkeys(["4", "5", "6", "7", "8", "9", "10", "11", "58", "97", "146", "151", "181",
-                     "182", "189", "236"], "coding"),
+    **dict.fromkeys(
+        [
+            "4",
+            "5",
+            "6",
+            "7",
+            "8",
+            "9",
+            "10",
+            "11",
+            "58",
+            "97",
+            "146",
+            "151",
+            "181",
+            "182",
+            "189",
+            "236",
+        ],
+        "coding",
+    ),
     **dict.fromkeys(["16", "163", "164", "226", "227", "252"], "documentation"),
     "29": "timely_filing",
     **dict.fromkeys(["170", "185", "242", "B7"], "credentialing"),
@@ -47,9 +66,15 @@ CATEGORY_BY_CARC: dict[str, str] = {
 ACUPUNCTURE_BACK = ("M54", "M51")
 PT_YEAR_CAP = {"BCX10": 20, "AET20": 25}
 RECORDS_REVIEW = {  # (payer, trigger) -> share of such claims the payer asks records for
-    ("AET20", "99215"): 0.12, ("UHC30", "99215"): 0.12, ("MCR01", "20610"): 0.08,
-    ("MA001", "20610"): 0.06, ("BCX10", "59"): 0.12, ("MCR01", "59"): 0.05,
-    ("MA001", "70551"): 0.10, ("MA001", "70553"): 0.10, ("MCD77", "97530"): 0.10,
+    ("AET20", "99215"): 0.12,
+    ("UHC30", "99215"): 0.12,
+    ("MCR01", "20610"): 0.08,
+    ("MA001", "20610"): 0.06,
+    ("BCX10", "59"): 0.12,
+    ("MCR01", "59"): 0.05,
+    ("MA001", "70551"): 0.10,
+    ("MA001", "70553"): 0.10,
+    ("MCD77", "97530"): 0.10,
     ("MCR01", "99490"): 0.05,
 }
 GLITCH_WINDOW = ("AET20", 380, 420, 0.07)  # a claims-system migration: days into the history
@@ -111,8 +136,9 @@ def evaluate(claim: Claim, ledger: Ledger, start: date) -> list[Cause]:
         add("timely_filing", 0.96, True)
     first = claim.duplicate_of
     if first is not None:
-        settled_denied = first.denied and first.adjudicated_on and (
-            first.adjudicated_on < claim.receipt_date)
+        settled_denied = (
+            first.denied and first.adjudicated_on and (first.adjudicated_on < claim.receipt_date)
+        )
         add("duplicate_resubmission", 0.35 if settled_denied else 0.92, True)
     npi = claim.rendering_npi or claim.billing_npi
     if not _enrolled(ledger, npi, payer.payer_id, s):
@@ -144,13 +170,21 @@ def evaluate(claim: Claim, ledger: Ledger, start: date) -> list[Cause]:
         elif auth.units is not None and auth.used >= auth.units:
             add("auth_units_exhausted", 0.9, False, i)
         elif claim.auth_number_state != "ok":
-            add("auth_number_unmatched",
-                0.7 if claim.auth_number_state == "mistyped" else 0.45, False, i)
+            add(
+                "auth_number_unmatched",
+                0.7 if claim.auth_number_state == "mistyped" else 0.45,
+                False,
+                i,
+            )
         else:
             continue
         break
-    if (payer.payer_id == "TRI40" and patient.extra.get("prime") is not None
-            and claim.referral_number is None and claim.specialty):
+    if (
+        payer.payer_id == "TRI40"
+        and patient.extra.get("prime") is not None
+        and claim.referral_number is None
+        and claim.specialty
+    ):
         add("referral_missing", 0.85, False, 0)
 
     codes = [ln.code for ln in claim.lines]
@@ -171,8 +205,12 @@ def evaluate(claim: Claim, ledger: Ledger, start: date) -> list[Cause]:
         band = PREVENTIVE.get(ln.code)
         if band and not medicare_like and not band[0] <= age <= band[1]:
             add("age_code_mismatch", 0.95, False, i)
-        if (claim.place_of_service in ("02", "10") and ln.code in EM_CODES
-                and payer.payer_id in TELEHEALTH_95 and "95" not in ln.modifiers):
+        if (
+            claim.place_of_service in ("02", "10")
+            and ln.code in EM_CODES
+            and payer.payer_id in TELEHEALTH_95
+            and "95" not in ln.modifiers
+        ):
             add("telehealth_modifier", 0.85, False, i)
         if (ln.code == "90471" and medicare_like) or (ln.code == "G0008" and not medicare_like):
             add("wrong_payer_code", 0.95, False, i)
@@ -191,8 +229,9 @@ def evaluate(claim: Claim, ledger: Ledger, start: date) -> list[Cause]:
         elif ln.code == "83036" and medicare_like:
             exceeded = _count_paid(ledger, key, s - timedelta(days=365), s) >= 4
         elif ln.code == "97110" and payer.payer_id in PT_YEAR_CAP:
-            exceeded = _count_paid(ledger, key, date(s.year, 1, 1), s) >= PT_YEAR_CAP[
-                payer.payer_id]
+            exceeded = (
+                _count_paid(ledger, key, date(s.year, 1, 1), s) >= PT_YEAR_CAP[payer.payer_id]
+            )
         if exceeded or (claim.seen_elsewhere and (ln.code in PREVENTIVE or ln.code == "G0439")):
             add("frequency_limit", 0.95, False, i)
     for i, ln in enumerate(claim.lines):
@@ -200,18 +239,22 @@ def evaluate(claim: Claim, ledger: Ledger, start: date) -> list[Cause]:
             add("non_covered_plan", 0.97, False, i)
         if ln.code == "97810":
             back = any(d.startswith(ACUPUNCTURE_BACK) for d in claim.diagnoses)
-            if payer.payer_id in ("MCD77", "TRI40") or (medicare_like and not back) or (
-                payer.plan_type == "commercial" and patient.acupuncture_excluded
+            if (
+                payer.payer_id in ("MCD77", "TRI40")
+                or (medicare_like and not back)
+                or (payer.plan_type == "commercial" and patient.acupuncture_excluded)
             ):
                 add("non_covered_plan", 0.95, False, i)
-    review = 0.0
+    review, reviewed = 0.0, 0
     for i, ln in enumerate(claim.lines):
-        review = max(review, RECORDS_REVIEW.get((payer.payer_id, ln.code), 0.0))
+        rate = RECORDS_REVIEW.get((payer.payer_id, ln.code), 0.0)
         if {"59", "XU", "XS"} & set(ln.modifiers):
-            review = max(review, RECORDS_REVIEW.get((payer.payer_id, "59"), 0.0))
+            rate = max(rate, RECORDS_REVIEW.get((payer.payer_id, "59"), 0.0))
+        if rate > review:
+            review, reviewed = rate, i
     if review:
         p = review * claim.records_failure * (0.2 if claim.has_attachment else 1.0)
-        add("records_request_unanswered", p, False, 0)
+        add("records_request_unanswered", p, False, reviewed)
     add("random_noise", payer.noise, True)
     return out
 
@@ -271,8 +314,7 @@ def remit(rng: np.random.Generator, claim: Claim, ledger: Ledger) -> None:
             pay *= 0.98
             adjustments.append("CO-253")
         paid += pay
-        ledger.paid[(payer.payer_id, claim.coverage.member_id, ln.code)].append(
-            claim.service_date)
+        ledger.paid[(payer.payer_id, claim.coverage.member_id, ln.code)].append(claim.service_date)
         auth = claim.line_auth.get(i)
         if auth is not None and ln.code in ("97110", "73721", "72148", "70551"):
             auth.used += 1

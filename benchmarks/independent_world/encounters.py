@@ -91,8 +91,10 @@ class Coder:
         codes = {ln.code for ln in lines}
         has_em = any(ln.code.startswith("992") for ln in lines)
         for col1, col2, mods in NCCI_PAIRS:
-            if col1 not in codes or (col2 == "EM" and not has_em) or (
-                col2 != "EM" and col2 not in codes
+            if (
+                col1 not in codes
+                or (col2 == "EM" and not has_em)
+                or (col2 != "EM" and col2 not in codes)
             ):
                 continue
             for ln in lines:
@@ -215,8 +217,13 @@ class Coder:
         lines: list[Line] = []
         if first:
             lines.append(Line("97161", modifiers=["GP"]))
-        lines.append(Line("97110", units=int(rng.choice([2, 3, 3, 4, 5], p=[.3, .3, .22, .16, .02])),
-                          modifiers=["GP"]))
+        lines.append(
+            Line(
+                "97110",
+                units=int(rng.choice([2, 3, 3, 4, 5], p=[0.3, 0.3, 0.22, 0.16, 0.02])),
+                modifiers=["GP"],
+            )
+        )
         if rng.random() < 0.6:
             lines.append(Line("97140", units=int(rng.integers(1, 3)), modifiers=["GP"]))
         if rng.random() < 0.5:

@@ -54,24 +54,36 @@ class Writer:
     def claim_fields(self, claim: Claim) -> dict[str, Any]:
         payer = PAYERS[claim.coverage.payer_id]
         return {
-            "claim_id": claim.claim_id, "patient_id": claim.patient.patient_id,
+            "claim_id": claim.claim_id,
+            "patient_id": claim.patient.patient_id,
             "member_id": claim.member_id,
-            "patient_birth_date": None if claim.claim_id in self.no_birth_date else _iso(
-                claim.patient.birth_date),
-            "patient_sex": claim.patient.sex, "payer_id": payer.payer_id,
-            "plan_type": payer.plan_type, "billing_npi": claim.billing_npi,
-            "rendering_npi": claim.rendering_npi, "place_of_service": claim.place_of_service,
-            "frequency_code": claim.frequency_code, "service_date": _iso(claim.service_date),
-            "submission_date": _iso(claim.submission_date), "total_charge": claim.total_charge,
+            "patient_birth_date": None
+            if claim.claim_id in self.no_birth_date
+            else _iso(claim.patient.birth_date),
+            "patient_sex": claim.patient.sex,
+            "payer_id": payer.payer_id,
+            "plan_type": payer.plan_type,
+            "billing_npi": claim.billing_npi,
+            "rendering_npi": claim.rendering_npi,
+            "place_of_service": claim.place_of_service,
+            "frequency_code": claim.frequency_code,
+            "service_date": _iso(claim.service_date),
+            "submission_date": _iso(claim.submission_date),
+            "total_charge": claim.total_charge,
             "prior_auth_number": claim.prior_auth_number,
             "referral_number": claim.referral_number,
         }
 
     def line_fields(self, claim: Claim) -> list[dict[str, Any]]:
         return [
-            {"line_number": i + 1, "procedure_code": ln.code,
-             "modifiers": list(dict.fromkeys(ln.modifiers))[:4], "units": ln.units,
-             "line_charge": charge, "diagnosis_pointers": ln.pointers[:4]}
+            {
+                "line_number": i + 1,
+                "procedure_code": ln.code,
+                "modifiers": list(dict.fromkeys(ln.modifiers))[:4],
+                "units": ln.units,
+                "line_charge": charge,
+                "diagnosis_pointers": ln.pointers[:4],
+            }
             for i, (ln, charge) in enumerate(zip(claim.lines, claim.charges, strict=True))
         ]
 
@@ -91,38 +103,66 @@ class Writer:
                 lines.append({"claim_id": c.claim_id, **ln})
             if c.outcome and c.adjudicated_on and c.adjudicated_on <= end:
                 o = c.outcome
-                outcomes.append({
-                    "claim_id": c.claim_id, "adjudication_date": _iso(c.adjudicated_on),
-                    "claim_status_code": o["claim_status_code"], "paid_amount": o["paid_amount"],
-                    "adjustments": JOIN.join(o["adjustments"]),  # type: ignore[arg-type]
-                    "remark_codes": JOIN.join(o["remark_codes"]),  # type: ignore[arg-type]
-                })
+                outcomes.append(
+                    {
+                        "claim_id": c.claim_id,
+                        "adjudication_date": _iso(c.adjudicated_on),
+                        "claim_status_code": o["claim_status_code"],
+                        "paid_amount": o["paid_amount"],
+                        "adjustments": JOIN.join(o["adjustments"]),  # type: ignore[arg-type]
+                        "remark_codes": JOIN.join(o["remark_codes"]),  # type: ignore[arg-type]
+                    }
+                )
         checks = [
-            {"member_id": ch.member_id, "payer_id": ch.payer_id, "checked_on": _iso(ch.checked_on),
-             "status": ch.status, "coverage_start": _iso(ch.coverage_start),
-             "coverage_end": _iso(ch.coverage_end)}
-            for ch in self.world.checks if ch.checked_on <= end
+            {
+                "member_id": ch.member_id,
+                "payer_id": ch.payer_id,
+                "checked_on": _iso(ch.checked_on),
+                "status": ch.status,
+                "coverage_start": _iso(ch.coverage_start),
+                "coverage_end": _iso(ch.coverage_end),
+            }
+            for ch in self.world.checks
+            if ch.checked_on <= end
         ]
-        auths = [self.auth_fields(a) | {"payer_id": a.payer_id, "member_id": a.member_id}
-                 for a in self.world.auths if a.created <= end]
+        auths = [
+            self.auth_fields(a) | {"payer_id": a.payer_id, "member_id": a.member_id}
+            for a in self.world.auths
+            if a.created <= end
+        ]
         for a in auths:
             a["procedure_codes"] = JOIN.join(a["procedure_codes"])
         roster = [
-            {"npi": e.npi, "payer_id": e.payer_id, "effective_date": _iso(e.recorded_effective),
-             "end_date": _iso(e.recorded_end)}
-            for e in self.world.roster if e.on_roster and e.recorded_effective <= end
+            {
+                "npi": e.npi,
+                "payer_id": e.payer_id,
+                "effective_date": _iso(e.recorded_effective),
+                "end_date": _iso(e.recorded_end),
+            }
+            for e in self.world.roster
+            if e.on_roster and e.recorded_effective <= end
         ]
-        tables = {"claims": claims, "claim_lines": lines, "outcomes": outcomes,
-                  "eligibility_checks": checks, "authorizations": auths,
-                  "provider_enrollments": roster}
+        tables = {
+            "claims": claims,
+            "claim_lines": lines,
+            "outcomes": outcomes,
+            "eligibility_checks": checks,
+            "authorizations": auths,
+            "provider_enrollments": roster,
+        }
         for name, rows in tables.items():
             pd.DataFrame(rows).to_csv(folder / f"{name}.csv", index=False)
 
     @staticmethod
     def auth_fields(a: Auth) -> dict[str, Any]:
-        return {"auth_number": a.number, "procedure_codes": list(a.codes),
-                "start_date": _iso(a.start), "end_date": _iso(a.end),
-                "provider_npi": a.provider_npi, "units": a.units}
+        return {
+            "auth_number": a.number,
+            "procedure_codes": list(a.codes),
+            "start_date": _iso(a.start),
+            "end_date": _iso(a.end),
+            "provider_npi": a.provider_npi,
+            "units": a.units,
+        }
 
     # --- requests --------------------------------------------------------------------------
     def request(self, c: Claim) -> dict[str, Any]:
@@ -132,26 +172,35 @@ class Writer:
         body["lines"] = self.line_fields(c)
         sub = c.submission_date
         rng = self.rng
-        known = [ch for ch in self.checks[(c.member_id, c.coverage.payer_id)]
-                 if ch.checked_on <= sub]
+        known = [
+            ch for ch in self.checks[(c.member_id, c.coverage.payer_id)] if ch.checked_on <= sub
+        ]
         if known and rng.random() > 0.07:
             ch = known[-1]
-            body["eligibility"] = {"checked_on": _iso(ch.checked_on), "status": ch.status,
-                                   "coverage_start": _iso(ch.coverage_start),
-                                   "coverage_end": _iso(ch.coverage_end)}
+            body["eligibility"] = {
+                "checked_on": _iso(ch.checked_on),
+                "status": ch.status,
+                "coverage_start": _iso(ch.coverage_start),
+                "coverage_end": _iso(ch.coverage_end),
+            }
         if rng.random() > 0.05:
             body["authorizations"] = [
-                self.auth_fields(a) for a in self.auths[(c.coverage.payer_id, c.coverage.member_id)]
+                self.auth_fields(a)
+                for a in self.auths[(c.coverage.payer_id, c.coverage.member_id)]
                 if a.created <= sub and (c.service_date - a.created).days <= 365
             ]
         npi = c.rendering_npi or c.billing_npi
-        rows = sorted((e for e in self.roster[(npi, c.coverage.payer_id)] if e.on_roster),
-                      key=lambda e: e.recorded_effective)
+        rows = sorted(
+            (e for e in self.roster[(npi, c.coverage.payer_id)] if e.on_roster),
+            key=lambda e: e.recorded_effective,
+        )
         current = [e for e in rows if e.recorded_effective <= sub] or rows
         if current and rng.random() > 0.06:
             e = current[-1] if current[-1].recorded_effective <= sub else current[0]
-            body["provider_enrollment"] = {"effective_date": _iso(e.recorded_effective),
-                                           "end_date": _iso(e.recorded_end)}
+            body["provider_enrollment"] = {
+                "effective_date": _iso(e.recorded_effective),
+                "end_date": _iso(e.recorded_end),
+            }
         return body
 
     def write_requests(self, path: Path) -> None:
@@ -165,12 +214,17 @@ class Writer:
         for split, claims in (("history", self.history), ("request", self.requests)):
             for c in claims:
                 first = c.reported[0] if c.reported else None
-                rows.append({
-                    "claim_id": c.claim_id, "split": split,
-                    "true_probability": c.probability, "denied": c.denied,
-                    "true_category": category(first.carc) if first else None,
-                    "n_fired": len(c.fired), "true_cause": first.name if first else None,
-                })
+                rows.append(
+                    {
+                        "claim_id": c.claim_id,
+                        "split": split,
+                        "true_probability": c.probability,
+                        "denied": c.denied,
+                        "true_category": category(first.carc) if first else None,
+                        "n_fired": len(c.fired),
+                        "true_cause": first.name if first else None,
+                    }
+                )
         return pd.DataFrame(rows).astype({"n_fired": "int64", "denied": "bool"})
 
     def parameters(self, truth: pd.DataFrame) -> dict[str, Any]:
@@ -183,34 +237,54 @@ class Writer:
         first = truth["true_cause"].value_counts()
         w = self.world
         return {
-            "seed": w.seed, "size": w.size, "history_end": _iso(w.history_end),
+            "seed": w.seed,
+            "size": w.size,
+            "history_end": _iso(w.history_end),
             "request_end": _iso(w.request_end),
-            "counts": {"history_claims": len(self.history), "requests": len(self.requests),
-                       "labelled_history": int(sum(
-                           1 for c in self.history
-                           if c.adjudicated_on and c.adjudicated_on <= w.history_end)),
-                       "denial_rate": float(truth["denied"].mean())},
+            "counts": {
+                "history_claims": len(self.history),
+                "requests": len(self.requests),
+                "labelled_history": int(
+                    sum(
+                        1
+                        for c in self.history
+                        if c.adjudicated_on and c.adjudicated_on <= w.history_end
+                    )
+                ),
+                "denial_rate": float(truth["denied"].mean()),
+            },
             "payers": [
                 {k: v for k, v in asdict(p).items()}
-                | {"auth_codes": sorted(p.auth_codes),
-                   "auth_change": None if p.auth_change is None else [
-                       p.auth_change[0], sorted(p.auth_change[1]), sorted(p.auth_change[2])]}
+                | {
+                    "auth_codes": sorted(p.auth_codes),
+                    "auth_change": None
+                    if p.auth_change is None
+                    else [p.auth_change[0], sorted(p.auth_change[1]), sorted(p.auth_change[2])],
+                }
                 for p in PAYERS.values()
             ],
             "practices": [
-                {"code": p.code, "profile": p.profile, "payer_mix": p.payer_mix,
-                 "providers": len(p.providers), "check_rate": round(p.check_rate, 3),
-                 "records_failure": round(p.records_failure, 3),
-                 "attach_rate": round(p.attach_rate, 3), "dotted_dx": p.dotted_dx,
-                 "blank_rendering": p.blank_rendering,
-                 "holds_for_credentialing": p.holds_for_credentialing,
-                 "late_share": round(p.late_share, 3)}
+                {
+                    "code": p.code,
+                    "profile": p.profile,
+                    "payer_mix": p.payer_mix,
+                    "providers": len(p.providers),
+                    "check_rate": round(p.check_rate, 3),
+                    "records_failure": round(p.records_failure, 3),
+                    "attach_rate": round(p.attach_rate, 3),
+                    "dotted_dx": p.dotted_dx,
+                    "blank_rendering": p.blank_rendering,
+                    "holds_for_credentialing": p.holds_for_credentialing,
+                    "late_share": round(p.late_share, 3),
+                }
                 for p in w.practices
             ],
             "mechanisms": {
-                name: {"present_share": round(present[name] / n, 5),
-                       "fired_share": round(fired[name] / n, 5),
-                       "first_cause_share": round(int(first.get(name, 0)) / n, 5)}
+                name: {
+                    "present_share": round(present[name] / n, 5),
+                    "fired_share": round(fired[name] / n, 5),
+                    "first_cause_share": round(int(first.get(name, 0)) / n, 5),
+                }
                 for name in sorted(present)
             },
         }

@@ -17,11 +17,28 @@ from benchmarks.independent_world.catalog import (
     TERMINATION,
 )
 
-FAMILY = {"visit": 0.30, "visit_labs": 0.20, "visit_injection": 0.05, "visit_ecg": 0.06,
-          "preventive": 0.12, "ccm": 0.05, "flu": 0.06, "skin": 0.05, "telehealth": 0.08,
-          "visit_xray": 0.03}
-MSK = {"visit": 0.25, "visit_injection": 0.22, "imaging": 0.16, "pt_episode": 0.05,
-       "acupuncture": 0.05, "telehealth": 0.04, "visit_xray": 0.10, "skin": 0.03}
+FAMILY = {
+    "visit": 0.30,
+    "visit_labs": 0.20,
+    "visit_injection": 0.05,
+    "visit_ecg": 0.06,
+    "preventive": 0.12,
+    "ccm": 0.05,
+    "flu": 0.06,
+    "skin": 0.05,
+    "telehealth": 0.08,
+    "visit_xray": 0.03,
+}
+MSK = {
+    "visit": 0.25,
+    "visit_injection": 0.22,
+    "imaging": 0.16,
+    "pt_episode": 0.05,
+    "acupuncture": 0.05,
+    "telehealth": 0.04,
+    "visit_xray": 0.10,
+    "skin": 0.03,
+}
 
 PROFILES: dict[str, dict[str, float]] = {
     "family": FAMILY,
@@ -30,14 +47,42 @@ PROFILES: dict[str, dict[str, float]] = {
 }
 
 PAYER_MIXES: dict[str, dict[str, float]] = {
-    "balanced": {"MCR01": 0.25, "MA001": 0.12, "BCX10": 0.20, "AET20": 0.12, "UHC30": 0.13,
-                 "MCD77": 0.13, "TRI40": 0.05},
-    "senior": {"MCR01": 0.45, "MA001": 0.25, "BCX10": 0.10, "AET20": 0.07, "UHC30": 0.08,
-               "MCD77": 0.03, "TRI40": 0.02},
-    "safety_net": {"MCR01": 0.12, "MA001": 0.06, "BCX10": 0.10, "AET20": 0.06, "UHC30": 0.08,
-                   "MCD77": 0.55, "TRI40": 0.03},
-    "commercial": {"MCR01": 0.12, "MA001": 0.08, "BCX10": 0.30, "AET20": 0.20, "UHC30": 0.22,
-                   "MCD77": 0.04, "TRI40": 0.04},
+    "balanced": {
+        "MCR01": 0.25,
+        "MA001": 0.12,
+        "BCX10": 0.20,
+        "AET20": 0.12,
+        "UHC30": 0.13,
+        "MCD77": 0.13,
+        "TRI40": 0.05,
+    },
+    "senior": {
+        "MCR01": 0.45,
+        "MA001": 0.25,
+        "BCX10": 0.10,
+        "AET20": 0.07,
+        "UHC30": 0.08,
+        "MCD77": 0.03,
+        "TRI40": 0.02,
+    },
+    "safety_net": {
+        "MCR01": 0.12,
+        "MA001": 0.06,
+        "BCX10": 0.10,
+        "AET20": 0.06,
+        "UHC30": 0.08,
+        "MCD77": 0.55,
+        "TRI40": 0.03,
+    },
+    "commercial": {
+        "MCR01": 0.12,
+        "MA001": 0.08,
+        "BCX10": 0.30,
+        "AET20": 0.20,
+        "UHC30": 0.22,
+        "MCD77": 0.04,
+        "TRI40": 0.04,
+    },
 }
 
 
@@ -117,8 +162,11 @@ def member_id(rng: np.random.Generator, style: str) -> str:
         pattern = "NAXNAXNAANN"
         out = []
         for ch in pattern:
-            pool = "123456789" if ch == "N" else ("ACDEFGHJKMNPQRTUVWXY" if ch == "A" else
-                                                     "0123456789ACDEFGHJKMNPQRTUVWXY")
+            pool = (
+                "123456789"
+                if ch == "N"
+                else ("ACDEFGHJKMNPQRTUVWXY" if ch == "A" else "0123456789ACDEFGHJKMNPQRTUVWXY")
+            )
             out.append(pool[int(rng.integers(len(pool)))])
         return "".join(out)
     if style == "prefix":
@@ -137,35 +185,60 @@ def _pick(rng: np.random.Generator, weights: dict[str, float]) -> str:
 
 
 def make_practice(
-    rng: np.random.Generator, idx: int, profile: str, mix: str, n_providers: int,
-    start: date, days: int,
+    rng: np.random.Generator,
+    idx: int,
+    profile: str,
+    mix: str,
+    n_providers: int,
+    start: date,
+    days: int,
 ) -> Practice:
     providers = [
-        Provider(npi(rng), start - timedelta(days=int(rng.integers(400, 4000))),
-                 float(rng.uniform(0.85, 0.97)))
+        Provider(
+            npi(rng),
+            start - timedelta(days=int(rng.integers(400, 4000))),
+            float(rng.uniform(0.85, 0.97)),
+        )
         for _ in range(n_providers)
     ]
     providers[0].modifier_skill = 0.8  # every practice has the provider who forgets modifiers
     for _ in range(1 + int(n_providers > 4)):
-        providers.append(Provider(npi(rng), start + timedelta(days=int(rng.integers(90, days - 90))),
-                                  float(rng.uniform(0.75, 0.95))))
+        providers.append(
+            Provider(
+                npi(rng),
+                start + timedelta(days=int(rng.integers(90, days - 90))),
+                float(rng.uniform(0.75, 0.95)),
+            )
+        )
     return Practice(
-        code=f"{idx + 1:02d}", profile=profile, payer_mix=PAYER_MIXES[mix], billing_npi=npi(rng),
-        providers=providers, check_rate=float(rng.uniform(0.35, 0.8)),
-        records_failure=float(rng.uniform(0.35, 0.7)), attach_rate=float(rng.uniform(0.05, 0.3)),
-        dotted_dx=bool(rng.random() < 0.7), blank_rendering=float(rng.choice([0.0, 0.12])),
+        code=f"{idx + 1:02d}",
+        profile=profile,
+        payer_mix=PAYER_MIXES[mix],
+        billing_npi=npi(rng),
+        providers=providers,
+        check_rate=float(rng.uniform(0.35, 0.8)),
+        records_failure=float(rng.uniform(0.35, 0.7)),
+        attach_rate=float(rng.uniform(0.05, 0.3)),
+        dotted_dx=bool(rng.random() < 0.7),
+        blank_rendering=float(rng.choice([0.0, 0.12])),
         holds_for_credentialing=bool(rng.random() < 0.5),
         late_share=float(rng.uniform(0.03, 0.08)),
     )
 
 
 def enrollments(
-    rng: np.random.Generator, practice: Practice, start: date, days: int,
+    rng: np.random.Generator,
+    practice: Practice,
+    start: date,
+    days: int,
 ) -> list[Enrollment]:
     out: list[Enrollment] = []
     for payer_id in PAYERS:
-        out.append(Enrollment(practice.billing_npi, payer_id, date(2012, 1, 1), None,
-                              date(2012, 1, 1), None))
+        out.append(
+            Enrollment(
+                practice.billing_npi, payer_id, date(2012, 1, 1), None, date(2012, 1, 1), None
+            )
+        )
     lapse_done = False
     for prov in practice.providers:
         new = prov.joined > start
@@ -190,8 +263,9 @@ def enrollments(
                 turnaround += int(rng.integers(120, 250))
             eff = applied + timedelta(days=turnaround)
             optimistic = rng.random() < 0.25  # the roster was filled in on the application date
-            out.append(Enrollment(prov.npi, payer_id, eff, None,
-                                  applied if optimistic else eff, None))
+            out.append(
+                Enrollment(prov.npi, payer_id, eff, None, applied if optimistic else eff, None)
+            )
     return out
 
 
@@ -204,8 +278,12 @@ def _age_range(plan_type: str, rng: np.random.Generator) -> tuple[int, int]:
 
 
 def make_patient(
-    rng: np.random.Generator, pid: str, practice_idx: int, practice: Practice,
-    start: date, days: int,
+    rng: np.random.Generator,
+    pid: str,
+    practice_idx: int,
+    practice: Practice,
+    start: date,
+    days: int,
 ) -> Patient:
     payer_id = _pick(rng, practice.payer_mix)
     payer = PAYERS[payer_id]
@@ -213,7 +291,7 @@ def make_patient(
     age = int(rng.integers(lo, hi + 1))
     birth = start - timedelta(days=age * 365 + int(rng.integers(0, 365)))
     n_cond = int(rng.poisson(0.6 + age / 40))
-    pool = list(CHRONIC) + ["prediabetes", "shoulder", "headache", "skin"]
+    pool = [*CHRONIC, "prediabetes", "shoulder", "headache", "skin"]
     conditions = sorted({str(c) for c in rng.choice(pool, size=min(n_cond, 5), replace=False)})
     cov_start = start - timedelta(days=int(rng.integers(30, 2000)))
     if rng.random() < 0.15:
@@ -224,10 +302,16 @@ def make_patient(
     if rng.random() < share:
         end = start + timedelta(days=int(rng.integers(30, days + 60)))
         cov.end = end
-        cov.known_on = end + timedelta(days=int(rng.integers(0, 60))) if mode == "retro" else (
-            end - timedelta(days=int(rng.integers(0, 45))))
-        nxt = payer_id if (payer_id == "MCD77" and rng.random() < 0.5) else (
-            "MCR01" if payer_id == "MA001" else _pick(rng, practice.payer_mix))
+        cov.known_on = (
+            end + timedelta(days=int(rng.integers(0, 60)))
+            if mode == "retro"
+            else (end - timedelta(days=int(rng.integers(0, 45))))
+        )
+        nxt = (
+            payer_id
+            if (payer_id == "MCD77" and rng.random() < 0.5)
+            else ("MCR01" if payer_id == "MA001" else _pick(rng, practice.payer_mix))
+        )
         new_id = cov.member_id if nxt == payer_id else member_id(rng, PAYERS[nxt].member_id_style)
         gap = int(rng.integers(0, 45)) if rng.random() < 0.5 else 0
         coverages.append(Coverage(nxt, new_id, end + timedelta(days=gap + 1)))
@@ -238,9 +322,13 @@ def make_patient(
             prim = "BCX10" if payer_id != "BCX10" else "AET20"
         other = Coverage(prim, member_id(rng, PAYERS[prim].member_id_style), cov_start)
     return Patient(
-        patient_id=pid, practice=practice_idx, birth_date=birth,
-        sex=str(rng.choice(["F", "M"])), conditions=conditions or ["acute"],
-        coverages=coverages, other_primary=other,
+        patient_id=pid,
+        practice=practice_idx,
+        birth_date=birth,
+        sex=str(rng.choice(["F", "M"])),
+        conditions=conditions or ["acute"],
+        coverages=coverages,
+        other_primary=other,
         acupuncture_excluded=bool(rng.random() < 0.4),
         weight=float(rng.gamma(1.2, 1.0)) * (1.0 + 0.3 * len(conditions)),
         pt_auth_units=int(rng.choice([6, 8, 12])),

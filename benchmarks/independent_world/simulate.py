@@ -37,13 +37,19 @@ REQUEST_DAYS = 45
 SIZES: dict[str, dict[str, Any]] = {
     "small": {"practices": [("mixed", "balanced", 3, 900)], "history": 2300, "requests": 600},
     "regular": {
-        "practices": [("family", "senior", 5, 2200), ("msk", "commercial", 4, 1600),
-                      ("family", "safety_net", 4, 2000), ("mixed", "balanced", 5, 1800)],
-        "history": 22500, "requests": 7000,
+        "practices": [
+            ("family", "senior", 5, 2200),
+            ("msk", "commercial", 4, 1600),
+            ("family", "safety_net", 4, 2000),
+            ("mixed", "balanced", 5, 1800),
+        ],
+        "history": 22500,
+        "requests": 7000,
     },
 }
-SPECIALTY_CODES = frozenset({"73721", "73722", "72148", "72149", "70551", "70553", "20610",
-                             "97810", *PT_CODES})
+SPECIALTY_CODES = frozenset(
+    {"73721", "73722", "72148", "72149", "70551", "70553", "20610", "97810", *PT_CODES}
+)
 PT_EPISODE_VISITS = 11
 
 
@@ -87,10 +93,12 @@ class Simulation:
         self.world = World(seed, size, self.history_end, self.request_end, self.practices)
         for i, (_, _, _, n_pat) in enumerate(spec["practices"]):
             pr = self.practices[i]
-            self.patients.append([
-                make_patient(rng, f"P{i + 1}{k:05d}", i, pr, START, HISTORY_DAYS)
-                for k in range(n_pat)
-            ])
+            self.patients.append(
+                [
+                    make_patient(rng, f"P{i + 1}{k:05d}", i, pr, START, HISTORY_DAYS)
+                    for k in range(n_pat)
+                ]
+            )
             for e in enrollments(rng, pr, START, HISTORY_DAYS):
                 self.ledger.enrollments[(e.npi, e.payer_id)].append(e)
                 self.world.roster.append(e)
@@ -120,8 +128,11 @@ class Simulation:
             kinds = list(weights)
             probs = np.array([weights[k] for k in kinds])
             probs /= probs.sum()
-            per_start = 1 + probs[kinds.index("pt_episode")] * PT_EPISODE_VISITS if (
-                "pt_episode" in kinds) else 1.0
+            per_start = (
+                1 + probs[kinds.index("pt_episode")] * PT_EPISODE_VISITS
+                if ("pt_episode" in kinds)
+                else 1.0
+            )
             share = n_pat / total_pat / per_start / 1.02
             lam_h = spec["history"] * share / (HISTORY_DAYS * 5 / 7)
             lam_r = spec["requests"] * share / (REQUEST_DAYS * 5 / 7)
@@ -140,8 +151,13 @@ class Simulation:
                 pw = w[eligible] / w[eligible].sum()
                 provs = [p.npi for p in practice.providers if p.joined <= day]
                 # a new provider builds a panel: few visits in the first months
-                provw = np.array([1.0 if (day - p.joined).days > 120 else 0.25
-                                  for p in practice.providers if p.joined <= day])
+                provw = np.array(
+                    [
+                        1.0 if (day - p.joined).days > 120 else 0.25
+                        for p in practice.providers
+                        if p.joined <= day
+                    ]
+                )
                 provw /= provw.sum()
                 for k in rng.choice(eligible, size=n, p=pw):
                     kind = kinds[int(rng.choice(len(kinds), p=probs))]
@@ -153,8 +169,9 @@ class Simulation:
 
     def _pt_episode(self, day: date, practice: int, patient: Patient, prov: str) -> None:
         rng = self.rng
-        region = next((c for c in ("back", "knee_oa", "shoulder") if c in patient.conditions),
-                      "back")
+        region = next(
+            (c for c in ("back", "knee_oa", "shoulder") if c in patient.conditions), "back"
+        )
         episode: dict[str, Any] = {"region": region, "auth": None, "visits": 0}
         d = day
         for v in range(int(rng.integers(6, 17))):
@@ -190,21 +207,24 @@ class Simulation:
                 end = None  # the 271 said inactive without dates
             typo = self.typos.get(p.patient_id)
             if typo:
-                self.world.checks.append(Check(typo, cov.payer_id, checked, "not_found", None,
-                                               None))
+                self.world.checks.append(
+                    Check(typo, cov.payer_id, checked, "not_found", None, None)
+                )
                 if rng.random() < 0.7:  # the front desk fixed the id it had typed
                     del self.typos[p.patient_id]
             else:
-                self.world.checks.append(Check(cov.member_id, cov.payer_id, checked, status,
-                                               start, end))
+                self.world.checks.append(
+                    Check(cov.member_id, cov.payer_id, checked, status, start, end)
+                )
             if status == "inactive" and rng.random() < 0.85:
                 if cov is covs[0] and len(covs) > 1:
                     p.extra["switched"] = checked
                     cov = covs[1]
                     if day < cov.start:
                         return None
-                    self.world.checks.append(Check(cov.member_id, cov.payer_id, checked,
-                                                   "active", cov.start, None))
+                    self.world.checks.append(
+                        Check(cov.member_id, cov.payer_id, checked, "active", cov.start, None)
+                    )
                 else:
                     return None
         return cov
@@ -215,8 +235,9 @@ class Simulation:
         learned = self.learned.get((practice, payer.payer_id, code))
         return learned is not None and learned <= day
 
-    def _new_auth(self, enc: Encounter, cov: Coverage, codes: list[str], units: int | None,
-                  length: int) -> Auth:
+    def _new_auth(
+        self, enc: Encounter, cov: Coverage, codes: list[str], units: int | None, length: int
+    ) -> Auth:
         rng, day = self.rng, enc.day
         start = day - timedelta(days=int(rng.integers(2, 21)))
         end = start + timedelta(days=length)
@@ -227,8 +248,17 @@ class Simulation:
         others = [p.npi for p in self.practices[enc.practice].providers if p.npi != provider]
         if rng.random() < 0.08 and others:  # the ordering doctor's NPI went on the request
             provider = others[int(rng.integers(len(others)))]
-        auth = Auth(f"PA{int(rng.integers(10**6, 10**7))}", cov.payer_id, cov.member_id, codes,
-                    start, end, provider, units, created=start)
+        auth = Auth(
+            f"PA{int(rng.integers(10**6, 10**7))}",
+            cov.payer_id,
+            cov.member_id,
+            codes,
+            start,
+            end,
+            provider,
+            units,
+            created=start,
+        )
         if rng.random() < 0.02:  # typed into the PM's log the wrong way round
             auth.start, auth.end, auth.reversed_entry = end, start, True
         self.world.auths.append(auth)
@@ -247,8 +277,12 @@ class Simulation:
                 if rng.random() < 0.08:
                     auth = None
                 ep["auth"], ep["since"] = auth, 0
-            elif need and auth is not None and ep["since"] >= (auth.units or 0) and (
-                    rng.random() < 0.5):
+            elif (
+                need
+                and auth is not None
+                and ep["since"] >= (auth.units or 0)
+                and (rng.random() < 0.5)
+            ):
                 auth = self._new_auth(enc, cov, sorted(PT_CODES), 6, 45)
                 ep["auth"], ep["since"] = auth, 0
             if auth is not None:
@@ -259,14 +293,16 @@ class Simulation:
             return out
         plain = contrast_switch(rng, visit)
         for i, ln in enumerate(visit.lines):
-            code = plain if plain and ln.code != plain and ln.code.startswith(plain[:3]) else (
-                ln.code)
+            code = (
+                plain if plain and ln.code != plain and ln.code.startswith(plain[:3]) else (ln.code)
+            )
             if not self._believed_auth(enc.practice, payer, code, enc.day):
                 continue
             if rng.random() < 0.1:  # nobody requested it
                 continue
-            out[i] = self._new_auth(enc, cov, [code], 1, {"MA001": 30, "AET20": 90}.get(
-                cov.payer_id, 60))
+            out[i] = self._new_auth(
+                enc, cov, [code], 1, {"MA001": 30, "AET20": 90}.get(cov.payer_id, 60)
+            )
         return out
 
     def on_visit(self, enc: Encounter) -> None:
@@ -295,12 +331,20 @@ class Simulation:
         mult = float(rng.uniform(1.0, 1.15))
         self.claim_seq += 1
         claim = Claim(
-            claim_id=f"C{practice.code}{self.claim_seq:06d}", patient=p, practice=enc.practice,
-            coverage=cov, member_id=cov.member_id, billing_npi=practice.billing_npi,
+            claim_id=f"C{practice.code}{self.claim_seq:06d}",
+            patient=p,
+            practice=enc.practice,
+            coverage=cov,
+            member_id=cov.member_id,
+            billing_npi=practice.billing_npi,
             rendering_npi=None if rng.random() < practice.blank_rendering else enc.provider,
-            provider_npi=enc.provider, place_of_service=visit.place_of_service,
-            service_date=enc.day, submission_date=enc.day, receipt_date=enc.day,
-            lines=visit.lines, diagnoses=visit.diagnoses,
+            provider_npi=enc.provider,
+            place_of_service=visit.place_of_service,
+            service_date=enc.day,
+            submission_date=enc.day,
+            receipt_date=enc.day,
+            lines=visit.lines,
+            diagnoses=visit.diagnoses,
             charges=[line_charge(ln, mult) for ln in visit.lines],
             records_failure=practice.records_failure,
         )
@@ -319,14 +363,22 @@ class Simulation:
                 claim.prior_auth_number = None
         codes = {ln.code for ln in visit.lines}
         claim.specialty = bool(codes & SPECIALTY_CODES)
-        if claim.specialty and cov.payer_id == "TRI40":
-            if p.extra.get("prime") is None or rng.random() < 0.75:
-                claim.referral_number = f"R{int(rng.integers(10**7, 10**8))}"
+        # TRICARE Prime needs the PCM's referral for specialty care; Select does not, and offices
+        # rarely record one for Select members
+        need_referral = p.extra.get("prime") is not None
+        if (
+            claim.specialty
+            and cov.payer_id == "TRI40"
+            and rng.random() < (0.75 if need_referral else 0.15)
+        ):
+            claim.referral_number = f"R{int(rng.integers(10**7, 10**8))}"
         review_prone = bool(codes & {"99215", "20610", "70551", "70553", "97530", "99490"}) or any(
-            {"59", "XS", "XU"} & set(ln.modifiers) for ln in visit.lines)
+            {"59", "XS", "XU"} & set(ln.modifiers) for ln in visit.lines
+        )
         claim.has_attachment = bool(rng.random() < (practice.attach_rate if review_prone else 0.02))
         claim.seen_elsewhere = bool(codes & {"99395", "99396", "99397", "G0439"}) and bool(
-            rng.random() < 0.05)
+            rng.random() < 0.05
+        )
         claim.submission_date = self._submission(claim, practice)
         claim.receipt_date = claim.submission_date + timedelta(days=int(rng.integers(0, 3)))
         self.push(claim.submission_date, 1, claim)
@@ -351,8 +403,11 @@ class Simulation:
             lag = int(rng.integers(0, 6))
         sub = claim.service_date + timedelta(days=lag)
         if practice.holds_for_credentialing and claim.rendering_npi:
-            rows = [e for e in self.ledger.enrollments[(claim.rendering_npi,
-                                                         claim.coverage.payer_id)] if e.on_roster]
+            rows = [
+                e
+                for e in self.ledger.enrollments[(claim.rendering_npi, claim.coverage.payer_id)]
+                if e.on_roster
+            ]
             believed = min((e.recorded_effective for e in rows), default=None)
             if believed and believed > claim.service_date:
                 sub = max(sub, believed + timedelta(days=int(rng.integers(2, 11))))
@@ -372,8 +427,11 @@ class Simulation:
         for cause in claim.reported:
             if cause.name == "cob_other_primary" and rng.random() < 0.7:
                 p.cob_fixed_on = min(p.cob_fixed_on or seen_on, seen_on)
-            elif cause.name == "eligibility_terminated" and len(p.coverages) > 1 and (
-                    rng.random() < 0.85):
+            elif (
+                cause.name == "eligibility_terminated"
+                and len(p.coverages) > 1
+                and (rng.random() < 0.85)
+            ):
                 p.extra["switched"] = min(p.extra.get("switched", seen_on), seen_on)
             elif cause.name == "auth_missing" and cause.line is not None:
                 key = (claim.practice, claim.coverage.payer_id, claim.lines[cause.line].code)
@@ -397,9 +455,12 @@ class Simulation:
 def _mistype(rng: np.random.Generator, value: str) -> str:
     i = int(rng.integers(len(value)))
     ch = value[i]
-    new = str((int(ch) + int(rng.integers(1, 9))) % 10) if ch.isdigit() else (
-        "Z" if ch != "Z" else "Y")
-    return value[:i] + new + value[i + 1:]
+    new = (
+        str((int(ch) + int(rng.integers(1, 9))) % 10)
+        if ch.isdigit()
+        else ("Z" if ch != "Z" else "Y")
+    )
+    return value[:i] + new + value[i + 1 :]
 
 
 def simulate(seed: int, size: str) -> World:

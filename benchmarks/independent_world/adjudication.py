@@ -78,6 +78,17 @@ RECORDS_REVIEW = {  # (payer, trigger) -> share of such claims the payer asks re
     ("MCR01", "99490"): 0.05,
 }
 GLITCH_WINDOW = ("AET20", 380, 420, 0.07)  # a claims-system migration: days into the history
+# payers that report some denials under group OA (other adjustment) rather than CO
+OA_GROUP = frozenset(
+    {
+        ("MCR01", "duplicate_resubmission"),
+        ("BCX10", "duplicate_resubmission"),
+        ("UHC30", "cob_other_primary"),
+        ("TRI40", "cob_other_primary"),
+    }
+)
+# payers whose 835 carries a fully denied claim as CLP02 1 with nothing paid
+PAID_ZERO_STATUS = frozenset({"BCX10", "UHC30"})
 TELEHEALTH_95 = frozenset({"UHC30", "MCD77", "AET20"})
 
 
@@ -289,7 +300,8 @@ def remit(rng: np.random.Generator, claim: Claim, ledger: Ledger) -> None:
         denied_lines = {c.line for c in reported if c.line is not None}
     claim.reported = reported
     for c in reported:
-        adjustments.append(f"CO-{c.carc}")
+        group = "OA" if (payer.payer_id, c.name) in OA_GROUP else "CO"
+        adjustments.append(f"{group}-{c.carc}")
         if c.rarc:
             remarks.append(c.rarc)
     paid = 0.0
@@ -319,6 +331,12 @@ def remit(rng: np.random.Generator, claim: Claim, ledger: Ledger) -> None:
         if auth is not None and ln.code in ("97110", "73721", "72148", "70551"):
             auth.used += 1
     status = "4" if len(denied_lines) == len(claim.lines) else "1"
+    if (
+        status == "4"
+        and payer.payer_id in PAID_ZERO_STATUS
+        and reported[0].carc in CATEGORY_BY_CARC
+    ):
+        status = "1"  # processed as primary, paid nothing: the CAS says why
     claim.outcome = {
         "adjudication_date": claim.adjudicated_on,
         "claim_status_code": status,

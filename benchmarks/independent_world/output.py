@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from benchmarks.independent_world.adjudication import category
-from benchmarks.independent_world.catalog import PAYERS
+from benchmarks.independent_world.catalog import CAUSES, PAYERS
 from benchmarks.independent_world.population import Enrollment
 from benchmarks.independent_world.records import Auth, Check, Claim
 from benchmarks.independent_world.simulate import World
@@ -285,7 +285,7 @@ class Writer:
                     "fired_share": round(fired[name] / n, 5),
                     "first_cause_share": round(int(first.get(name, 0)) / n, 5),
                 }
-                for name in sorted(present)
+                for name in CAUSES
             },
         }
 

@@ -11,7 +11,6 @@ import numpy as np
 from benchmarks.independent_world.catalog import (
     CHRONIC,
     COB_SHARE,
-    CONDITIONS,
     CREDENTIALING_DAYS,
     PAYERS,
     TERMINATION,
@@ -333,7 +332,3 @@ def make_patient(
         weight=float(rng.gamma(1.2, 1.0)) * (1.0 + 0.3 * len(conditions)),
         pt_auth_units=int(rng.choice([6, 8, 12])),
     )
-
-
-def dx_codes(patient: Patient) -> dict[str, list[str]]:
-    return {c: CONDITIONS[c] for c in patient.conditions}

@@ -174,12 +174,11 @@ class Simulation:
         )
         episode: dict[str, Any] = {"region": region, "auth": None, "visits": 0}
         d = day
-        for v in range(int(rng.integers(6, 17))):
+        for _ in range(int(rng.integers(6, 17))):
             if d > self.request_end:
                 break
             self.push(d, 0, Encounter(d, practice, patient, "pt", prov, episode))
             d += timedelta(days=int(rng.integers(2, 6)))
-            _ = v
 
     # --- the practice ------------------------------------------------------------------
     def _coverage(self, enc: Encounter) -> Coverage | None:

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -31,7 +32,7 @@ def _read(folder: Path, name: str) -> pd.DataFrame:
     return pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
 
 
-def _requests(world: Path) -> list[dict[str, object]]:
+def _requests(world: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in (world / "requests.jsonl").read_text().splitlines()]
 
 
@@ -135,7 +136,7 @@ def test_requests_follow_the_claim_request_shape(world: Path) -> None:
             set(ln)
             >= {"line_number", "procedure_code", "units", "line_charge", "diagnosis_pointers"}
             for ln in r["lines"]
-        )  # type: ignore[union-attr]
+        )
     # the PM system does not always send its context
     for key in ("eligibility", "authorizations", "provider_enrollment"):
         present = sum(key in r for r in requests)

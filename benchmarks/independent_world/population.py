@@ -299,7 +299,7 @@ def make_patient(
     coverages = [cov]
     share, mode = TERMINATION[payer_id]
     if rng.random() < share:
-        end = start + timedelta(days=int(rng.integers(30, days + 60)))
+        end = max(start, cov_start) + timedelta(days=int(rng.integers(30, days + 60)))
         cov.end = end
         cov.known_on = (
             end + timedelta(days=int(rng.integers(0, 60)))

@@ -105,7 +105,7 @@ def test_a_body_with_a_remittance_is_refused_naming_its_st(client: TestClient, w
 def test_cli_scores_an_837p_with_its_271_files(world, model_dir, tmp_path: Path):
     from typer.testing import CliRunner
 
-    from training.cli import app
+    from cli import app
 
     text, requests = requests_as_837p(world, 3)
     claims = tmp_path / "claims.837"

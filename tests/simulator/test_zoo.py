@@ -14,11 +14,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from features.contract import ClaimIn
 from features.history import load_history
 from simulator import simulate
 from simulator.zoo import WORLDS, world
-from training.cli import app
 
 CLAIMS = 5000
 SEED = 4

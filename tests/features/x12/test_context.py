@@ -209,7 +209,7 @@ def test_ingest_refuses_a_file_of_the_other_kind(tmp_path):
 def test_the_ingest_command_takes_271_and_278_files(tmp_path, context_files):
     from typer.testing import CliRunner
 
-    from training.cli import app
+    from cli import app
 
     checks, auths = context_files
     out = tmp_path / "history"

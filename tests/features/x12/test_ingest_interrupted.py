@@ -10,11 +10,11 @@ import pyarrow.parquet as pq
 import pytest
 from typer.testing import CliRunner
 
+from cli import app
 from features.x12 import ingest
 from features.x12 import store as store_module
 from tests.features.x12.helpers import FIXTURES, history_tables
 from tests.features.x12.test_ingest import claims_file, remits_file
-from training.cli import app
 
 KEYS = {
     "claims": ["claim_id"],

@@ -26,12 +26,12 @@ from pathlib import Path
 
 import httpx
 import numpy as np
-from training.simulator import simulate
 
 from benchmarks.serving import _wrk, _wrk_script
 from features.contract import ClaimIn
 from features.history import load_history
 from serving.keys import KeyStore
+from simulator import simulate
 from training.train import train
 
 WORKERS = 2

@@ -45,10 +45,9 @@ def check_in_child(folder: Path, timeout: float = CHECK_SECONDS) -> None:
 
 
 def main(folder: str) -> int:
-    from training.artifact import ClaimRiskModel
-
+    from scoring.artifact import ClaimRiskModel
+    from scoring.scorer import Scorer
     from serving.holder import smoke_test
-    from serving.scorer import Scorer
 
     try:
         smoke_test(Scorer(ClaimRiskModel.load(Path(folder)), "candidate", folder))

@@ -10,11 +10,11 @@ import mlflow
 import numpy as np
 import pandas as pd
 import yaml
-from serving.scorer import Scorer
-from training.artifact import ClaimRiskModel
-from training.settings import Settings
 
-from training.tracking import log_pyfunc, use_tracking
+from scoring.artifact import ClaimRiskModel
+from scoring.registry import Settings, use_tracking
+from scoring.scorer import Scorer
+from training.tracking import log_pyfunc
 
 
 def test_the_logged_pyfunc_scores_like_the_api_with_reasons(

@@ -10,16 +10,9 @@ import sys
 import mlflow
 import pytest
 from mlflow.tracking import MlflowClient
-from training.settings import Settings
 
-from training.tracking import (
-    HOST_TAG,
-    PID_TAG,
-    NoTrackingStore,
-    close_abandoned_runs,
-    use_tracking,
-    version_for,
-)
+from scoring.registry import NoTrackingStore, Settings, use_tracking, version_for
+from training.tracking import HOST_TAG, PID_TAG, close_abandoned_runs
 
 
 def test_a_missing_sqlite_store_is_an_error_and_is_not_created(mlflow_settings: Settings):

@@ -262,7 +262,7 @@ REQUIRED_TABLES = ("claims", "claim_lines", "outcomes")
 # --- a claim that cannot be read, answered in its place (a batch, an upload, a file) -------
 
 
-class FieldProblem(BaseModel):
+class ReadProblem(BaseModel):
     loc: list[str | int] = Field(description="The field's path in the claim request")
     msg: str
     line: int | None = Field(None, description="The file line or CSV row it is about")
@@ -273,7 +273,7 @@ class ClaimProblem(BaseModel):
 
     claim_id: str | None = Field(description="Its claim_id, when that much could be read")
     line: int | None = Field(None, description="Line (JSONL) or first row (CSV) in the file")
-    problems: list[FieldProblem]
+    problems: list[ReadProblem]
 
 
 # The most claims one call may carry (a batch, an upload, an 837P body).

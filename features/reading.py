@@ -9,15 +9,15 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from features.contract import ClaimIn, ClaimProblem, FieldProblem
+from features.contract import ClaimIn, ClaimProblem, ReadProblem
 
 Item = ClaimIn | ClaimProblem
 
 
-def field_problems(error: ValidationError, line: int | None = None) -> list[FieldProblem]:
+def field_problems(error: ValidationError, line: int | None = None) -> list[ReadProblem]:
     """A validation error's problems (no input values: they may hold PHI)."""
     return [
-        FieldProblem(loc=list(e["loc"]), msg=e["msg"], line=line)
+        ReadProblem(loc=list(e["loc"]), msg=e["msg"], line=line)
         for e in error.errors(include_url=False, include_input=False)
     ]
 

@@ -18,7 +18,7 @@ from features.contract import (
     ClaimIn,
     ClaimLineIn,
     ClaimProblem,
-    FieldProblem,
+    ReadProblem,
 )
 from features.reading import Item, claim_id_of, field_problems, read_json
 
@@ -90,7 +90,7 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[ClaimPr
     rows, unreadable, start = [], [], reader.line_num + 1
 
     def refuse(msg: str) -> None:
-        problem = FieldProblem(loc=[], msg=msg, line=start)
+        problem = ReadProblem(loc=[], msg=msg, line=start)
         unreadable.append(ClaimProblem(claim_id=None, line=start, problems=[problem]))
 
     try:
@@ -106,7 +106,7 @@ def _csv_rows(text: str) -> tuple[list[tuple[int, dict[str, Any]]], list[ClaimPr
     return rows, unreadable
 
 
-def _csv_claim(claim: _CsvClaim, disagreements: list[FieldProblem]) -> Item:
+def _csv_claim(claim: _CsvClaim, disagreements: list[ReadProblem]) -> Item:
     """The claim of a CSV group, or its problems: rows that disagree, invalid fields."""
     problems = list(disagreements)
     try:
@@ -126,7 +126,7 @@ def _csv_claim(claim: _CsvClaim, disagreements: list[FieldProblem]) -> Item:
 
 def _csv(text: str) -> list[Item]:
     grouped: dict[str, _CsvClaim] = {}
-    disagreements: dict[str, list[FieldProblem]] = {}
+    disagreements: dict[str, list[ReadProblem]] = {}
     rows, unreadable = _csv_rows(text)
     _too_many(len({values.get("claim_id") for _, values in rows}) + len(unreadable))
     for number, values in rows:
@@ -135,7 +135,7 @@ def _csv(text: str) -> list[Item]:
         claim = grouped.setdefault(key, _CsvClaim(claim_fields))
         differs = f"differs from row {claim.rows[0]} of this claim" if claim.rows else ""
         disagreements.setdefault(key, []).extend(  # a claim's fields repeat on each of its rows
-            FieldProblem(loc=[k], msg=differs, line=number)
+            ReadProblem(loc=[k], msg=differs, line=number)
             for k, v in claim_fields.items()
             if claim.rows and claim.fields.get(k) != v
         )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +23,10 @@ from scoring.reasons import top_reasons
 from scoring.schemas import ModelInfo, ModelRef, Reason, ScoreOut, WhatIf
 
 EXPLAIN_FROM = {"all": 0, "medium": 1, "high": 2}
+# A claim every model must score before it serves (and that examples are drawn from).
+SMOKE_CLAIM = ClaimIn.model_validate_json(
+    resources.files("scoring").joinpath("smoke_claim.json").read_text()
+)
 SPEAKS = 0.05  # log-odds a rule's features must add to a reason for its evidence to be shown
 BAND_RANK = {"low": 0, "medium": 1, "high": 2}
 

@@ -67,7 +67,14 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
     page.mount_static(app)
     problems.document_errors(
         app,
-        {"/v1/admin/reload": {409}, "/v1/claims/last-batch": {404, 503}, "/ready": {503}},
+        {
+            "/v1/admin/reload": {409},
+            "/v1/claims/last-batch": {404, 503},
+            "/ready": {503},
+            "/v1/claims/{claim_id}/status": {503},
+            "/v1/claims/statuses": {503},
+            "/v1/claims/{claim_id}/overrides": {409, 503},
+        },
         [BatchIn],
     )
     app.add_middleware(problems.BodyLimit, limit=settings.max_body_bytes)  # also unsized bodies

@@ -11,21 +11,16 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable
-from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from features.contract import ClaimIn
 from scoring.artifact import ClaimRiskModel
-from scoring.scorer import Scorer
+from scoring.scorer import SMOKE_CLAIM, Scorer
 from serving.model_check import ModelRefused, check_in_child
 from serving.settings import ServeSettings
 
 log = logging.getLogger("claimrisk.serving")
-SMOKE_CLAIM = ClaimIn.model_validate_json(
-    resources.files("serving").joinpath("smoke_claim.json").read_text()
-)
 __all__ = ["ModelHolder", "ModelRefused", "loader_for", "smoke_test"]
 
 

@@ -171,7 +171,7 @@ def _statuses(route: APIRoute) -> set[int]:
         statuses.add(400)
     if route.body_field is not None or "requestBody" in (route.openapi_extra or {}):
         statuses |= {413, 422}
-    if route.dependant.query_params or route.dependant.header_params:
+    if route.dependant.query_params or route.dependant.header_params or route.dependant.path_params:
         statuses.add(422)
     return statuses
 
@@ -208,6 +208,8 @@ def document_errors(
                 operation = schema["paths"][path][method.lower()]
                 responses = operation.setdefault("responses", {})
                 for status in sorted(statuses):
+                    if status in route.responses:  # the route answers it in its own format
+                        continue
                     responses[str(status)] = {
                         "description": WHY[status],
                         "content": {MEDIA_TYPE: {"schema": reference}},

@@ -5,7 +5,7 @@ request's fields (lists and objects as they are in JSON). Missing optional value
 NaN or None. Output: one row per input row: ``claim_id``, ``denial_probability``,
 ``risk_band``, ``expected_denied_dollars``, ``reasons`` and ``not_checked`` (JSON text, as
 the API answers them), and ``error`` (why the row could not be scored; empty otherwise).
-Logged with the source of ``features``, ``training`` and ``serving`` (``code_paths``) and
+Logged with the source of ``features``, ``scoring`` and ``training`` (``code_paths``) and
 pinned requirements, so ``mlflow models serve`` needs no claimrisk package.
 """
 
@@ -51,7 +51,7 @@ def example_claims() -> pd.DataFrame:
     """The smoke claim, and the same claim with every optional field left out: the input
     example and what the signature is inferred from (so optional stays optional)."""
     from features.contract import ClaimIn, ClaimLineIn
-    from serving.holder import SMOKE_CLAIM
+    from scoring.scorer import SMOKE_CLAIM
 
     full = json.loads(SMOKE_CLAIM.model_dump_json())
     bare = {

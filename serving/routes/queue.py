@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from features.categories import Category
 from features.contract import MAX_BATCH
 from serving.deps import CallerDep
-from serving.predictions import OverrideRefused, PredictionStore, PredictionWriter
+from serving.predictions import OverrideRefused, PredictionStore, PredictionStoreError
 from serving.queue_status import ClaimState, ClaimStatus, QueueStatusStore
 from serving.services import services
 
@@ -68,17 +68,18 @@ def _statuses(request: Request) -> QueueStatusStore:
 
 def _predictions(request: Request) -> PredictionStore:
     """The prediction store, once what this worker has enqueued is written (the score a
-    biller disputes may still wait in its queue)."""
-    writer: PredictionWriter | None = services(request).predictions
-    if writer is None:
+    biller disputes may still wait in its queue; a batch process writes its own)."""
+    found = services(request)
+    if found.predictions is None or found.settings.prediction_store is None:
         raise HTTPException(
             status.HTTP_503_SERVICE_UNAVAILABLE,
             "overrides need the prediction store: set CLAIMRISK_SERVE_PREDICTION_STORE",
         )
-    writer.flush()
-    if writer.store is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "the prediction store is not open")
-    return writer.store
+    found.predictions.flush()
+    try:
+        return PredictionStore(found.settings.prediction_store)
+    except (PredictionStoreError, sqlite3.Error) as error:
+        raise _stored("opening the prediction store") from error
 
 
 def _stored(action: str) -> HTTPException:
@@ -131,9 +132,9 @@ def many_statuses(
 def add_override(
     claim_id: ClaimId, body: OverrideIn, request: Request, caller: CallerDep
 ) -> OverrideOut:
-    store = _predictions(request)
     try:
-        stored = store.override(claim_id, body.category, caller.name, body.note)
+        with _predictions(request) as store:
+            stored = store.override(claim_id, body.category, caller.name, body.note)
     except OverrideRefused as error:
         raise HTTPException(status.HTTP_409_CONFLICT, str(error)) from error
     except sqlite3.Error as error:
@@ -146,6 +147,7 @@ def add_override(
 )
 def list_overrides(claim_id: ClaimId, request: Request, caller: CallerDep) -> list[OverrideOut]:
     try:
-        return [OverrideOut(**vars(o)) for o in _predictions(request).overrides(claim_id)]
+        with _predictions(request) as store:
+            return [OverrideOut(**vars(o)) for o in store.overrides(claim_id)]
     except sqlite3.Error as error:
         raise _stored("reading the overrides") from error

@@ -88,4 +88,4 @@ def test_claim_statuses_agree_across_two_workers(model_dir: Path, tmp_path: Path
             ).json()
             assert {s["claim_id"]: s["status"] for s in found} == wanted
             assert {s["who"] for s in found} == {"e2e"}
-    assert "error" not in started.logs().lower()
+    assert '"level": "error"' not in started.logs().lower()

@@ -24,7 +24,7 @@ def test_the_logged_pyfunc_scores_like_the_api_with_reasons(
     with mlflow.start_run(experiment_id=experiment):
         info = log_pyfunc(model_dir)
     local = Path(mlflow.artifacts.download_artifacts(info.model_uri))
-    assert {"features", "training", "serving"} <= {p.name for p in (local / "code").iterdir()}
+    assert {"features", "scoring", "training"} <= {p.name for p in (local / "code").iterdir()}
     requirements = (local / "requirements.txt").read_text()
     assert "claimrisk" not in requirements and "lightgbm==" in requirements
     mlmodel = yaml.safe_load((local / "MLmodel").read_text())

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from features.batch import batch_from_requests
-from features.categories import Category
+from features.categories import CATEGORIES, Category
 from features.contract import ClaimIn, ClaimProblem
 from features.facts import build_facts
 from features.pipeline import feature_matrix
@@ -159,22 +159,26 @@ class Scorer:
         category's own rule; where a payer files a problem under another category (a diagnosis
         that does not support the procedure, denied as a coding error), it is the rule that
         found the problem, so the evidence and the fix are that rule's."""
-        categories = self.model.categories
+        names, rules = self.model.feature_names, self.model.state.categories
         pushed: dict[Category, float] = {}
-        for i, name in enumerate(self.model.feature_names):
-            if shap[i] > 0 and categories.category(name, payer) == category:
-                rule = self.model.state.categories[name]
+        for i in self._mapped(category, payer):
+            if shap[i] > 0:
+                rule = rules[names[i]]
                 pushed[rule] = pushed.get(rule, 0.0) + float(shap[i])
         strong = sorted((r for r, v in pushed.items() if v >= SPEAKS), key=lambda r: -pushed[r])
         return strong[:2] or [category]
 
+    def _mapped(self, category: Category, payer: str) -> list[int]:
+        """Positions of the features the payer's category map sums into ``category`` (read off
+        the map's cached matrix: this runs for every reason of every scored claim)."""
+        column = self.model.categories.matrix(payer)[:, CATEGORIES.index(category)]
+        return np.flatnonzero(column).tolist()
+
     def _strongest_feature(self, category: Category, view: ClaimView, shap: np.ndarray) -> str:
         """Evidence of last resort: the reason's feature that pushed hardest, in words."""
-        payer = view.claim.payer_id
-        names = [n for n in self.model.feature_names
-                 if self.model.categories.category(n, payer) == category]  # fmt: skip
-        index = {n: i for i, n in enumerate(self.model.feature_names)}
-        name = max(names, key=lambda n: (shap[index[n]], n))
+        names = self.model.feature_names
+        best = max(self._mapped(category, view.claim.payer_id), key=lambda i: (shap[i], names[i]))
+        name = names[best]
         feature = REGISTRY.features[name]
         value = view.values[name]
         shown = f"{value:.0%}" if feature.kind == "rate" else f"{value:g}"

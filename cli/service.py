@@ -175,7 +175,7 @@ def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, rea
                  chunk: int) -> int:  # fmt: skip
     """One output line per input claim: its score, or (with ``problems``) why it was not
     scored. Returns the number scored."""
-    from features.contract import ClaimProblem
+    from features.contract import ClaimIn, ClaimProblem
     from features.uploads import parse_upload
     from scoring.scorer import score_in_place
 
@@ -186,6 +186,8 @@ def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, rea
             continue
         items = parse_upload(text, "jsonl")  # at most --chunk lines: only claims can be bad
         answers, scored, _ = score_in_place(scorer, items, reasons)
+        # A resubmission in a later chunk still sees its first copy in this one.
+        scorer = scorer.remembering([item for item in items if isinstance(item, ClaimIn)])
         for answer in answers:
             if isinstance(answer, ClaimProblem):
                 answer = answer.model_copy(update={"line": (answer.line or 0) + start})

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any, Literal
 
 import numpy as np
@@ -196,26 +197,66 @@ class FilingLimit:
 
 @dataclass(frozen=True)
 class PriorSubmissions:
-    """Earlier submissions of the same patient, service date and procedure code."""
+    """Earlier submissions of the same patient, service date and procedure code.
+
+    A submission needs no outcome, so claims submitted after the history (the other claims of
+    a batch or file being scored) count too once ``remember``ed: a resubmission whose first
+    copy is in the same file is a duplicate as surely as one whose first copy is in the
+    history, and training saw every earlier submission of the history the same way.
+    """
 
     table: AsOfTable | None = None
+    through: int = -1  # the history's last submission day
+    recent: tuple[np.ndarray, np.ndarray] | None = None  # (keys, days) submitted after it
 
     def fit(self, facts: Facts, outcomes: Outcomes) -> PriorSubmissions:
-        lines = facts.lines
-        sub_day = facts.claims["sub_day"][lines["claim_pos"]]
+        keys, days = self._events(facts)
         table = AsOfTable.build(
-            lines["dup_key"],
-            sub_day,
-            {"n": np.ones(len(sub_day)), "last_day": sub_day},
-            {"n": "sum", "last_day": "max"},
+            keys, days, {"n": np.ones(len(days)), "last_day": days}, _SUBMISSIONS
         )
-        return replace(self, table=table)
+        return replace(self, table=table, through=int(days.max(initial=-1)), recent=None)
+
+    def remember(self, facts: Facts) -> PriorSubmissions:
+        """This state and the submissions of ``facts`` dated after the history."""
+        keys, days = self._events(facts)
+        after = days > self.through
+        if not after.any():
+            return self
+        if self.recent is not None:
+            keys = np.concatenate([self.recent[0], keys[after]])
+            days = np.concatenate([self.recent[1], days[after]])
+        else:
+            keys, days = keys[after], days[after]
+        return replace(self, recent=(keys, days))
+
+    @cached_property
+    def _recent_table(self) -> AsOfTable | None:
+        if self.recent is None:
+            return None
+        keys, days = self.recent
+        return AsOfTable.build(
+            keys, days, {"n": np.ones(len(days)), "last_day": days}, _SUBMISSIONS
+        )
 
     def lookup(self, facts: Facts) -> np.ndarray:
         """Per line: [earlier submissions, day of the latest], NaN where none."""
+        keys, days = self._events(facts)
+        found = _fitted(self.table).lookup(keys, days)
+        recent = self._recent_table
+        if recent is None:
+            return found
+        more = recent.lookup(keys, days)
+        count = np.where(np.isnan(found[:, 0]) & np.isnan(more[:, 0]), np.nan, 0.0)
+        count += zero_nan(found[:, 0]) + zero_nan(more[:, 0])
+        return np.column_stack([count, np.fmax(found[:, 1], more[:, 1])])
+
+    @staticmethod
+    def _events(facts: Facts) -> tuple[np.ndarray, np.ndarray]:
         lines = facts.lines
-        sub_day = facts.claims["sub_day"][lines["claim_pos"]]
-        return _fitted(self.table).lookup(lines["dup_key"], sub_day)
+        return lines["dup_key"], facts.claims["sub_day"][lines["claim_pos"]]
+
+
+_SUBMISSIONS: dict[str, Accumulate] = {"n": "sum", "last_day": "max"}
 
 
 @dataclass(frozen=True)

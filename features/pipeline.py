@@ -11,10 +11,10 @@ from __future__ import annotations
 import hashlib
 import inspect
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -40,6 +40,11 @@ _FEATURE_PASS_MODULES = (
     features.facts,
     features.learned,
 )
+
+
+@runtime_checkable
+class RemembersSubmissions(Protocol):
+    def remember(self, facts: Facts) -> Any: ...
 
 
 @cache
@@ -107,6 +112,17 @@ def fit_state(facts: Facts, outcomes: Outcomes) -> FeatureState:
         fitted=fitted,
         last_event_day=int(labeled.max()) if len(labeled) else -1,
     )
+
+
+def remember_submissions(state: FeatureState, facts: Facts) -> FeatureState:
+    """The state with the submissions of ``facts`` counted, for learners that learn from a
+    submission alone (no outcome): scoring a batch or file, each claim sees the earlier-dated
+    claims sent with it, as a history claim saw every earlier submission in training."""
+    fitted = {
+        name: learner.remember(facts) if isinstance(learner, RemembersSubmissions) else learner
+        for name, learner in state.fitted.items()
+    }
+    return replace(state, fitted=fitted)
 
 
 def feature_matrix(facts: Facts, state: FeatureState) -> np.ndarray:

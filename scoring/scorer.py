@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
 
@@ -14,8 +14,8 @@ import numpy as np
 from features.batch import batch_from_requests
 from features.categories import CATEGORIES, Category
 from features.contract import ClaimIn, ClaimProblem
-from features.facts import build_facts
-from features.pipeline import feature_matrix
+from features.facts import Facts, build_facts
+from features.pipeline import feature_matrix, remember_submissions
 from features.reading import Item
 from features.rules import NOT_CHECKED, REGISTRY, RULES, ClaimView, ScoredBatch
 from scoring.artifact import ClaimRiskModel
@@ -74,14 +74,34 @@ class Scorer:
         """Score claims; reasons for those at or above the ``explain`` band (or none)."""
         return self.score_with_features(claims, explain)[0]
 
+    def remembering(self, claims: Sequence[ClaimIn]) -> Scorer:
+        """This scorer, with ``claims`` counted as submitted: the claims of a file scored
+        in chunks see the earlier chunks' claims as they see each other's."""
+        return self._remembering(build_facts(batch_from_requests(claims)))
+
+    def _remembering(self, facts: Facts) -> Scorer:
+        state = remember_submissions(self.model.state, facts)
+        return replace(self, model=replace(self.model, state=state))
+
     def score_with_features(
-        self, claims: Sequence[ClaimIn], explain: str = "all"
+        self, claims: Sequence[ClaimIn], explain: str = "all", together: bool = True
     ) -> tuple[list[ScoreOut], np.ndarray]:
-        """``score``, and the feature matrix it scored (for the prediction store)."""
-        model = self.model
+        """``score``, and the feature matrix it scored (for the prediction store).
+
+        ``together``: the claims were sent together (a batch, a file), so each sees the
+        earlier-dated ones among them as earlier submissions; otherwise (independent requests
+        scored in one pass) each is scored as if alone."""
         if not claims:  # an 837P whose every claim has a problem: nothing to score
-            return [], np.empty((0, len(model.feature_names)))
+            return [], np.empty((0, len(self.model.feature_names)))
         facts = build_facts(batch_from_requests(claims))
+        if together and len(claims) > 1:
+            return self._remembering(facts)._score(claims, facts, explain)
+        return self._score(claims, facts, explain)
+
+    def _score(
+        self, claims: Sequence[ClaimIn], facts: Facts, explain: str
+    ) -> tuple[list[ScoreOut], np.ndarray]:
+        model = self.model
         x = feature_matrix(facts, model.state)
         shap_values = model.contributions(x) if explain == "all" else None
         # The contributions sum to the raw log-odds: no second pass through the trees.

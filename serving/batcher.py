@@ -9,7 +9,8 @@ is scored after two turns (microseconds); under load, the claims that arrived wh
 was running form the next one. Measured at 8 concurrent clients on 2 workers: without the
 settling turns most passes held 1-2 claims, with them 4, and the throughput rose by half.
 Each claim's answer is exactly what scoring it alone gives (features, contributions and
-what-if are per claim), and a claim that cannot be scored fails alone: a failed pass is
+what-if are per claim; claims of different requests never count as each other's earlier
+submissions), and a claim that cannot be scored fails alone: a failed pass is
 retried claim by claim.
 """
 
@@ -74,7 +75,8 @@ class ScoreBatcher:
         try:
             if scorer is None:
                 raise RuntimeError("no model loaded")
-            results, features = scorer.score_with_features([claim for claim, _ in batch])
+            claims = [claim for claim, _ in batch]
+            results, features = scorer.score_with_features(claims, together=False)
         except Exception as error:
             if len(batch) > 1:
                 for one in batch:

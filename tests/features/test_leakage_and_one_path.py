@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import replace
 
 import numpy as np
@@ -13,7 +14,13 @@ from features.contract import ClaimIn
 from features.facts import build_facts
 from features.history import History
 from features.labels import label_outcomes
-from features.pipeline import compute_features, feature_matrix, fit_state, outcomes_for
+from features.pipeline import (
+    compute_features,
+    feature_matrix,
+    fit_state,
+    outcomes_for,
+    remember_submissions,
+)
 from tests.history_requests import request_for
 
 
@@ -120,3 +127,41 @@ def test_one_request_at_a_time_matches_the_vectorised_batch(history, world):
     rates = [n for n in state.feature_names if n.endswith("_rate")]
     columns = [state.feature_names.index(n) for n in rates]
     assert (np.nan_to_num(batch[:, columns]) > 0).mean() > 0.5  # the rates are really looked up
+
+
+def _resubmitted(claim: ClaimIn, days: int) -> ClaimIn:
+    """The same claim sent again ``days`` later as a new original."""
+    later = claim.submission_date + dt.timedelta(days=days)
+    return claim.model_copy(
+        update={"claim_id": f"{claim.claim_id}-again", "submission_date": later}
+    )
+
+
+def test_a_batch_counts_its_own_earlier_submissions(history, world):
+    """A resubmission whose first copy is in the same batch is an earlier submission, as it
+    would be in the history; claims scored apart never see each other."""
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    lines = (world / "requests.jsonl").read_text().splitlines()[:30]
+    requests = [ClaimIn.model_validate_json(line) for line in lines]
+    batch = [*requests, *(_resubmitted(r, 4) for r in requests)]
+    batch_facts = build_facts(batch_from_requests(batch))
+    column = state.feature_names.index("dup_prior_submissions")
+    apart = feature_matrix(batch_facts, state)[:, column]
+    together = feature_matrix(batch_facts, remember_submissions(state, batch_facts))[:, column]
+    first, again = slice(0, len(requests)), slice(len(requests), None)
+    np.testing.assert_array_equal(apart[again], apart[first])
+    np.testing.assert_array_equal(together[first], apart[first])  # nothing earlier to see
+    np.testing.assert_array_equal(together[again], apart[first] + 1)
+    days = state.feature_names.index("dup_days_since_prior")
+    assert (
+        feature_matrix(batch_facts, remember_submissions(state, batch_facts))[again, days] == 4
+    ).all()
+
+
+def test_remembering_the_history_itself_changes_nothing(history, baseline):
+    """Only submissions after the history are added: the history's own are counted already."""
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    again = compute_features(facts, remember_submissions(state, facts))
+    pd.testing.assert_frame_equal(again, baseline)

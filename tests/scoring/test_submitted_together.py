@@ -1,0 +1,62 @@
+"""Claims sent together (a batch, a file) see each other's earlier submissions; claims
+scored apart, or a file scored in chunks, give what their sending says."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from features.contract import ClaimIn
+from scoring.artifact import ClaimRiskModel
+from scoring.scorer import Scorer
+
+
+@pytest.fixture(scope="module")
+def scorer(model_dir: Path) -> Scorer:
+    return Scorer(ClaimRiskModel.load(model_dir), "1", str(model_dir))
+
+
+@pytest.fixture(scope="module")
+def sent(world: Path) -> list[ClaimIn]:
+    """Twenty requests, then each sent again three days later as a new original."""
+    lines = (world / "requests.jsonl").read_text().splitlines()[:20]
+    first = [ClaimIn.model_validate_json(line) for line in lines]
+    again = [
+        c.model_copy(
+            update={
+                "claim_id": f"{c.claim_id}-again",
+                "submission_date": c.submission_date + dt.timedelta(days=3),
+            }
+        )
+        for c in first
+    ]
+    return first + again
+
+
+def _prior(scorer: Scorer, x: np.ndarray) -> np.ndarray:
+    return x[:, scorer.model.feature_names.index("dup_prior_submissions")]
+
+
+def test_a_resubmission_in_the_same_batch_is_a_duplicate(scorer, sent):
+    together, x_together = scorer.score_with_features(sent)
+    apart, x_apart = scorer.score_with_features(sent, together=False)
+    half = len(sent) // 2
+    np.testing.assert_array_equal(
+        _prior(scorer, x_together)[half:], _prior(scorer, x_apart)[half:] + 1
+    )
+    assert together[:half] == apart[:half]  # the first copies have nothing earlier to see
+    risk_together = np.array([s.denial_probability for s in together[half:]])
+    risk_apart = np.array([s.denial_probability for s in apart[half:]])
+    assert (risk_together > risk_apart).mean() > 0.7
+    named = ["duplicate" in {r.category for r in s.reasons or []} for s in together[half:]]
+    assert np.mean(named) > 0.7
+
+
+def test_a_file_in_chunks_scores_as_one_batch(scorer, sent):
+    whole = scorer.score(sent)
+    first = scorer.score(sent[:15])
+    rest = scorer.remembering(sent[:15]).score(sent[15:])
+    assert first + rest == whole

@@ -57,23 +57,22 @@ AGE_BANDS: dict[str, tuple[int, int]] = {
 TELEHEALTH_POS = frozenset({"02", "10"})
 TELEHEALTH_MODIFIERS = frozenset({"95", "GT", "FQ", "93"})
 
-# ICD-10-CM codes that cannot be billed: deleted codes and category headers that need more
-# characters (M54.5 was split on 2021-10-01, R51 on 2020-10-01; E11 and M17.1 are headers).
-NON_BILLABLE_DIAGNOSES = frozenset({"M545", "R51", "E11", "M171", "M17", "M54"})
 
-
+@cache
 def diagnosis_billable(code: str) -> bool:
-    """Whether an (undotted) ICD-10-CM code can be billed: not a deleted or header code, and
-    injury codes (S, T) carry their 7th character."""
-    if code in NON_BILLABLE_DIAGNOSES:
-        return False
-    return not (code[0] in "ST" and len(code) < 7)
+    """Whether an (undotted) ICD-10-CM code can be billed: a code of the current code set
+    (``simple_icd_10_cm``'s release) with no subdivisions. A deleted code, a header that
+    needs more characters (E11, M54.5 since 2021-10-01, G35 since 2025-10-01) or an injury
+    code without its 7th character cannot. The code set loads on first use (about 2 s)."""
+    import simple_icd_10_cm as icd10cm
+
+    return bool(icd10cm.is_valid_item(code) and icd10cm.is_leaf(code))
 
 
 _MSK_PT = ("M5450", "M5416", "M5126", "M5116", "M48061", "S39012A", "M25561", "M25562",
            "M1711", "M1712", "M170", "S83241A", "M75101")  # fmt: skip
 _KNEE = ("M1711", "M1712", "M170")
-_COLON = ("Z1211", "K635", "Z86010", "K921")
+_COLON = ("Z1211", "K635", "Z860100", "Z860101", "Z860102", "Z860109", "K921")
 _SKIN = ("D485", "L989", "D225", "L821")
 # Diagnoses (undotted ICD-10-CM) that support a procedure under common LCD/NCD policy.
 # A procedure not listed is supported by any billable diagnosis.
@@ -84,7 +83,8 @@ SUPPORTING_DIAGNOSES: dict[str, frozenset[str]] = {
         "J1100": ("J45909", "J209", "M5450", "M5416", "L309"),
         "72148": ("M5450", "M5126", "M5416", "M5116", "M48061", "S39012A"),
         "73721": ("M25561", "M25562", "S83241A", "M1711", "M1712", "M170"),
-        "70553": ("G43909", "G40909", "G35"),
+        "70553": ("G43909", "G40909", "G35A", "G35B0", "G35B1", "G35B2", "G35C0", "G35C1",
+                  "G35C2", "G35D"),
         "64483": ("M5416", "M5116", "M48061"),
         "95810": ("G4733",),
         "97161": _MSK_PT, "97110": _MSK_PT, "97140": _MSK_PT,

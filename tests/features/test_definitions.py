@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 
+from features import codes
 from features.batch import batch_from_requests
 from features.facts import build_facts
 from features.learned import Outcomes
@@ -198,3 +199,26 @@ def test_features_of_a_batch_equal_features_one_by_one():
     for position, single in enumerate(claims):
         alone = features_of(single)
         np.testing.assert_array_equal(together.iloc[position].to_numpy(), alone.iloc[0].to_numpy())
+
+
+@pytest.mark.parametrize(
+    ("code", "billable"),
+    [
+        ("E119", True),
+        ("S83241A", True),
+        ("G35A", True),  # relapsing-remitting MS, since the FY2026 code set
+        ("G35", False),  # subdivided on 2025-10-01
+        ("Z86010", False),  # subdivided on 2023-10-01 (Z86.0100 ...)
+        ("M545", False),  # subdivided on 2021-10-01
+        ("S83241", False),  # an injury without its 7th character
+        ("E11", False),  # a category header
+        ("X999", False),  # not a code
+    ],
+)
+def test_diagnosis_billable_follows_the_code_set(code: str, billable: bool):
+    assert codes.diagnosis_billable(code) is billable
+
+
+def test_a_subdivided_code_no_longer_supports_the_procedure():
+    assert codes.diagnosis_supports("70553", ("G35A",))
+    assert not codes.diagnosis_supports("70553", ("G35",))

@@ -58,13 +58,15 @@ def test_the_zoo_has_at_least_eight_documented_worlds() -> None:
 def test_the_default_world_is_unchanged(tmp_path: Path) -> None:
     """Hashes of a world written before dialects existed (same seed, same sizes); the requests
     since carry the payers' names (payer_name), and without them are the same bytes as then
-    (a210fac2688d8665)."""
+    (a210fac2688d8665); the multiple sclerosis and colon polyp history diagnoses became the
+    codes billable since the FY2026 code set (G35.A, Z86.0100: G35 and Z86.010 gained
+    subdivisions), the requests otherwise the same (4fba8f6427e339b4)."""
     simulate(tmp_path, 5000, 3, requests=300)
     digest = {
         name: hashlib.sha256((tmp_path / name).read_bytes()).hexdigest()[:16]
         for name in ("requests.jsonl", "world.json")
     }
-    assert digest == {"requests.jsonl": "4fba8f6427e339b4", "world.json": "f500e461fe961077"}
+    assert digest == {"requests.jsonl": "d0a404866ac94097", "world.json": "f500e461fe961077"}
 
 
 @pytest.mark.parametrize("name", sorted(WORLDS))

@@ -148,7 +148,7 @@ def score(
         with partial.open("w") as out, console.status("Scoring ..."):
             if kind != "jsonl":
                 try:
-                    results, found = score_837p(scorer, text, input.name, reasons)
+                    results, found, _ = score_837p(scorer, text, input.name, reasons)
                 except (X12Error, UnsupportedTransaction) as error:
                     console.print(f"[red]{error}[/red]")
                     raise typer.Exit(2) from error

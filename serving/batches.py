@@ -25,27 +25,30 @@ from multiprocessing import get_context
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 from pydantic import ValidationError
 
-from features.contract import ClaimIn
+from features.contract import MAX_BATCH, ClaimIn
 from features.reading import Item, read_value
 from features.uploads import UploadError, parse_upload
-from features.x12 import decode
+from features.x12 import UnsupportedTransaction, X12Error, decode
 from scoring.artifact import ClaimRiskModel
+from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer, score_in_place
 from serving.predictions import PredictionStore, PredictionStoreError
-from serving.schemas import BatchIn, BatchOut, ClaimSummary
+from serving.schemas import BatchIn, BatchOut, ClaimSummary, X12BatchOut
 from serving.state import SharedState, StateUnavailable
+from serving.x12 import score_837p
 
 log = logging.getLogger("claimrisk.serving")
-Kind = Literal["batch", "jsonl", "csv"]
+Kind = Literal["batch", "jsonl", "csv", "x12"]
 
 
 class BatchRejected(Exception):
     """The batch cannot be scored as sent: ``problems`` say why (a 422)."""
 
-    def __init__(self, problems: list[dict[str, Any]]) -> None:
-        super().__init__(f"{len(problems)} problem(s)")
+    def __init__(self, problems: list[dict[str, Any]] | str) -> None:
+        super().__init__(problems if isinstance(problems, str) else f"{len(problems)} problem(s)")
         self.problems = problems
 
 
@@ -71,7 +74,7 @@ class BatchDone:
     body: bytes  # the JSON answer
     claim_ids: list[str]
     bands: list[str]
-    kept: bool  # stored as the key's last batch
+    kept: bool  # False: the key's last batch could not be stored
     recorded: bool | None  # predictions stored (None: no store)
     seconds: float
 
@@ -110,24 +113,32 @@ def _items(job: BatchJob) -> tuple[list[Item], str]:
         raise BatchRejected(error.problems) from error
 
 
-def run_job(job: BatchJob, scorer: Scorer | None = None) -> BatchDone:
-    """Parse, score, keep and record one batch (in the batch process, or a thread)."""
-    started = time.perf_counter()
-    scorer = scorer or _scorer_for(job)
+def _answer(job: BatchJob, scorer: Scorer) -> tuple[bytes, list[ScoreOut], np.ndarray]:
+    """The answer's JSON body, the scores in it, and the feature rows they were scored from."""
+    if job.kind == "x12":
+        try:
+            found, context, features = score_837p(
+                scorer, decode(job.body), "request body", job.explain, max_claims=MAX_BATCH
+            )
+        except (X12Error, UnsupportedTransaction) as error:
+            raise BatchRejected(str(error)) from error
+        answer = X12BatchOut(model=scorer.ref, results=found, context=context)
+        scored = [r.result for r in found if r.result is not None]
+        return answer.model_dump_json().encode(), scored, features
     items, explain = _items(job)
-    answers, results, features = score_in_place(scorer, items, explain)
+    answers, scored, features = score_in_place(scorer, items, explain)
     summaries = [ClaimSummary.of(item) if isinstance(item, ClaimIn) else None for item in items]
     batch = BatchOut(model=scorer.ref, results=answers, claims=summaries)
-    body = batch.model_dump_json().encode()
-    kept = True
-    state = SharedState(Path(job.state_file))  # opened per batch: a millisecond per batch
-    try:
-        state.put_last_batch(job.key_id, body)
-    except StateUnavailable as error:
-        log.error("last batch not kept: %s", error)
-        kept = False
-    finally:
-        state.close()
+    return batch.model_dump_json().encode(), scored, features
+
+
+def run_job(job: BatchJob, scorer: Scorer | None = None) -> BatchDone:
+    """Parse, score, keep (as the key's last batch: not an 837P, whose answer is another
+    shape) and record one batch (in the batch process, or a thread)."""
+    started = time.perf_counter()
+    scorer = scorer or _scorer_for(job)
+    body, results, features = _answer(job, scorer)
+    kept = job.kind == "x12" or _keep(job, body)
     recorded = None
     if job.prediction_store:
         try:
@@ -145,6 +156,19 @@ def run_job(job: BatchJob, scorer: Scorer | None = None) -> BatchDone:
         recorded,
         time.perf_counter() - started,
     )
+
+
+def _keep(job: BatchJob, body: bytes) -> bool:
+    """Stored as the key's last batch; False when the shared state could not take it."""
+    state = SharedState(Path(job.state_file))  # opened per batch: a millisecond per batch
+    try:
+        state.put_last_batch(job.key_id, body)
+        return True
+    except StateUnavailable as error:
+        log.error("last batch not kept: %s", error)
+        return False
+    finally:
+        state.close()
 
 
 def _lowest_priority() -> None:

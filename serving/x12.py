@@ -3,6 +3,8 @@ in file order, problems included."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from features.x12 import X12Error
 from features.x12.context import read_claims_with_context
 from scoring.scorer import Scorer
@@ -11,10 +13,12 @@ from serving.schemas import X12Context, X12Result
 
 def score_837p(
     scorer: Scorer, text: str, source: str, explain: str = "all", max_claims: int | None = None
-) -> tuple[list[X12Result], X12Context | None]:
-    """Raises ``X12Error`` (broken file, a transaction other than 837P / 271 / 278, or more
-    than ``max_claims`` CLM) or ``UnsupportedTransaction`` (an 837I). The context summary is
-    ``None`` when the text had no 271 or 278."""
+) -> tuple[list[X12Result], X12Context | None, np.ndarray]:
+    """Every claim of an 837P scored with the context of the 271s and 278s beside it; the
+    context read (``None`` when the text had none); the feature rows of the scored claims.
+
+    Raises ``X12Error`` (broken file, a transaction other than 837P / 271 / 278, or more than
+    ``max_claims`` CLM) or ``UnsupportedTransaction`` (an 837I)."""
     found = read_claims_with_context(text, source)
     requests = found.requests
     if max_claims is not None and len(requests) > max_claims:
@@ -24,7 +28,8 @@ def score_837p(
             "or score it offline with `claimrisk score`)",
         )
     claims = [request.claim for request in requests if request.claim is not None]
-    scored = iter(scorer.score(claims, explain=explain))
+    scores, features = scorer.score_with_features(claims, explain=explain)
+    scored = iter(scores)
     results = [
         X12Result(
             position=request.position,
@@ -41,4 +46,4 @@ def score_837p(
             authorizations=found.authorizations,
             problems=found.problems,
         )
-    return results, context
+    return results, context, features

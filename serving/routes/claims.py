@@ -9,8 +9,7 @@ from typing import Annotated, Literal
 import numpy as np
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response, status
 
-from features.contract import MAX_BATCH, ClaimIn
-from features.x12 import UnsupportedTransaction, X12Error, decode
+from features.contract import ClaimIn
 from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer
 from serving.batches import BatchesBusy, BatchJob, BatchRejected, Kind
@@ -19,9 +18,14 @@ from serving.keys import StoredKey
 from serving.schemas import BatchOut, X12BatchOut
 from serving.services import services
 from serving.state import StateUnavailable
-from serving.x12 import score_837p
 
 router = APIRouter(prefix="/v1/claims", tags=["claims"])
+ROUTES = {
+    "batch": "score-batch",
+    "jsonl": "score-upload",
+    "csv": "score-upload",
+    "x12": "score-x12",
+}
 log = logging.getLogger("claimrisk.serving")
 
 
@@ -64,7 +68,7 @@ async def _score_batch(
 ) -> Response:
     """Parsed, scored, kept as the key's last batch and recorded in the batch process (see
     ``serving.batches``); here only the audit line and metrics."""
-    found, route = services(request), "score-batch" if kind == "batch" else "score-upload"
+    found, route = services(request), ROUTES[kind]
     settings = found.settings
     job = BatchJob(
         body=body,
@@ -145,7 +149,7 @@ async def score_upload(
     response_model=X12BatchOut,
     summary="Score every claim (CLM) of an X12 837P file, in file order, with its 271 / 278",
 )
-def score_x12(
+async def score_x12(
     request: Request,
     scorer: ScorerDep,
     caller: CallerDep,
@@ -161,16 +165,9 @@ def score_x12(
         ),
     ],
     reasons: Annotated[Literal["all", "medium", "high", "none"], Query()] = "all",
-) -> X12BatchOut:
-    try:
-        results, context = score_837p(
-            scorer, decode(body), "request body", reasons, max_claims=MAX_BATCH
-        )
-    except (X12Error, UnsupportedTransaction) as error:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from error
-    scored = [r.result for r in results if r.result is not None]
-    _record(request, caller.key_id, "score-x12", scorer, scored)
-    return X12BatchOut(model=scorer.ref, results=results, context=context)
+) -> Response:
+    """Read and scored in the batch process, as batches are (see ``serving.batches``)."""
+    return await _score_batch(request, scorer, caller, body, "x12", reasons)
 
 
 @router.get("/last-batch", response_model=BatchOut, summary="The last batch this key scored")

@@ -328,7 +328,7 @@ def test_score_x12_answers_every_clm_in_file_order(client: TestClient, history, 
         headers={"content-type": "text/plain"},
     )
     assert broken.status_code == 422 and "segment" in broken.json()["detail"]
-    monkeypatch.setattr("serving.routes.claims.MAX_BATCH", 29)
+    monkeypatch.setattr("serving.batches.MAX_BATCH", 29)
     too_many = client.post(
         "/v1/claims/score-x12", content=text, headers={"content-type": "text/plain"}
     )

@@ -3,7 +3,8 @@
 For each world: train on its history and score all its later requests as a user would
 (``claimrisk train`` then ``claimrisk score``: the same library calls, without MLflow), then
 compare with the ground truth. Per world: AUC, AUC / oracle AUC (the AUC of the true
-probabilities), recall at 95% precision, ECE, the top reason's category against the true
+probabilities), recall at 95% precision, ECE (beside the true probabilities' own ECE on the
+same claims: what sampling noise alone gives), the top reason's category against the true
 cause of single-cause denials (overall and per category), and the untuned reference
 (``benchmarks.reference``) trained on the same history. The headline is the worst world.
 
@@ -62,6 +63,7 @@ class WorldResult:
     recall_at_95: float
     reference_recall_at_95: float
     ece: float
+    oracle_ece: float  # the true probabilities' ECE on the same claims: the noise floor
     top_reason: float  # share of single-cause denials whose top reason is the true category
     single_cause: int
     per_category: dict[str, tuple[float, int]] = field(default_factory=dict)
@@ -124,6 +126,7 @@ def evaluate_world(name: str, folder: Path) -> WorldResult:
         recall_at_95=recall_at_precision(y, p, 0.95),
         reference_recall_at_95=recall_at_precision(y, reference, 0.95),
         ece=expected_calibration_error(y, p),
+        oracle_ece=expected_calibration_error(y, gt["true_probability"].to_numpy()),
         top_reason=float(hits.mean()) if len(hits) else float("nan"),
         single_cause=int(single.sum()),
         per_category=per_category,
@@ -146,7 +149,7 @@ def table(results: Iterable[WorldResult]) -> str:
     """The per-world table (markdown), then each world's categories with enough denials."""
     rows = [
         "| world | history | requests | AUC | AUC/oracle | oracle | reference | margin "
-        "| recall@95%P (ref) | ECE | top reason = true cause |",
+        "| recall@95%P (ref) | ECE (oracle's) | top reason = true cause |",
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     details = []
@@ -159,7 +162,7 @@ def table(results: Iterable[WorldResult]) -> str:
             f"| {r.name} | {r.history_claims:,} | {r.requests:,}{refused} | {r.auc:.4f} "
             f"| {r.of_oracle:.3f} | {r.oracle_auc:.4f} | {r.reference_auc:.4f} "
             f"| {r.margin:+.4f} | {r.recall_at_95:.3f} ({r.reference_recall_at_95:.3f}) "
-            f"| {r.ece:.4f} | {r.top_reason:.1%} of {r.single_cause:,} |"
+            f"| {r.ece:.4f} ({r.oracle_ece:.4f}) | {r.top_reason:.1%} of {r.single_cause:,} |"
         )
         shown = [
             f"{c} {share:.0%} of {n}" for c, (share, n) in r.per_category.items()

@@ -88,7 +88,7 @@ def train(
     chosen = best(candidates)
     progress(f"calibrating the {chosen.name} model and setting risk bands", 2, steps)
     raw_valid = chosen.raw(x_valid)
-    calibration = choose_calibration(raw_valid, y_valid)
+    calibration = choose_calibration(raw_valid, y_valid, chosen.raw(x_test), y_test)
     bands = RiskBands.fit(calibration.calibrator(raw_valid), y_valid)
     evaluated = ClaimRiskModel(chosen.estimator, dataset.state, calibration.calibrator, bands)
     progress("learning the category payers give the denials each feature predicts", 2, steps)

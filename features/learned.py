@@ -11,7 +11,9 @@ so a history row sees what a request would have seen on that day, and no later o
 - ``DenialCount``: earlier denials in one category for the same member, patient or provider.
 - ``FilingLimit``: per payer, the shortest lag that drew a timely-filing denial and the longest
   lag that was paid.
-- ``PriorSubmissions``: earlier submissions of the same patient, service date and code.
+- ``SubmissionLog``: what earlier submissions sharing a key showed (no outcome needed):
+  ``PriorSubmissions`` of the same patient, service date and code; ``MemberIds``, the member
+  id a patient was last billed under at a payer.
 - ``Vocabulary``: the frequent values of a text fact (payer, code, code pair) as integer
   levels, so trees can split on who and what a claim is (categorical features).
 """
@@ -25,7 +27,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from features.asof import FEW, Accumulate, AsOfTable, day_numbers
+from features.asof import FEW, Accumulate, AsOfTable, combine_hashes, day_numbers
 from features.batch import Table, table_length
 from features.categories import Category
 from features.facts import Facts
@@ -196,8 +198,9 @@ class FilingLimit:
 
 
 @dataclass(frozen=True)
-class PriorSubmissions:
-    """Earlier submissions of the same patient, service date and procedure code.
+class SubmissionLog:
+    """What earlier submissions sharing a key showed: how many, the day of the latest, and
+    (with ``latest``) a value of the latest, such as the member id a patient was billed under.
 
     A submission needs no outcome, so claims submitted after the history (the other claims of
     a batch or file being scored) count too once ``remember``ed: a resubmission whose first
@@ -207,56 +210,79 @@ class PriorSubmissions:
 
     table: AsOfTable | None = None
     through: int = -1  # the history's last submission day
-    recent: tuple[np.ndarray, np.ndarray] | None = None  # (keys, days) submitted after it
+    recent: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None  # keys, days, latest
 
-    def fit(self, facts: Facts, outcomes: Outcomes) -> PriorSubmissions:
-        keys, days = self._events(facts)
-        table = AsOfTable.build(
-            keys, days, {"n": np.ones(len(days)), "last_day": days}, _SUBMISSIONS
+    def events(self, facts: Facts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per row of the learner's level: its key, submission day and value."""
+        raise NotImplementedError
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> SubmissionLog:
+        keys, days, latest = self.events(facts)
+        return replace(
+            self, table=_submissions(keys, days, latest), through=int(days.max(initial=-1))
         )
-        return replace(self, table=table, through=int(days.max(initial=-1)), recent=None)
 
-    def remember(self, facts: Facts) -> PriorSubmissions:
+    def remember(self, facts: Facts) -> SubmissionLog:
         """This state and the submissions of ``facts`` dated after the history."""
-        keys, days = self._events(facts)
+        keys, days, latest = self.events(facts)
         after = days > self.through
         if not after.any():
             return self
+        keys, days, latest = keys[after], days[after], latest[after]
         if self.recent is not None:
-            keys = np.concatenate([self.recent[0], keys[after]])
-            days = np.concatenate([self.recent[1], days[after]])
-        else:
-            keys, days = keys[after], days[after]
-        return replace(self, recent=(keys, days))
+            known_keys, known_days, known_latest = self.recent
+            keys = np.concatenate([known_keys, keys])
+            days = np.concatenate([known_days, days])
+            latest = np.concatenate([known_latest, latest])
+        return replace(self, recent=(keys, days, latest))
 
     @cached_property
     def _recent_table(self) -> AsOfTable | None:
-        if self.recent is None:
-            return None
-        keys, days = self.recent
-        return AsOfTable.build(
-            keys, days, {"n": np.ones(len(days)), "last_day": days}, _SUBMISSIONS
-        )
+        return None if self.recent is None else _submissions(*self.recent)
 
     def lookup(self, facts: Facts) -> np.ndarray:
-        """Per line: [earlier submissions, day of the latest], NaN where none."""
-        keys, days = self._events(facts)
+        """Per row: [earlier submissions, day of the latest, its value], NaN where none."""
+        keys, days, _ = self.events(facts)
         found = _fitted(self.table).lookup(keys, days)
         recent = self._recent_table
         if recent is None:
             return found
         more = recent.lookup(keys, days)
-        count = np.where(np.isnan(found[:, 0]) & np.isnan(more[:, 0]), np.nan, 0.0)
+        seen = ~np.isnan(more[:, 0])
+        count = np.where(np.isnan(found[:, 0]) & ~seen, np.nan, 0.0)
         count += zero_nan(found[:, 0]) + zero_nan(more[:, 0])
-        return np.column_stack([count, np.fmax(found[:, 1], more[:, 1])])
+        latest = np.where(seen, more[:, 2], found[:, 2])
+        return np.column_stack([count, np.fmax(found[:, 1], more[:, 1]), latest])
 
-    @staticmethod
-    def _events(facts: Facts) -> tuple[np.ndarray, np.ndarray]:
+
+def _submissions(keys: np.ndarray, days: np.ndarray, latest: np.ndarray) -> AsOfTable:
+    values = {"n": np.ones(len(days)), "last_day": days, "latest": latest}
+    return AsOfTable.build(keys, days, values, {"n": "sum", "last_day": "max", "latest": "last"})
+
+
+@dataclass(frozen=True)
+class PriorSubmissions(SubmissionLog):
+    """Earlier submissions of the same patient, service date and procedure code."""
+
+    def events(self, facts: Facts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         lines = facts.lines
-        return lines["dup_key"], facts.claims["sub_day"][lines["claim_pos"]]
+        days = facts.claims["sub_day"][lines["claim_pos"]]
+        return lines["dup_key"], days, days
 
 
-_SUBMISSIONS: dict[str, Accumulate] = {"n": "sum", "last_day": "max"}
+@dataclass(frozen=True)
+class MemberIds(SubmissionLog):
+    """The member id each patient was last billed under at each payer (a 53-bit digest)."""
+
+    def events(self, facts: Facts) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        keys = combine_hashes([facts.claims["patient_key"], facts.key("claim", ("payer_id",))])
+        return keys, facts.claims["sub_day"], member_digest(facts)
+
+
+def member_digest(facts: Facts) -> np.ndarray:
+    """Each claim's member id at its payer as a float that equal ids, and only they, share
+    (53 bits of the hash)."""
+    return (facts.claims["member_key"] >> np.uint64(11)).astype(float)
 
 
 @dataclass(frozen=True)

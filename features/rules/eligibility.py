@@ -6,7 +6,7 @@ import numpy as np
 
 from features.contract import EligibilityIn
 from features.facts import Facts
-from features.learned import DecayedRate, DenialCount
+from features.learned import DecayedRate, DenialCount, MemberIds, member_digest
 from features.registry import Fitted
 from features.rules.base import (
     ClaimView,
@@ -25,6 +25,7 @@ ELIG_RATE = learner(
     DecayedRate("eligibility", ("payer_id", "elig_state"), level="claim", where="elig_known"),
 )
 ELIG_MEMBER_DENIALS = learner("elig_member_denials", DenialCount("eligibility", "member_key"))
+MEMBER_IDS = learner("member_ids", MemberIds())
 
 
 @feature("elig_no_check", "eligibility", "No eligibility check on or before submission", "flag")
@@ -87,12 +88,29 @@ def _elig_member_denials(f: Facts, fitted: Fitted) -> np.ndarray:
     return fitted[ELIG_MEMBER_DENIALS].lookup(f)
 
 
+@feature(
+    "elig_member_id_changed",
+    "eligibility",
+    "The member id differs from the one this patient was last billed under at this payer",
+    "flag",
+)
+def _elig_member_id_changed(f: Facts, fitted: Fitted) -> np.ndarray:
+    last = fitted[MEMBER_IDS].lookup(f)[:, 2]
+    return np.where(np.isnan(last), np.nan, (last != member_digest(f)).astype(float))
+
+
 def evidence(view: ClaimView) -> list[str]:
     claim, x = view.claim, view.values
     check = claim.eligibility
+    changed = []
+    if x["elig_member_id_changed"] == 1:
+        changed.append(
+            f"the member id differs from the one this patient was last billed under at payer "
+            f"{claim.payer_id}: a new card, or a typo"
+        )
     if check is None:
-        return ["no eligibility check was sent with the claim"]
-    notes = []
+        return [*changed, "no eligibility check was sent with the claim"]
+    notes = changed
     if x["elig_no_check"] == 1:
         notes.append(
             f"the eligibility check of {check.checked_on} is after submission "

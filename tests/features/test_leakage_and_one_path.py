@@ -165,3 +165,34 @@ def test_remembering_the_history_itself_changes_nothing(history, baseline):
     state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
     again = compute_features(facts, remember_submissions(state, facts))
     pd.testing.assert_frame_equal(again, baseline)
+
+
+def test_a_member_id_unlike_the_patients_last_one_at_the_payer_is_flagged(history, world):
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    column = state.feature_names.index("elig_member_id_changed")
+    lines = (world / "requests.jsonl").read_text().splitlines()[:200]
+    requests = [ClaimIn.model_validate_json(line) for line in lines]
+    as_sent = feature_matrix(build_facts(batch_from_requests(requests)), state)[:, column]
+    known = np.flatnonzero(as_sent == 0)  # patients billed at the payer before, same id
+    assert len(known) > 20 and np.isnan(as_sent).sum() < len(as_sent)
+    first_of_patient = {(requests[i].patient_id, requests[i].payer_id): i for i in known[::-1]}
+    typo = [
+        requests[i].model_copy(update={"member_id": "TYPO123"})
+        for i in sorted(first_of_patient.values())
+    ]
+    changed = feature_matrix(build_facts(batch_from_requests(typo)), state)[:, column]
+    assert (changed == 1).all()
+    # a first claim under the new id, then the next one: the batch remembers the new id
+    later = [
+        t.model_copy(
+            update={
+                "claim_id": f"{t.claim_id}-next",
+                "submission_date": t.submission_date + dt.timedelta(days=5),
+            }
+        )
+        for t in typo
+    ]
+    together = build_facts(batch_from_requests([*typo, *later]))
+    both = feature_matrix(together, remember_submissions(state, together))[:, column]
+    assert (both[: len(typo)] == 1).all() and (both[len(typo) :] == 0).all()

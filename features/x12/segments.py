@@ -123,7 +123,9 @@ class Transaction:
     source: str
     segments: list[Segment]  # ST first, SE last
     delimiters: Delimiters
-    version: str  # GS08, else ST03, else ISA12 ("" when none)
+    # ST03, else GS08, else ISA12 ("" when none). X12: ST03, the implementation convention
+    # reference, "takes precedence over the implementation reference specified in the GS08".
+    version: str
     group_date: dt.date | None = None  # GS04
     interchange_date: dt.date | None = None  # ISA09
 
@@ -450,7 +452,7 @@ class _Reader:
                 f"{self.source}: segment {se.position} (SE): SE02 {se.get(2)!r} does not match "
                 f"ST02 {st.get(2)!r}"
             )
-        version = (gs.get(8) if gs else "") or st.get(3) or isa_version
+        version = st.get(3) or (gs.get(8) if gs else "") or isa_version
         self.transactions.append(
             Transaction(
                 self.source,

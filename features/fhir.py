@@ -48,6 +48,9 @@ carries the earlier Claim as a later entry), else its one Claim entry. A Claim w
 not ``claim`` (a PAS ``preauthorization`` request carries no charges) that cannot be mapped
 gets one more problem on ``Claim.use`` saying so.
 
+A ``modifierExtension`` on the Claim or an item is refused (FHIR: it changes the element's
+meaning, and this mapping knows none).
+
 Every problem is a ``FhirError`` naming the element as a FHIRPath-like ``expression``
 (``Claim.insurance[0].coverage``) so the answer can point at it.
 """
@@ -260,6 +263,7 @@ class _Mapper:
 
     def run(self) -> FhirClaim:
         claim, resolve = self.claim, self.resolve
+        self._modifiers(claim, "Claim")
         kind = _code(claim.type)
         if kind is not None and kind != "professional":
             self.problems.append(
@@ -390,8 +394,17 @@ class _Mapper:
             )
         ]
 
+    def _modifiers(self, element: Any, where: str) -> None:
+        """FHIR: an element with a modifier extension its reader does not know must not be read
+        as if it had none (PAS marks a cancelled item so)."""
+        for extension in element.modifierExtension or []:
+            self.problems.append(
+                (f"{where}.modifierExtension", f"changes the meaning of {where}: {extension.url}")
+            )
+
     def _line(self, index: int, item: Any) -> dict[str, Any]:
         where = f"Claim.item[{index}]"
+        self._modifiers(item, where)
         quantity = float(item.quantity.value) if item.quantity and item.quantity.value else 1.0
         charge = item.net.value if item.net is not None else None
         if charge is None and item.unitPrice is not None and item.unitPrice.value is not None:

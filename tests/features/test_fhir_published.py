@@ -104,6 +104,8 @@ def test_a_pas_update_bundle_reads_its_first_claim():
     bundle = published(PAS / "Bundle-HomecareAuthorizationUpdateBundleExample.json")
     found = problems(bundle)
     assert "Bundle.entry" not in found and "Claim.item[2].net" in found  # three items: the update
+    cancelled = "modifierextension-infoCancelled"  # its second item is cancelled
+    assert found["Claim.item[1].modifierExtension"].endswith(cancelled)
 
 
 def test_a_pas_admission_is_an_institutional_claim():

@@ -275,7 +275,9 @@ class _Reader:
     def run(self) -> Document:
         text, start = self.text, 0
         while True:
-            while start < len(text) and text[start].isspace():
+            # Between interchanges: whitespace, and the BOM of a file concatenated after another
+            # (``cat claims.837 auths.278`` when the 278 was saved with one).
+            while start < len(text) and (text[start].isspace() or text[start] == BOM):
                 start += 1
             if start >= len(text):
                 break

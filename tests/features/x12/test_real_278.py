@@ -11,6 +11,7 @@ import pandas as pd
 from features.history import load_history
 from features.x12 import ingest
 from features.x12.auth278 import read_278
+from features.x12.context import read_claims_with_context
 from tests.features.x12.helpers import FIXTURES
 
 OOP = FIXTURES / "Inteligenz__X12Parser"
@@ -64,3 +65,16 @@ def test_ingest_of_the_real_278s_and_reingest_adds_nothing(tmp_path):
     again = ingest([], [], out, append=True, auths_278=REAL_278)
     assert (again.files_already_ingested, again.files_read, again.authorizations_added) == (3, 0, 0)
     pd.testing.assert_frame_equal(pd.read_parquet(out / "authorizations.parquet"), stored)
+
+
+def test_a_real_278_concatenated_after_an_837p_gives_its_member_the_authorization():
+    """``cat claims.837 auths.278``: the 278 file's BOM lands mid-body, between interchanges."""
+    claims = (FIXTURES / "professional.837").read_text()  # its first claim made the 278's member
+    claims = claims.replace("MI*XGH448812", "MI*12345678901", 1).replace("PI*60054", "PI*789312", 1)
+    body = claims + ADMISSION.read_text(encoding="utf-8")
+    assert "\ufeffISA" in body
+    found = read_claims_with_context(body, "body")
+    assert (found.authorizations, found.problems) == (1, [])
+    [authorization] = found.requests[0].claim.authorizations or []
+    assert (authorization.auth_number, authorization.procedure_codes) == ("AUTH0002", ["33510"])
+    assert all(r.claim.authorizations is None for r in found.requests[1:])  # other members

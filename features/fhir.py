@@ -222,7 +222,7 @@ def _identifier(resource: Any, system: str | None = None) -> str | None:
 
 def _npi(resource: Any) -> str | None:
     if resource is not None and resource.get_resource_type() == "PractitionerRole":
-        return _npi_of(resource.practitioner) or _identifier(resource, NPI_SYSTEM)
+        return _logical_id(resource.practitioner) or _identifier(resource, NPI_SYSTEM)
     return _identifier(resource, NPI_SYSTEM) or _identifier(resource)
 
 
@@ -284,17 +284,17 @@ class _Mapper:
         payer_refs = [*payors, claim.insurer]
         payer = next((r for ref in payer_refs if (r := resolve(ref)) is not None), None)
         payer_id = _identifier(payer) or next(
-            (n for ref in payer_refs if (n := _npi_of(ref)) is not None), None
+            (n for ref in payer_refs if (n := _logical_id(ref)) is not None), None
         )
         provider = resolve(claim.provider)
         billing = self.need(
-            _npi(provider) or _npi_of(claim.provider),
+            _npi(provider) or _logical_id(claim.provider),
             "Claim.provider",
             "no NPI for the billing provider",
         )
         care_team = sorted(claim.careTeam or [], key=lambda c: c.sequence or 0)
         rendering = (
-            _npi(resolve(care_team[0].provider)) or _npi_of(care_team[0].provider)
+            _npi(resolve(care_team[0].provider)) or _logical_id(care_team[0].provider)
             if care_team
             else None
         )
@@ -480,7 +480,7 @@ class _Mapper:
                     "start_date": _date(period.start),
                     "end_date": _date(period.end or period.start),
                     "provider_npi": _npi(self.resolve(response.requestor))
-                    or _npi_of(response.requestor),
+                    or _logical_id(response.requestor),
                     "units": next(
                         (
                             float(add.quantity.value)
@@ -505,7 +505,8 @@ def _checked(claim: Claim, url: str) -> bool:
     return any(e.url == url and e.valueBoolean for e in claim.extension or [])
 
 
-def _npi_of(reference: Reference | None) -> str | None:
+def _logical_id(reference: Reference | None) -> str | None:
+    """The identifier a logical reference carries (an NPI for providers, a payer id)."""
     if reference is None or reference.identifier is None:
         return None
     return reference.identifier.value
@@ -523,9 +524,10 @@ def _element(loc: tuple[Any, ...], insurance: int, items: list[Any]) -> str:
 
 
 def read_fhir_claim(data: Any) -> FhirClaim:
-    """A Claim resource or a Bundle with one Claim entry (the PAS request shape: the Claim
-    first, Patient, Coverage, Organization, Practitioner(Role), CoverageEligibilityResponse
-    and ClaimResponse entries beside it) -> the mapped claim. Raises ``FhirError``."""
+    """A Claim resource or a Bundle whose first entry is its Claim (the PAS request shape:
+    Patient, Coverage, Organization, Practitioner(Role), CoverageEligibilityResponse and
+    ClaimResponse entries after it) or with one Claim entry -> the mapped claim. Raises
+    ``FhirError``."""
     if not isinstance(data, dict):
         raise FhirError([("", "the body must be a JSON object: a FHIR Claim or Bundle")])
     kind = data.get("resourceType")

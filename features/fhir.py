@@ -5,11 +5,19 @@ Patient, Practitioner, Organization, CoverageEligibilityResponse and ClaimRespon
 are). The one mapping, element by element (``ref`` = a reference resolved to a ``contained``
 resource (``#id``) or a bundle entry (``Type/id`` or its ``fullUrl``)):
 
+- a code (procedure, place of service, diagnosis) is that of the first coding in the code
+  system the field uses (CPT / HCPCS, CMS place of service, ICD-10-CM / ICD-10: the system URL
+  compared without scheme, case or a trailing ``.html``), else of the first coding with a code
+- a reference that is logical (``Reference.identifier``, no resource behind it, as in HL7's
+  claim-example-cms1500-medical) gives that identifier where an identifier is read
+- Claim.type: ``professional`` (an institutional, oral, pharmacy or vision claim is refused, as
+  ``ingest`` refuses an 837I)
 - claim_id: Claim.identifier[0].value, else Claim.id
 - patient_id: ref(Claim.patient).identifier[0].value, else its id, else the reference;
   patient_birth_date, patient_sex: its birthDate, gender (male M, female F, else U)
 - member_id: ref(focal Claim.insurance.coverage).subscriberId, else its identifier[0].value
-- payer_id: ref(Coverage.payor[0]), else ref(Claim.insurer): identifier[0].value
+- payer_id: ref(Coverage.payor[0]), else ref(Claim.insurer): identifier[0].value (or the
+  reference's own identifier)
 - plan_type: Coverage.type.coding code, a contract plan type or an X12 SBR09 code; else other
 - billing_npi: ref(Claim.provider): its us-npi identifier (else its first identifier)
 - rendering_npi: the first Claim.careTeam provider's NPI when it differs from the billing one
@@ -35,6 +43,14 @@ resource (``#id``) or a bundle entry (``Type/id`` or its ``fullUrl``)):
 - provider_enrollment: a contained / bundled PractitionerRole whose organization is the payer:
   period.start, period.end
 
+A Bundle's Claim is its first entry when that is a Claim (PAS: a request that updates another
+carries the earlier Claim as a later entry), else its one Claim entry. A Claim whose ``use`` is
+not ``claim`` (a PAS ``preauthorization`` request carries no charges) that cannot be mapped
+gets one more problem on ``Claim.use`` saying so.
+
+A ``modifierExtension`` on the Claim or an item is refused (FHIR: it changes the element's
+meaning, and this mapping knows none).
+
 Every problem is a ``FhirError`` naming the element as a FHIRPath-like ``expression``
 (``Claim.insurance[0].coverage``) so the answer can point at it.
 """
@@ -59,6 +75,39 @@ from features.contract import PLAN_TYPES, ClaimIn
 from features.x12.codes import FILING_INDICATOR_PLAN
 
 NPI_SYSTEM = "http://hl7.org/fhir/sid/us-npi"
+
+
+def _system_key(system: str | None) -> str:
+    key = (system or "").strip().lower()
+    for prefix in ("https://", "http://"):
+        key = key.removeprefix(prefix)
+    return key.removesuffix(".html").rstrip("/")
+
+
+PROCEDURE_SYSTEMS = frozenset(
+    _system_key(s)
+    for s in (
+        "http://www.ama-assn.org/go/cpt",
+        "urn:oid:2.16.840.1.113883.6.12",  # CPT-4
+        "https://www.cms.gov/Medicare/Coding/HCPCSReleaseCodeSets",
+        "urn:oid:2.16.840.1.113883.6.285",  # HCPCS
+    )
+)
+PLACE_OF_SERVICE_SYSTEMS = frozenset(
+    {
+        _system_key(
+            "https://www.cms.gov/Medicare/Coding/place-of-service-codes/Place_of_Service_Code_Set"
+        )
+    }
+)
+DIAGNOSIS_SYSTEMS = frozenset(
+    _system_key(s)
+    for s in (
+        "http://hl7.org/fhir/sid/icd-10-cm",
+        "http://hl7.org/fhir/sid/icd-10",
+        "urn:oid:2.16.840.1.113883.6.90",  # ICD-10-CM
+    )
+)
 # A Claim extension (valueBoolean true) saying the authorizations on file were looked up: with
 # no ClaimResponse beside the claim it means "none on file" rather than "not known".
 AUTHORIZATIONS_CHECKED = "https://claimrisk.dev/fhir/StructureDefinition/authorizations-checked"
@@ -173,15 +222,15 @@ def _identifier(resource: Any, system: str | None = None) -> str | None:
 
 def _npi(resource: Any) -> str | None:
     if resource is not None and resource.get_resource_type() == "PractitionerRole":
-        return _npi_of(resource.practitioner) or _identifier(resource, NPI_SYSTEM)
+        return _logical_id(resource.practitioner) or _identifier(resource, NPI_SYSTEM)
     return _identifier(resource, NPI_SYSTEM) or _identifier(resource)
 
 
-def _code(concept: Any) -> str | None:
-    for coding in getattr(concept, "coding", None) or []:
-        if coding.code:
-            return str(coding.code)
-    return None
+def _code(concept: Any, systems: frozenset[str] = frozenset()) -> str | None:
+    """The code of the first coding in ``systems``, else of the first coding with a code."""
+    codings = [c for c in getattr(concept, "coding", None) or [] if c.code]
+    preferred = [c for c in codings if _system_key(c.system) in systems]
+    return str((preferred or codings)[0].code) if codings else None
 
 
 def _date(value: Any) -> dt.date | None:
@@ -214,6 +263,12 @@ class _Mapper:
 
     def run(self) -> FhirClaim:
         claim, resolve = self.claim, self.resolve
+        self._modifiers(claim, "Claim")
+        kind = _code(claim.type)
+        if kind is not None and kind != "professional":
+            self.problems.append(
+                ("Claim.type", f"is {kind!r}: only professional claims (837P) are scored")
+            )
         insurances = claim.insurance or []
         focal = next((i for i, x in enumerate(insurances) if x.focal), 0)
         insurance = insurances[focal] if insurances else None
@@ -225,12 +280,24 @@ class _Mapper:
             "no Coverage resolved (contained or in the Bundle)",
         )
         patient = resolve(claim.patient)
-        payer = resolve(coverage.payor[0]) if coverage is not None and coverage.payor else None
-        payer = payer or resolve(claim.insurer)
+        payors = [coverage.payor[0]] if coverage is not None and coverage.payor else []
+        payer_refs = [*payors, claim.insurer]
+        payer = next((r for ref in payer_refs if (r := resolve(ref)) is not None), None)
+        payer_id = _identifier(payer) or next(
+            (n for ref in payer_refs if (n := _logical_id(ref)) is not None), None
+        )
         provider = resolve(claim.provider)
-        billing = self.need(_npi(provider), "Claim.provider", "no NPI for the billing provider")
+        billing = self.need(
+            _npi(provider) or _logical_id(claim.provider),
+            "Claim.provider",
+            "no NPI for the billing provider",
+        )
         care_team = sorted(claim.careTeam or [], key=lambda c: c.sequence or 0)
-        rendering = _npi(resolve(care_team[0].provider)) if care_team else None
+        rendering = (
+            _npi(resolve(care_team[0].provider)) or _logical_id(care_team[0].provider)
+            if care_team
+            else None
+        )
         items = claim.item or []
         self.need(items, "Claim.item", "a claim needs at least one item")
         lines, item_index = [], {}
@@ -263,7 +330,7 @@ class _Mapper:
             if patient is not None and patient.gender
             else None,
             "payer_id": self.need(
-                _identifier(payer),
+                payer_id,
                 "Claim.insurer",
                 "no payer id (Coverage.payor or Claim.insurer identifier)",
             ),
@@ -271,7 +338,9 @@ class _Mapper:
             "billing_npi": billing,
             "rendering_npi": rendering if rendering and rendering != billing else None,
             "place_of_service": self.need(
-                _code(items[0].locationCodeableConcept) if items else None,
+                _code(items[0].locationCodeableConcept, PLACE_OF_SERVICE_SYSTEMS)
+                if items
+                else None,
                 "Claim.item[0].locationCodeableConcept",
                 "no place of service code",
             ),
@@ -286,7 +355,9 @@ class _Mapper:
             if claim.referral is not None and claim.referral.identifier is not None
             else None,
             "diagnosis_codes": [
-                code for d in diagnoses if (code := _code(d.diagnosisCodeableConcept)) is not None
+                code
+                for d in diagnoses
+                if (code := _code(d.diagnosisCodeableConcept, DIAGNOSIS_SYSTEMS)) is not None
             ],
             "has_attachment": any(
                 s.valueAttachment is not None or s.valueReference is not None
@@ -298,7 +369,7 @@ class _Mapper:
             "provider_enrollment": self._enrollment(payer),
         }
         if self.problems:
-            raise FhirError(self.problems)
+            raise FhirError(self.problems + self._use_problem())
         if not fields["authorizations"] and not _checked(claim, AUTHORIZATIONS_CHECKED):
             fields["authorizations"] = None  # not known, rather than none on file
         try:
@@ -306,11 +377,34 @@ class _Mapper:
         except ValidationError as error:
             raise FhirError(
                 [(_element(e["loc"], focal, items), e["msg"]) for e in error.errors()[:20]]
+                + self._use_problem()
             ) from None
         return FhirClaim(mapped, focal, item_index)
 
+    def _use_problem(self) -> list[tuple[str, str]]:
+        use = self.claim.use
+        if use is None or use == "claim":
+            return []
+        return [
+            (
+                "Claim.use",
+                f"is {use!r}: a denial risk is for a claim (use 'claim') with its charges and "
+                "service dates; a prior-authorization request can travel beside the claim as "
+                "its ClaimResponse",
+            )
+        ]
+
+    def _modifiers(self, element: Any, where: str) -> None:
+        """FHIR: an element with a modifier extension its reader does not know must not be read
+        as if it had none (PAS marks a cancelled item so)."""
+        for extension in element.modifierExtension or []:
+            self.problems.append(
+                (f"{where}.modifierExtension", f"changes the meaning of {where}: {extension.url}")
+            )
+
     def _line(self, index: int, item: Any) -> dict[str, Any]:
         where = f"Claim.item[{index}]"
+        self._modifiers(item, where)
         quantity = float(item.quantity.value) if item.quantity and item.quantity.value else 1.0
         charge = item.net.value if item.net is not None else None
         if charge is None and item.unitPrice is not None and item.unitPrice.value is not None:
@@ -319,7 +413,9 @@ class _Mapper:
         return {
             "line_number": int(item.sequence or 0),
             "procedure_code": self.need(
-                _code(item.productOrService), f"{where}.productOrService", "no procedure code"
+                _code(item.productOrService, PROCEDURE_SYSTEMS),
+                f"{where}.productOrService",
+                "no procedure code",
             ),
             "modifiers": [c for m in item.modifier or [] if (c := _code(m))],
             "units": quantity,
@@ -365,7 +461,11 @@ class _Mapper:
             period = response.preAuthPeriod
             if not response.preAuthRef or period is None or response.outcome == "error":
                 continue
-            codes = [c for add in response.addItem or [] if (c := _code(add.productOrService))]
+            codes = [
+                c
+                for add in response.addItem or []
+                if (c := _code(add.productOrService, PROCEDURE_SYSTEMS))
+            ]
             codes += [
                 codes_of_item[item.itemSequence]
                 for item in response.item or []
@@ -380,7 +480,7 @@ class _Mapper:
                     "start_date": _date(period.start),
                     "end_date": _date(period.end or period.start),
                     "provider_npi": _npi(self.resolve(response.requestor))
-                    or _npi_of(response.requestor),
+                    or _logical_id(response.requestor),
                     "units": next(
                         (
                             float(add.quantity.value)
@@ -405,7 +505,8 @@ def _checked(claim: Claim, url: str) -> bool:
     return any(e.url == url and e.valueBoolean for e in claim.extension or [])
 
 
-def _npi_of(reference: Reference | None) -> str | None:
+def _logical_id(reference: Reference | None) -> str | None:
+    """The identifier a logical reference carries (an NPI for providers, a payer id)."""
     if reference is None or reference.identifier is None:
         return None
     return reference.identifier.value
@@ -423,9 +524,10 @@ def _element(loc: tuple[Any, ...], insurance: int, items: list[Any]) -> str:
 
 
 def read_fhir_claim(data: Any) -> FhirClaim:
-    """A Claim resource or a Bundle with one Claim entry (the PAS request shape: the Claim
-    first, Patient, Coverage, Organization, Practitioner(Role), CoverageEligibilityResponse
-    and ClaimResponse entries beside it) -> the mapped claim. Raises ``FhirError``."""
+    """A Claim resource or a Bundle whose first entry is its Claim (the PAS request shape:
+    Patient, Coverage, Organization, Practitioner(Role), CoverageEligibilityResponse and
+    ClaimResponse entries after it) or with one Claim entry -> the mapped claim. Raises
+    ``FhirError``."""
     if not isinstance(data, dict):
         raise FhirError([("", "the body must be a JSON object: a FHIR Claim or Bundle")])
     kind = data.get("resourceType")
@@ -448,6 +550,10 @@ def read_fhir_claim(data: Any) -> FhirClaim:
             entries[entry.fullUrl] = resource
         if resource.id:
             entries[f"{name}/{resource.id}"] = resource
+    if claims and claims[0][0] == 0:
+        return _Mapper(claims[0][1], entries).run()  # PAS: the Claim submitted comes first
     if len(claims) != 1:
-        raise FhirError([("Bundle.entry", f"expected one Claim entry, found {len(claims)}")])
+        raise FhirError(
+            [("Bundle.entry", f"expected the Claim first or one Claim entry, found {len(claims)}")]
+        )
     return _Mapper(claims[0][1], entries).run()

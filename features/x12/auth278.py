@@ -16,7 +16,9 @@ authorisation and are counted in ``decisions``. Per authorised service:
   of the service, else of its event;
 - ``start_date`` / ``end_date``: DTP*AAH (certification effective), else DTP*472 (service
   date), else DTP*007 / DTP*036 (effective / expiration); a single date is both;
-- ``procedure_codes``: SV101-2, SV202-2 or SV301-2; ``units``: SV104 / SV205, else HSD02;
+- ``procedure_codes``: SV101-2, SV202-2 or SV301-2; ``units``: SV104 / SV205, else HSD02 when
+  HSD01 counts services (``VS`` visits, ``FL`` units; days ``DY`` of an admission or hours
+  ``HS`` are not units of a procedure);
 - ``provider_npi``: NM1*SJ (service provider) with NM108 ``XX``, else the requester's.
 
 Services sharing number, dates, provider and units become one row with all their codes. An
@@ -55,6 +57,7 @@ GUIDE = "005010X217"
 CERTIFIED = frozenset({"A1", "A2", "A6"})
 _DATE_ORDER = ("AAH", "472")
 _SERVICE_SEGMENTS = {"SV1": (1, 4), "SV2": (2, 5), "SV3": (1, None)}  # code, units element
+_UNIT_QUANTITIES = frozenset({"VS", "FL"})  # HSD01: visits, units
 
 
 @dataclass(frozen=True)
@@ -149,7 +152,7 @@ class _Parser:
                 current.ref = segment.get(2) or None
             elif tag == "DTP" and segment.get(1) in ("AAH", "472", "007", "036"):
                 current.dates.setdefault(segment.get(1), date_range(segment))
-            elif tag == "HSD" and current.units is None:
+            elif tag == "HSD" and current.units is None and segment.get(1) in _UNIT_QUANTITIES:
                 current.units = optional_amount(segment, 2)
             elif tag in _SERVICE_SEGMENTS and isinstance(current, _Service):
                 code_index, units_index = _SERVICE_SEGMENTS[tag]

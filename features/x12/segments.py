@@ -123,7 +123,9 @@ class Transaction:
     source: str
     segments: list[Segment]  # ST first, SE last
     delimiters: Delimiters
-    version: str  # GS08, else ST03, else ISA12 ("" when none)
+    # ST03, else GS08, else ISA12 ("" when none). X12: ST03, the implementation convention
+    # reference, "takes precedence over the implementation reference specified in the GS08".
+    version: str
     group_date: dt.date | None = None  # GS04
     interchange_date: dt.date | None = None  # ISA09
 
@@ -273,7 +275,9 @@ class _Reader:
     def run(self) -> Document:
         text, start = self.text, 0
         while True:
-            while start < len(text) and text[start].isspace():
+            # Between interchanges: whitespace, and the BOM of a file concatenated after another
+            # (``cat claims.837 auths.278`` when the 278 was saved with one).
+            while start < len(text) and (text[start].isspace() or text[start] == BOM):
                 start += 1
             if start >= len(text):
                 break
@@ -450,7 +454,7 @@ class _Reader:
                 f"{self.source}: segment {se.position} (SE): SE02 {se.get(2)!r} does not match "
                 f"ST02 {st.get(2)!r}"
             )
-        version = (gs.get(8) if gs else "") or st.get(3) or isa_version
+        version = st.get(3) or (gs.get(8) if gs else "") or isa_version
         self.transactions.append(
             Transaction(
                 self.source,

@@ -97,7 +97,7 @@ def require_guide(transaction: Transaction, code: str, guide: str) -> None:
         raise st.error(f"is a {transaction.code or 'unknown'} transaction set, not a {code}", 1)
     if transaction.version and guide not in transaction.version:
         raise st.error(
-            f"implementation guide {transaction.version!r} (GS08, else ST03) is not supported: "
+            f"implementation guide {transaction.version!r} (ST03, else GS08) is not supported: "
             f"only the {code} of {guide} (5010) is read",
             3,
         )

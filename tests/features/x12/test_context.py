@@ -18,7 +18,9 @@ LFH = FIXTURES / "LinuxForHealth__x12"
 SUBSCRIBER = LFH / "subscriber-health-benefit-check.271"
 DEPENDENT = LFH / "dependent-health-benefit-check.271"
 REJECTED = LFH / "subscriber-health-benefit-check-error.271"
-VERSION_4010 = FIXTURES / "imsweb__x12-parser" / "x271.txt"
+# A 5010 271 (ST03 005010X279A1) in a 4010 envelope (ISA12 00401, GS08 004010X092A1): ST03
+# takes precedence over GS08, so it is read as the 5010 it is.
+IMSWEB = FIXTURES / "imsweb__x12-parser" / "x271.txt"
 
 _ISA = (
     "ISA*00*          *00*          *ZZ*PAYER          *ZZ*PROVIDER       *260916*1500*^*00501*"
@@ -104,9 +106,29 @@ def test_inactive_not_found_and_ranges():
     assert parse_271(unknown, "unknown.271").checks.iloc[0]["status"] == "not_found"
 
 
-def test_wrong_version_names_the_segment():
+def version_4010(tmp_path: Path) -> Path:
+    """The imsweb file as a 4010 translator writes it: no ST03, so GS08 (004010X092A1) rules."""
+    path = tmp_path / "x271-4010.txt"
+    path.write_text(IMSWEB.read_text().replace("ST*271*4321*005010X279A1~", "ST*271*4321~"))
+    return path
+
+
+def test_a_5010_st03_in_a_4010_envelope_is_read_as_5010():
+    parsed = read_271(IMSWEB)
+    assert parsed.skipped == []
+    [row] = parsed.checks.to_dict("records")
+    assert (row["member_id"], row["payer_id"], row["plan"]) == (
+        "123456789",
+        "842610001",
+        "GOLD 123 PLAN",
+    )
+    assert (row["checked_on"], row["status"]) == (dt.date(2006, 5, 1), "active")
+    assert (row["coverage_start"], row["coverage_end"]) == (dt.date(2006, 1, 1), None)
+
+
+def test_wrong_version_names_the_segment(tmp_path):
     with pytest.raises(X12Error, match=r"segment 3 \(ST\).*004010X092A1.*not supported"):
-        read_271(VERSION_4010)
+        read_271(version_4010(tmp_path))
 
 
 def test_truncated_271_names_the_segment():
@@ -196,9 +218,9 @@ def test_ingest_writes_the_contract_tables_and_reingest_adds_nothing(tmp_path, c
 
 
 def test_ingest_reports_a_wrong_version_file_and_keeps_the_others(tmp_path):
-    report = ingest([], [], tmp_path / "h", eligibility_271=[VERSION_4010, SUBSCRIBER])
+    report = ingest([], [], tmp_path / "h", eligibility_271=[version_4010(tmp_path), SUBSCRIBER])
     assert report.checks_added == 1
-    assert "segment 3 (ST)" in report.files_failed["x271.txt"]
+    assert "segment 3 (ST)" in report.files_failed["x271-4010.txt"]
 
 
 def test_ingest_refuses_a_file_of_the_other_kind(tmp_path):

@@ -43,6 +43,11 @@ class CellIndex:
     def __len__(self) -> int:
         return len(self.cells)
 
+    @property
+    def kind_codes(self) -> np.ndarray:
+        """Per cell: its kind as an integer (one per kind present)."""
+        return pd.factorize(self.cells["kind"])[0]
+
     def sums(
         self, day: np.ndarray, n_days: int, values: np.ndarray, by_category: np.ndarray
     ) -> np.ndarray:

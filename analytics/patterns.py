@@ -58,7 +58,7 @@ class PatternSettings:
     min_denied: int = 3  # recent denials an alert needs
     min_lift: float = 0.03  # absolute rise of the denial rate
     min_ratio: float = 1.5  # relative rise of the denial rate
-    false_alarms_per_year: float = 1.0  # expected false alerts a year of weekly runs, all cells
+    false_alarms_per_year: float = 2.0  # false alerts a year of weekly runs (half the target 4)
     prior_strength: float | None = None  # pseudo-claims of the parent rate; None: estimated
     lookback_weeks: int = 12  # how far back to look for the week an alert first fired
     kinds: tuple[str, ...] = TESTED_KINDS

@@ -65,7 +65,7 @@ def test_windows_double_up_to_the_longest_and_the_budget_is_spread_over_a_year()
 
 
 def test_a_stationary_history_stays_within_the_budget():
-    """No cell changes: over 88 weekly runs (1.7 years) at a budget of one false alert a year,
+    """No cell changes: over 88 weekly runs (1.7 years) at the budget of two false alerts a year,
     at most a couple of alerts in all, where the same effect minimums with each cell and run
     tested at 5% raise dozens."""
     counts = synthetic(1)

@@ -17,6 +17,7 @@ subtraction: a weekly scan of two years costs milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -43,7 +44,7 @@ class CellIndex:
     def __len__(self) -> int:
         return len(self.cells)
 
-    @property
+    @cached_property
     def kind_codes(self) -> np.ndarray:
         """Per cell: its kind as an integer (one per kind present)."""
         return pd.factorize(self.cells["kind"])[0]

@@ -17,6 +17,7 @@ subtraction: a weekly scan of two years costs milliseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
@@ -42,6 +43,11 @@ class CellIndex:
 
     def __len__(self) -> int:
         return len(self.cells)
+
+    @cached_property
+    def kind_codes(self) -> np.ndarray:
+        """Per cell: its kind as an integer (one per kind present)."""
+        return pd.factorize(self.cells["kind"])[0]
 
     def sums(
         self, day: np.ndarray, n_days: int, values: np.ndarray, by_category: np.ndarray

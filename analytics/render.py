@@ -21,15 +21,16 @@ def patterns_json(alerts: pd.DataFrame) -> str:
 def patterns_table(alerts: pd.DataFrame) -> Table:
     """``find_patterns`` output as a rich table, strongest first."""
     title = (
-        f"Emerging denial patterns: {alerts.attrs.get('window_days', '?')} days to "
+        f"Emerging denial patterns: windows up to {alerts.attrs.get('window_days', '?')} days to "
         f"{alerts.attrs.get('as_of', '?')}, {alerts.attrs.get('tested_cells', 0):,} cells tested"
     )
     table = Table(title=title)
-    for heading in ("cell", "denied", "recent", "before", "q", "since", "main reason"):
+    for heading in ("cell", "days", "denied", "recent", "before", "q", "since", "main reason"):
         table.add_column(heading, justify="left" if heading in ("cell", "main reason") else "right")
     for row in alerts.itertuples(index=False):
         table.add_row(
             str(row.label),
+            str(row.recent_days),
             f"{row.recent_denied}/{row.recent_claims}",
             f"{row.recent_rate:.0%}",
             f"{row.baseline_rate:.0%}",

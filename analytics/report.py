@@ -52,6 +52,7 @@ NUMERIC = (
     "submitted",
     "share_of_denials",
     "rate",
+    "recent_days",
     "recent_claims",
     "recent_denied",
     "recent_rate",
@@ -77,14 +78,17 @@ def patterns_section(
     alerts = find_patterns(
         history, window_days=settings.window_days, settings=settings, counts=counts
     )
+    windows = ", ".join(str(d) for d in settings.windows)
     method = P.note(
         f"Cells (payer x code, payer x denial category, provider x payer) whose denial rate "
-        f"over the claims adjudicated in the {settings.window_days} days to "
-        f"{alerts.attrs['as_of']} rose above their own previous {settings.baseline_days} days: "
-        f"beta-binomial test against a baseline shrunk toward the payer (or category), "
-        f"Benjamini-Hochberg over the {alerts.attrs['tested_cells']:,} cells tested "
-        f"(q <= {settings.fdr}), at least {settings.min_lift * 100:g} percentage points and "
-        f"{settings.min_ratio:g}x higher. Strongest sure rise first."
+        f"over the claims adjudicated in the last {windows} days to {alerts.attrs['as_of']} "
+        f"rose above their own previous {settings.baseline_days} days: beta-binomial test "
+        f"against a baseline shrunk toward the payer (or category) as much as such cells "
+        f"follow it, on the most significant window, Benjamini-Hochberg over the "
+        f"{alerts.attrs['tested_cells']:,} cells tested (q <= {settings.alpha:.3f}: at most "
+        f"{settings.false_alarms_per_year:g} false alert a year of weekly runs), at least "
+        f"{settings.min_lift * 100:g} percentage points and {settings.min_ratio:g}x higher. "
+        f"Strongest sure rise first."
     )
     if alerts.empty:
         body = P.note("No cell's denial rate rose significantly in the recent window.") + method
@@ -97,6 +101,7 @@ def patterns_section(
             [
                 ("label", "cell", None),
                 *payer,
+                ("recent_days", "last days", P.integer),
                 ("recent_denied", "denied", P.integer),
                 ("recent_claims", "claims", P.integer),
                 ("recent_rate", "recent rate", P.percent),

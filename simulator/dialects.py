@@ -12,7 +12,8 @@ The knobs, by where they act:
   share of patients per plan type);
 - the payers: ``carc`` (which CARC a payer reports for a cause; the ground truth's category
   then follows the contract's CARC table, because the payer's own code decides),
-  ``rules`` (rule changes the practice is not told about);
+  ``rules`` (rule changes the practice is not told about), ``policy_change`` (False: a world
+  without the default mid-history policy change, to measure a monitor's false alarms);
 - the practice's context exports (what the PM system hands over; the payer adjudicates on
   the truth unless said otherwise): ``reversed_auth_dates`` (the auth was keyed with its
   dates swapped, at the payer too, so it covers nothing), ``auth_number_typos`` (the claim
@@ -85,6 +86,7 @@ class Dialect:
     plan_mix: Mapping[str, float] | None = None  # plan type -> share of patients
     carc: Mapping[tuple[str, str], str] = field(default_factory=dict)  # (payer, cause) -> CARC
     rules: tuple[RuleChange, ...] = ()
+    policy_change: bool = True  # the default world's mid-history policy change
     reversed_auth_dates: float = 0.0
     auth_number_typos: float = 0.0
     missing_context: float = 0.0
@@ -114,6 +116,7 @@ class Dialect:
                 for (payer, cause), carc in sorted(self.carc.items())
             ],
             "rule_changes": [r.document(start, end) for r in self.rules],
+            "policy_change": self.policy_change,
             "reversed_auth_dates": self.reversed_auth_dates,
             "auth_number_typos": self.auth_number_typos,
             "missing_context": self.missing_context,

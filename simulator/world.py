@@ -362,6 +362,6 @@ def build_world(
         patients=patients,
         coverages=coverages,
         members=members,
-        policy=policy_changes(start, months),
+        policy=policy_changes(start, months) if dialect.policy_change else (),
         dialect=dialect,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -12,8 +13,9 @@ from rich.console import Console
 from scipy import stats
 
 from analytics.cells import build_cells
-from analytics.detection import PolicyChange, evaluate_detection
+from analytics.detection import VERDICTS, PolicyChange, evaluate_detection
 from analytics.patterns import (
+    SCANS_PER_YEAR,
     CellCounts,
     PatternSettings,
     benjamini_hochberg,
@@ -73,6 +75,8 @@ def test_window_counts_match_the_tables(history: History, counts: CellCounts, ch
         & (scanned["payer_id"] == change.payer_id)
         & (scanned["procedure_code"] == change.procedure_code)
     ].iloc[0]
+    days = int(cell["recent_days"])  # the most significant of the windows tested
+    assert days in PatternSettings().windows
     lines = history.claim_lines
     ids = set(lines.loc[lines["procedure_code"] == change.procedure_code, "claim_id"])
     outcomes = history.outcomes.merge(history.labels.labels, on="claim_id").merge(
@@ -80,14 +84,14 @@ def test_window_counts_match_the_tables(history: History, counts: CellCounts, ch
     )
     mine = outcomes[outcomes["claim_id"].isin(ids) & (outcomes["payer_id"] == change.payer_id)]
     recent = mine[
-        (mine["adjudication_date"] > as_of - pd.Timedelta(days=28))
+        (mine["adjudication_date"] > as_of - pd.Timedelta(days=days))
         & (mine["adjudication_date"] <= as_of)
     ]
     assert cell["recent_claims"] == len(recent)
     assert cell["recent_denied"] == recent["denied"].sum()
     before = mine[
-        (mine["adjudication_date"] > as_of - pd.Timedelta(days=28 + 364))
-        & (mine["adjudication_date"] <= as_of - pd.Timedelta(days=28))
+        (mine["adjudication_date"] > as_of - pd.Timedelta(days=days + 364))
+        & (mine["adjudication_date"] <= as_of - pd.Timedelta(days=days))
     ]
     assert cell["baseline_claims"] == len(before)
 
@@ -134,17 +138,11 @@ def test_online_detection_delay_and_false_alarms(
 ):
     settings = PatternSettings()
     scanned = sequential(counts=counts, settings=settings)
-    result = evaluate_detection(scanned, counts, truth, change, settings)
+    result = evaluate_detection(scanned, counts, truth, [change])
     assert result.delay_days is not None and 0 < result.delay_days <= 35
-    assert result.false_alarms == 0, result.episodes.loc[
-        result.episodes["verdict"] == "false alarm", ["as_of", "label"]
-    ]
-    assert set(result.episodes["verdict"]) <= {
-        "injected",
-        "real rise",
-        "new cell above peers",
-        "false alarm",
-    }
+    budget = math.ceil(settings.false_alarms_per_year * result.scans / SCANS_PER_YEAR)
+    assert result.false_alarms <= budget, result.false_alarm_episodes()[["as_of", "label"]]
+    assert set(result.episodes["verdict"]) <= set(VERDICTS)
     assert json.dumps(result.summary())
 
 

@@ -197,7 +197,7 @@ def run(names: list[str], extra: list[Path], claims: int, requests: int, root: P
         try:
             result = evaluate_world(name, folder)
         except TooFewClaims as error:  # a user would be told the same by `claimrisk train`
-            result = WorldResult(name, 0, 0, 0, *(float("nan"),) * 6, 0.0, 0, note=str(error))
+            result = WorldResult(name, 0, 0, 0, *(float("nan"),) * 7, 0.0, 0, note=str(error))
         print(f"{name}: {result.seconds:.0f} s", flush=True)
         results.append(result)
     return results

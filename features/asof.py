@@ -128,6 +128,7 @@ class AsOfTable:
     composite: np.ndarray
     values: np.ndarray
     columns: tuple[str, ...]
+    how: tuple[Accumulate, ...] = ()  # per column; what ``merge`` combines them with
 
     @classmethod
     def build(
@@ -160,7 +161,36 @@ class AsOfTable:
             composite=daily_composite,
             values=np.column_stack(columns) if columns else np.zeros((len(daily_composite), 0)),
             columns=tuple(values),
+            how=tuple(how[name] for name in values),
         )
+
+    @classmethod
+    def merge(cls, tables: list[AsOfTable]) -> AsOfTable:
+        """One table from tables built on disjoint sets of events (partitions of a history):
+        at every (key, day) of any of them, each table's accumulation through that day,
+        combined. The same table as one built on all the events (sums up to rounding)."""
+        first = tables[0]
+        if len(tables) == 1:
+            return first
+        if "last" in first.how or len(first.how) != len(first.columns):
+            raise ValueError("only sum, min and max accumulations can be merged")
+        mask = (1 << DAY_BITS) - 1
+        points = [(t.keys[t.composite >> DAY_BITS], t.composite & mask) for t in tables]
+        all_keys = np.concatenate([k for k, _ in points])
+        keys, codes = np.unique(all_keys, return_inverse=True)
+        composite = np.unique(
+            (codes.astype(np.int64) << DAY_BITS) | np.concatenate([d for _, d in points])
+        )
+        point_keys, point_days = keys[composite >> DAY_BITS], composite & mask
+        identity = {"sum": 0.0, "min": np.inf, "max": -np.inf}
+        combine = {"sum": np.add, "min": np.minimum, "max": np.maximum}
+        values = np.array([identity[h] for h in first.how]) * np.ones((len(composite), 1))
+        for table in tables:
+            through = table.lookup(point_keys, point_days + 1)  # events on or before the day
+            for column, how in enumerate(first.how):
+                seen = ~np.isnan(through[:, column])
+                values[seen, column] = combine[how](values[seen, column], through[seen, column])
+        return cls(keys, composite, values, first.columns, first.how)
 
     @cached_property
     def _latest(self) -> dict[int, tuple[int, tuple[float, ...]]]:

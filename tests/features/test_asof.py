@@ -47,3 +47,33 @@ def test_lookup_sees_only_events_strictly_before_the_day():
     np.testing.assert_array_equal(found, [np.nan, 1, 1, 3, 1, np.nan])
     one = table.lookup(queries[3:4], np.array([13]))  # the one-request path: same answer
     np.testing.assert_array_equal(one[:, 0], [3])
+
+
+@pytest.mark.parametrize("how", ["sum", "min", "max"])
+def test_tables_of_disjoint_partitions_merge_into_the_table_of_all_events(how):
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 40, 3000).astype(np.uint64)
+    days = rng.integers(19000, 19400, 3000)
+    values = {"v": rng.integers(0, 9, 3000).astype(float)}
+    whole = AsOfTable.build(keys, days, values, {"v": how})
+    side = rng.random(3000) < 0.3
+    parts = [
+        AsOfTable.build(keys[rows], days[rows], {"v": values["v"][rows]}, {"v": how})
+        for rows in (side, ~side)
+    ]
+    merged = AsOfTable.merge(parts)
+    np.testing.assert_array_equal(merged.keys, whole.keys)
+    np.testing.assert_array_equal(merged.composite, whole.composite)
+    np.testing.assert_array_equal(merged.values, whole.values)  # integers: exact sums
+    probe_keys, probe_days = keys[:500], days[:500] + rng.integers(-5, 5, 500)
+    np.testing.assert_array_equal(
+        merged.lookup(probe_keys, probe_days), whole.lookup(probe_keys, probe_days)
+    )
+
+
+def test_last_value_tables_refuse_to_merge():
+    table = AsOfTable.build(
+        np.array([1], np.uint64), np.array([5]), {"v": np.ones(1)}, {"v": "last"}
+    )
+    with pytest.raises(ValueError, match="merged"):
+        AsOfTable.merge([table, table])

@@ -68,11 +68,17 @@ def group_features(history: History, state: FeatureState) -> pd.DataFrame:
     return frame
 
 
-def feature_frames(history: PartitionedHistory, state: FeatureState) -> list[Future]:
+def broadcast(history: PartitionedHistory, state: FeatureState) -> Future:
+    """The state on every worker, sent once (a task that names it is not resent the state).
+    Scatter a state once per job: a second scatter of the same state is the same key, and
+    releasing either would drop it from under the other's tasks."""
+    return history.client.scatter(state, broadcast=True)
+
+
+def feature_frames(history: PartitionedHistory, state: Future) -> list[Future]:
     """Per member group, a future of its features and label columns (kept on the workers);
-    the state goes to every worker once."""
-    shared = history.client.scatter(state, broadcast=True)
-    return history.map(group_features, shared)
+    ``state``: the ``broadcast`` state."""
+    return history.map(group_features, state)
 
 
 SUMMARY_SAMPLE = 200_000  # claims the printed summary is computed on
@@ -101,8 +107,7 @@ def features_on_cluster(history: PartitionedHistory, out: str | None) -> Feature
     """Fit the state, compute every claim's features on the workers; with ``out``, each
     group's matrix is written there by its worker as ``part-NNNNN.parquet``."""
     client = history.client
-    state = fit_distributed_state(history)
-    frames = feature_frames(history, state)
+    frames = feature_frames(history, broadcast(history, fit_distributed_state(history)))
     claims = sum(client.gather([client.submit(len, f) for f in frames]))
     if out is not None:
         fs, root = fsspec.core.url_to_fs(out)

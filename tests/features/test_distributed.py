@@ -13,7 +13,12 @@ import pandas as pd
 import pytest
 from distributed import Client
 
-from features.distributed import META_COLUMNS, feature_frames, fit_distributed_state
+from features.distributed import (
+    META_COLUMNS,
+    broadcast,
+    feature_frames,
+    fit_distributed_state,
+)
 from features.history import History, HistoryError
 from features.partitioned import load_partitioned
 from features.rules import REGISTRY
@@ -30,7 +35,7 @@ def test_distributed_features_equal_single_process_row_for_row(
     loaded = load_partitioned(dask_client, partitioned_history, parts=5)
     assert loaded.report.rows_kept["claims"] == len(history.claims)
     state = fit_distributed_state(loaded)
-    frames = dask_client.gather(feature_frames(loaded, state))
+    frames = dask_client.gather(feature_frames(loaded, broadcast(loaded, state)))
     distributed = pd.concat(frames).drop(columns=list(META_COLUMNS))
     single = build_dataset(history).features
     assert sorted(distributed.index) == sorted(single.index)

@@ -27,8 +27,8 @@ def demo(
 
     history = directory / "history"
     simulate(out=directory, claims=claims, seed=seed)
-    features(history=history)
-    train(history=history)
+    features(history=str(history))
+    train(history=str(history))
     promote(history=history)
     store = key_store(None)
     _, key = store.create("demo")

@@ -29,7 +29,7 @@ def demo(
     simulate(out=directory, claims=claims, seed=seed)
     features(history=str(history))
     train(history=str(history))
-    promote(history=history)
+    promote(history=str(history))
     store = key_store(None)
     _, key = store.create("demo")
     example = directory / "claim.json"

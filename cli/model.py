@@ -163,20 +163,30 @@ def _print_metrics(metrics: dict[str, float]) -> None:
 @app.command()
 def promote(
     history: Annotated[
-        Path | None, typer.Option(help="History holding the challenger's test claims.")
+        str | None,
+        typer.Option(
+            help="History holding the challenger's test claims (with --cluster, a folder or URL "
+            "of Parquet datasets)."
+        ),
     ] = None,
+    cluster: Cluster = None,
 ) -> None:
     """Move the champion alias to the challenger if it passes the gate."""
     from scoring.registry import get_settings
     from training.promotion import promote as run
 
-    loaded = load_checked(history, False, quiet=True) if history is not None else None
-    with console.status("Comparing the challenger with the champion ..."):
-        try:
-            result = run(get_settings(), loaded)
-        except (LookupError, ValueError) as error:  # no challenger; no or the wrong history
-            console.print(f"[red]Cannot promote[/red]: {error}")
-            raise typer.Exit(2) from error
+    with ExitStack() as stack:
+        loaded: Any = None
+        if history is not None and cluster is None:
+            loaded = load_checked(Path(history), False, quiet=True)
+        elif history is not None and cluster is not None:
+            loaded = load_on_cluster(stack.enter_context(on_cluster(cluster)), history, False)
+        with console.status("Comparing the challenger with the champion ..."):
+            try:
+                result = run(get_settings(), loaded)
+            except (LookupError, ValueError) as error:  # no challenger; no or the wrong history
+                console.print(f"[red]Cannot promote[/red]: {error}")
+                raise typer.Exit(2) from error
     colour = {"ok": "[green]", "FAIL": "[red]"}
     for reason in result.reasons:
         console.print(colour.get(reason.split(":")[0], "") + reason, highlight=False)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import operator
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -225,6 +226,39 @@ class PartitionedHistory:
         """The history with every group replaced by ``function(group, *args)`` (a
         ``History`` -> ``History`` function such as ``features.history.known_at``)."""
         return replace(self, groups=self.map(function, *args))
+
+    def claims_of(self, claim_ids: Iterable[str]) -> History:
+        """A local history of just these claims (with their lines and outcomes), their
+        members' eligibility checks and authorizations and every provider enrollment, claims
+        in the history's order: what the gate scores a model on."""
+        wanted = pd.Index(list(claim_ids))
+        shared = self.client.scatter(wanted, broadcast=True)
+        parts: list[History] = self.client.gather(self.map(_claims_of, shared))
+        tables = {
+            table: pd.concat([part.table(table) for part in parts], ignore_index=True)
+            for table in TABLE_MODELS
+            if table != "provider_enrollments"
+        }
+        tables["claims"] = tables["claims"].sort_values(ORDER, ignore_index=True)
+        tables["provider_enrollments"] = parts[0].provider_enrollments
+        return History(report=self.report, labels=label_outcomes(tables["outcomes"]), **tables)
+
+
+def _claims_of(history: History, wanted: pd.Index) -> History:
+    claims = history.claims[history.claims["claim_id"].isin(wanted)]
+    members = claims["member_id"]
+
+    def of(frame: pd.DataFrame, column: str, keys: pd.Series) -> pd.DataFrame:
+        return frame[frame[column].isin(keys)]
+
+    return replace(
+        history,
+        claims=claims,
+        claim_lines=of(history.claim_lines, "claim_id", claims["claim_id"]),
+        outcomes=of(history.outcomes, "claim_id", claims["claim_id"]),
+        eligibility_checks=of(history.eligibility_checks, "member_id", members),
+        authorizations=of(history.authorizations, "member_id", members),
+    )
 
 
 def _fail_on(problems: list[str], url: str) -> None:

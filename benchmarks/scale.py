@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import resource
 import tempfile
 import time
@@ -163,6 +164,11 @@ def main() -> None:
         "--world", type=Path, default=Path(tempfile.gettempdir()) / "claimrisk-scale"
     )
     args = parser.parse_args()
+    # Stdout carries the figures alone: the chatter of workers and of LightGBM's network
+    # set-up (printed by the worker processes, which inherit this process's stdout) goes to
+    # stderr.
+    figures_out = os.fdopen(os.dup(1), "w")
+    os.dup2(2, 1)
     folder = world(args.world, args.claims, args.requests, partitioned=args.path == "cluster")
     if args.path == "single":
         figures = single(folder, args.requests)
@@ -175,7 +181,7 @@ def main() -> None:
     figures["seconds"] = {k: round(v, 1) for k, v in figures["seconds"].items()}
     figures["seconds"]["total"] = round(sum(figures["seconds"].values()), 1)
     figures["client_peak_gb"] = round(_peak_gb(), 2)
-    print(json.dumps(figures, indent=2))
+    print(json.dumps(figures, indent=2), file=figures_out, flush=True)
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ import dask.dataframe as dd
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
-from distributed import Client, Future, Lock
+from distributed import Client, Future, Lock, wait
 
 from features.batch import batch_from_history
 from features.distributed import (
@@ -125,6 +125,10 @@ def _rows(frame: pd.DataFrame, which: str, share: float = 1.0, seed: int = 0,
     return frame[chosen]
 
 
+def _rows_of(which: str, *frames: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([_rows(frame, which) for frame in frames])
+
+
 def _empty(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:0]
 
@@ -183,9 +187,22 @@ def _fit(client: Client, frames: list[Future], names: list[str], params: dict[st
     local."""
     from lightgbm.dask import DaskLGBMClassifier
 
-    chosen = [client.submit(_rows, f, which) for f in frames]
-    meta = client.submit(_empty, chosen[0]).result()
-    data = dd.from_delayed(chosen, meta=meta)
+    # One part per worker, its groups in order, the workers in the order of their first
+    # group (LightGBM's ranks): lightgbm.dask concatenates a worker's parts in no fixed order,
+    # the rows' order changes a fit (bagging draws rows by position), and so does the rank
+    # (each rank bins its share of the features on its own rows). The same groups on the same
+    # number of workers give the same booster, whatever the workers' addresses.
+    wait(frames)
+    holders: dict[str, list[Future]] = {}
+    who_has = client.who_has(frames)
+    for frame in frames:
+        holders.setdefault(sorted(who_has[frame.key])[0], []).append(frame)
+    parts = [
+        client.submit(_rows_of, which, *held, workers=[worker], allow_other_workers=False)
+        for worker, held in holders.items()
+    ]
+    meta = client.submit(_empty, parts[0]).result()
+    data = dd.from_delayed(parts, meta=meta)
     # num_threads: lightgbm.dask gives each worker's fit that worker's threads.
     native = {k: v for k, v in params.items() if k not in ("num_threads", "verbosity", "seed")}
     model = DaskLGBMClassifier(

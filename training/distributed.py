@@ -95,9 +95,9 @@ def _with_dropout(frame: pd.DataFrame, history: History, state: FeatureState,
 
 
 def training_frame(frame: pd.DataFrame, history: History, state: FeatureState,
-                   starts: dict[str, int], seed: int, refit: bool) -> pd.DataFrame:  # fmt: skip
-    """A group's rows with their window and the context dropout of training: of the
-    training window (evaluation fit), then also of every later labelled claim (refit)."""
+                   starts: dict[str, int], seed: int) -> pd.DataFrame:  # fmt: skip
+    """A group's rows with their window, the training window's rows with the context
+    dropout of training (as single-process)."""
     masks = window_masks(
         frame[LABEL].to_numpy(float), frame[SUB_DAY].to_numpy(), frame[ADJ_DAY].to_numpy(), starts
     )
@@ -105,11 +105,15 @@ def training_frame(frame: pd.DataFrame, history: History, state: FeatureState,
     for name in WINDOWS:
         window[masks[name]] = name
     frame = frame.assign(**{WINDOW: window})
-    frame = _with_dropout(frame, history, state, masks["train"], seed)
-    if refit:
-        labeled = ~np.isnan(frame[LABEL].to_numpy(float))
-        frame = _with_dropout(frame, history, state, labeled & ~masks["train"], 10_000 + seed)
-    return frame
+    return _with_dropout(frame, history, state, masks["train"], seed)
+
+
+def refit_frame(frame: pd.DataFrame, history: History, state: FeatureState,
+                seed: int) -> pd.DataFrame:  # fmt: skip
+    """A group's training frame with the context dropout of the refit: every labelled claim
+    after the training window too."""
+    later = ~np.isnan(frame[LABEL].to_numpy(float)) & (frame[WINDOW] != "train").to_numpy(bool)
+    return _with_dropout(frame, history, state, later, 10_000 + seed)
 
 
 def _rows(frame: pd.DataFrame, which: str, share: float = 1.0, seed: int = 0,
@@ -254,10 +258,11 @@ def train_distributed(
     days = np.concatenate(client.gather([client.submit(_labeled_days, f) for f in plain]))
     starts = window_starts(days, 0.15, 0.15)
     frames = [
-        client.submit(training_frame, f, h, shared, starts, seed, False)
+        client.submit(training_frame, f, h, shared, starts, seed)
         for seed, (f, h) in enumerate(zip(plain, history.groups, strict=True))
     ]
     counts = client.gather([client.submit(_counts, f) for f in frames])
+    del plain  # the training frames hold every claim: the workers keep one copy
     totals = {
         n: (sum(c[n][0] for c in counts), sum(c[n][1] for c in counts)) for n in (*WINDOWS, LABELED)
     }
@@ -297,14 +302,14 @@ def train_distributed(
     if refit:
         progress(f"refitting on all {totals[LABELED][0]:,} labelled claims", 5, steps)
         refit_frames = [
-            client.submit(training_frame, f, h, shared, starts, seed, True)
-            for seed, (f, h) in enumerate(zip(plain, history.groups, strict=True))
+            client.submit(refit_frame, f, h, shared, seed)
+            for seed, (f, h) in enumerate(zip(frames, history.groups, strict=True))
         ]
         model = evaluation.refitted(
             _refit(client, chosen, refit_frames, names),
             _denied_sample(client, frames, LABELED, totals[LABELED][1], names),
         )
-    ranges = client.gather([client.submit(_submission_range, f) for f in plain])
+    ranges = client.gather([client.submit(_submission_range, f) for f in frames])
     window = training_window(np.array([min(r[0] for r in ranges), max(r[1] for r in ranges)]))
     return finish(
         model,

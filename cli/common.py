@@ -7,7 +7,7 @@ import datetime as dt
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -27,6 +27,9 @@ from rich.table import Table
 from features.history import History, HistoryError, LoadReport, load_history
 
 if TYPE_CHECKING:
+    from distributed import Client
+
+    from features.partitioned import PartitionedHistory
     from scoring.artifact import ClaimRiskModel
 
 
@@ -67,6 +70,26 @@ HistoryDir = Annotated[
 ]
 
 
+HistoryPlace = Annotated[
+    str,
+    typer.Option(
+        "--history",
+        help="History folder: one CSV or Parquet file per table; with --cluster, a folder or "
+        "URL (s3://..., any fsspec URL) holding a Parquet dataset per table.",
+    ),
+]
+
+
+Cluster = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        help="Run on Dask: 'local' (a cluster of this machine's cores) or a scheduler address "
+        "(tcp://HOST:8786). README: On a cluster.",
+    ),
+]
+
+
 SkipInvalid = Annotated[
     bool,
     typer.Option(
@@ -93,6 +116,37 @@ def load_checked(history: Path, skip_invalid: bool, quiet: bool = False) -> Hist
         raise typer.Exit(2) from error
     if not quiet:
         print_report(loaded.report)
+    return loaded
+
+
+@contextmanager
+def on_cluster(address: str) -> Iterator[Client]:
+    """A Dask client of ``address`` (``local`` starts a cluster of this machine)."""
+    from features.cluster import connect
+
+    stack = ExitStack()
+    try:
+        with console.status(f"Connecting to the cluster {address} ..."):
+            client = stack.enter_context(connect(address))
+    except (OSError, ValueError) as error:  # unreachable, refused, or not an address
+        console.print(f"[red]Cannot use the cluster {address}[/red]: {error}")
+        raise typer.Exit(2) from error
+    with stack:
+        yield client
+
+
+def load_on_cluster(client: Client, history: str, skip_invalid: bool) -> PartitionedHistory:
+    """A history loaded and validated on the cluster's workers (a folder or URL of Parquet
+    datasets), its report printed."""
+    from features.partitioned import load_partitioned
+
+    try:
+        with console.status(f"Loading and validating {history} on the cluster ..."):
+            loaded = load_partitioned(client, history, skip_invalid=skip_invalid)
+    except HistoryError as error:
+        console.print(f"[red]Invalid history[/red]: {error}")
+        raise typer.Exit(2) from error
+    print_report(loaded.report)
     return loaded
 
 

@@ -13,7 +13,19 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from cli.common import HistoryDir, SkipInvalid, app, console, date_option, load_checked, steps
+from cli.common import (
+    Cluster,
+    HistoryDir,
+    HistoryPlace,
+    SkipInvalid,
+    app,
+    console,
+    date_option,
+    load_checked,
+    load_on_cluster,
+    on_cluster,
+    steps,
+)
 
 
 @app.command()
@@ -22,7 +34,13 @@ def simulate(
     claims: Annotated[int, typer.Option(min=1000, help="Claims in the history.")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
     requests: Annotated[int, typer.Option(help="Claim requests for the month after.")] = 2000,
-    fmt: Annotated[Literal["parquet", "csv"], typer.Option("--format")] = "parquet",
+    fmt: Annotated[
+        Literal["parquet", "csv", "partitioned"],
+        typer.Option(
+            "--format",
+            help="partitioned: a Parquet dataset per table in month=YYYY-MM folders (--cluster).",
+        ),
+    ] = "parquet",
     start: Annotated[dt.datetime, date_option("First service month.")] = dt.datetime(2024, 1, 1),
     months: Annotated[int, typer.Option(min=3, help="Months of history.")] = 24,
     dialect: Annotated[
@@ -75,11 +93,16 @@ def validate(history: HistoryDir, skip_invalid: SkipInvalid = False) -> None:
 
 @app.command()
 def features(
-    history: HistoryDir,
+    history: HistoryPlace,
     skip_invalid: SkipInvalid = False,
     out: Annotated[
-        Path | None, typer.Option(help="Write the feature matrix here (.parquet).")
+        str | None,
+        typer.Option(
+            help="Write the feature matrix here (.parquet; with --cluster a folder or URL of "
+            "part-NNNNN.parquet files, one per member group)."
+        ),
     ] = None,
+    cluster: Cluster = None,
 ) -> None:
     """Fit the feature state on a history and print a per-feature summary."""
     from features.batch import batch_from_history
@@ -87,7 +110,10 @@ def features(
     from features.pipeline import compute_features, fit_state, outcomes_for
     from features.summary import feature_summary
 
-    loaded = load_checked(history, skip_invalid)
+    if cluster is not None:
+        _features_on_cluster(cluster, history, skip_invalid, out)
+        return
+    loaded = load_checked(Path(history), skip_invalid)
     started = time.perf_counter()
     with console.status("Computing features ..."):
         facts = build_facts(batch_from_history(loaded))
@@ -103,6 +129,25 @@ def features(
     if out is not None:
         matrix.to_parquet(out)
         console.print(f"Wrote {out}")
+
+
+def _features_on_cluster(cluster: str, history: str, skip_invalid: bool, out: str | None) -> None:
+    from features.distributed import features_on_cluster
+    from features.summary import feature_summary
+
+    with on_cluster(cluster) as client:
+        loaded = load_on_cluster(client, history, skip_invalid)
+        started = time.perf_counter()
+        with console.status("Computing features on the cluster ..."):
+            run = features_on_cluster(loaded, out)
+        elapsed = time.perf_counter() - started
+    _print_summary(feature_summary(run.sample, run.denied))
+    console.print(
+        f"{run.claims:,} claims x {run.sample.shape[1]} features in {elapsed:.1f} s "
+        f"({run.claims / elapsed:,.0f} claims/s); summary of a sample of {len(run.sample):,}"
+    )
+    if out is not None:
+        console.print(f"Wrote {out.rstrip('/')}/part-*.parquet")
 
 
 def _print_summary(summary: pd.DataFrame) -> None:

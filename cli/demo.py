@@ -27,9 +27,9 @@ def demo(
 
     history = directory / "history"
     simulate(out=directory, claims=claims, seed=seed)
-    features(history=history)
-    train(history=history)
-    promote(history=history)
+    features(history=str(history))
+    train(history=str(history))
+    promote(history=str(history))
     store = key_store(None)
     _, key = store.create("demo")
     example = directory / "claim.json"

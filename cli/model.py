@@ -4,29 +4,38 @@ from __future__ import annotations
 
 import datetime as dt
 import time
+from collections.abc import Callable
+from contextlib import ExitStack
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import pandas as pd
 import typer
 from rich.table import Table
 
 from cli.common import (
+    Cluster,
     HistoryDir,
+    HistoryPlace,
     SkipInvalid,
     app,
     console,
     date_option,
     day,
     load_checked,
+    load_on_cluster,
+    on_cluster,
     steps,
     truth_next_to,
 )
 
+if TYPE_CHECKING:
+    from training.train import TrainResult
+
 
 @app.command()
 def train(
-    history: HistoryDir,
+    history: HistoryPlace,
     until: Annotated[
         dt.datetime | None, date_option("Train on what was known on this date.")
     ] = None,
@@ -38,6 +47,7 @@ def train(
         Path | None,
         typer.Option(help="Billers' overrides (`monitor --overrides-out`): reported and logged."),
     ] = None,
+    cluster: Cluster = None,
 ) -> None:
     """Train, calibrate and evaluate on a time split; register the model as challenger."""
     from analytics.overrides import (
@@ -48,40 +58,44 @@ def train(
         read_overrides_file,
     )
     from scoring.registry import get_settings
-    from training.dataset import TooFewClaims
     from training.tracking import log_training_run
-    from training.train import train as run
 
+    if overrides is not None and cluster is not None:
+        raise typer.BadParameter(
+            "the overrides are matched with a history loaded in one process; train without "
+            "--cluster to report them",
+            param_hint="--overrides",
+        )
     try:
         disputes = None if overrides is None else read_overrides_file(overrides)
     except OverridesFileError as error:
         console.print(f"[red]Cannot train[/red]: {error}")
         raise typer.Exit(2) from error
-    loaded = load_checked(history, skip_invalid)
-    disputed = None if disputes is None else override_outcomes(disputes, loaded)
-    started = time.perf_counter()
-    try:
-        with steps("Training") as tell:
-            result = run(
+    with ExitStack() as stack:  # the cluster, if any, until the run is logged
+        run: Callable[..., TrainResult]
+        if cluster is None:
+            from training.train import train
+
+            loaded: Any = load_checked(Path(history), skip_invalid)
+            run = train
+        else:
+            from training.distributed import train_distributed
+
+            client = stack.enter_context(on_cluster(cluster))
+            loaded = load_on_cluster(client, history, skip_invalid)
+            run = train_distributed
+        disputed = None if disputes is None else override_outcomes(disputes, loaded)
+        started = time.perf_counter()
+        result = _train(run, loaded, day(until), not no_refit, truth_next_to(Path(history)))
+        if disputed is not None:
+            result.metrics.update(override_metrics(disputed))
+        with console.status("Logging the run and registering the model in MLflow ..."):
+            run_id, version = log_training_run(
+                result,
                 loaded,
-                until=day(until),
-                refit=not no_refit,
-                truth=truth_next_to(history),
-                progress=tell,
+                get_settings(),
+                {"history": history, "until": str(day(until) or "")},
             )
-    except TooFewClaims as error:
-        known = f" known on {day(until)}" if until else ""
-        console.print(f"[red]Cannot train[/red] on the claims{known}: {error}")
-        raise typer.Exit(2) from error
-    if disputed is not None:
-        result.metrics.update(override_metrics(disputed))
-    with console.status("Logging the run and registering the model in MLflow ..."):
-        run_id, version = log_training_run(
-            result,
-            loaded,
-            get_settings(),
-            {"history": str(history), "until": str(day(until) or "")},
-        )
     _print_metrics(result.metrics)
     if disputed is not None:
         console.print(overrides_table(disputed, "Billers' overrides, against the outcomes"))
@@ -89,6 +103,26 @@ def train(
         f"Trained in {time.perf_counter() - started:.0f} s. MLflow run {run_id}; registered "
         f"{get_settings().model_name} version {version} as [bold]challenger[/bold]."
     )
+
+
+def _train(
+    run: Callable[..., TrainResult],
+    loaded: Any,
+    until: dt.date | None,
+    refit: bool,
+    truth: pd.DataFrame | None,
+) -> TrainResult:
+    """``run`` (in one process or on a cluster) with a progress bar; a history too small to
+    split is a clear error."""
+    from training.dataset import TooFewClaims
+
+    try:
+        with steps("Training") as tell:
+            return run(loaded, until=until, refit=refit, truth=truth, progress=tell)
+    except TooFewClaims as error:
+        known = f" known on {until}" if until else ""
+        console.print(f"[red]Cannot train[/red] on the claims{known}: {error}")
+        raise typer.Exit(2) from error
 
 
 def _print_metrics(metrics: dict[str, float]) -> None:
@@ -129,20 +163,30 @@ def _print_metrics(metrics: dict[str, float]) -> None:
 @app.command()
 def promote(
     history: Annotated[
-        Path | None, typer.Option(help="History holding the challenger's test claims.")
+        str | None,
+        typer.Option(
+            help="History holding the challenger's test claims (with --cluster, a folder or URL "
+            "of Parquet datasets)."
+        ),
     ] = None,
+    cluster: Cluster = None,
 ) -> None:
     """Move the champion alias to the challenger if it passes the gate."""
     from scoring.registry import get_settings
     from training.promotion import promote as run
 
-    loaded = load_checked(history, False, quiet=True) if history is not None else None
-    with console.status("Comparing the challenger with the champion ..."):
-        try:
-            result = run(get_settings(), loaded)
-        except (LookupError, ValueError) as error:  # no challenger; no or the wrong history
-            console.print(f"[red]Cannot promote[/red]: {error}")
-            raise typer.Exit(2) from error
+    with ExitStack() as stack:
+        loaded: Any = None
+        if history is not None and cluster is None:
+            loaded = load_checked(Path(history), False, quiet=True)
+        elif history is not None and cluster is not None:
+            loaded = load_on_cluster(stack.enter_context(on_cluster(cluster)), history, False)
+        with console.status("Comparing the challenger with the champion ..."):
+            try:
+                result = run(get_settings(), loaded)
+            except (LookupError, ValueError) as error:  # no challenger; no or the wrong history
+                console.print(f"[red]Cannot promote[/red]: {error}")
+                raise typer.Exit(2) from error
     colour = {"ok": "[green]", "FAIL": "[red]"}
     for reason in result.reasons:
         console.print(colour.get(reason.split(":")[0], "") + reason, highlight=False)

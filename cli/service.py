@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated, Literal, TextIO
 
 import typer
 
-from cli.common import app, console
+from cli.common import Cluster, app, console, on_cluster
 
 if TYPE_CHECKING:
     from scoring.scorer import Scorer
@@ -89,19 +89,19 @@ def serve(
 @app.command()
 def score(
     input: Annotated[
-        Path,
+        str,
         typer.Option(
             "--input",
-            exists=True,
-            dir_okay=False,
-            readable=True,
-            help="Claim requests (JSON lines) or an X12 837P file (271 / 278 inside allowed).",
+            help="Claim requests (JSON lines) or an X12 837P file (271 / 278 inside allowed); "
+            "with --cluster, a Parquet file or folder (or URL) of claim requests, one per row.",
         ),
     ],
     output: Annotated[
-        Path,
+        str,
         typer.Option(
-            "--output", dir_okay=False, help="Scores, one JSON per line (written when all scored)."
+            "--output",
+            help="Scores, one JSON per line (written when all scored); with --cluster, a folder "
+            "(or URL) of Parquet files, one per input file (file, row, claim_id, score, problem).",
         ),
     ],
     context: Annotated[
@@ -121,34 +121,37 @@ def score(
         typer.Option(help="Explain every claim, those at or above a band, or none."),
     ] = "all",
     chunk: Annotated[int, typer.Option(min=1, max=10_000, help="Claims scored per batch.")] = 5000,
+    cluster: Cluster = None,
 ) -> None:
     """Score a file offline with the same code as the API; JSON lines or 837P by content."""
     from features.x12 import UnsupportedTransaction, X12Error, decode, sniff
-    from serving.holder import loader_for
-    from serving.settings import ServeSettings
     from serving.x12 import score_837p
 
-    if not output.parent.is_dir() or not os.access(output.parent, os.W_OK):
-        raise typer.BadParameter(f"cannot write into {output.parent}", param_hint="--output")
-    text = decode(input.read_bytes())
+    if cluster is not None:
+        if context:
+            raise typer.BadParameter("context files go with an 837P input", param_hint="--context")
+        _score_on_cluster(cluster, input, output, model, reasons)
+        return
+    source, target = _existing_file(input, "--input"), Path(output)
+    if target.is_dir():
+        raise typer.BadParameter(f"File '{output}' is a directory.", param_hint="--output")
+    if not target.parent.is_dir() or not os.access(target.parent, os.W_OK):
+        raise typer.BadParameter(f"cannot write into {target.parent}", param_hint="--output")
+    text = decode(source.read_bytes())
     kind = sniff(text)
     if kind not in ("jsonl", "837P", "271", "278"):
-        console.print(f"[red]{input.name}[/red]: not JSON lines or an 837P ({kind})")
+        console.print(f"[red]{source.name}[/red]: not JSON lines or an 837P ({kind})")
         raise typer.Exit(2)
     if context and kind == "jsonl":
         raise typer.BadParameter("context files go with an 837P input", param_hint="--context")
     text = "\n".join([text, *(decode(path.read_bytes()) for path in context or [])])
-    try:
-        scorer = loader_for(ServeSettings(model=model))()
-    except Exception as error:
-        console.print(f"[red]Cannot load model {model!r}[/red]: {type(error).__name__}: {error}")
-        raise typer.Exit(2) from error
-    partial = output.with_name(f".{output.name}.partial")  # an earlier output survives a failure
+    scorer = _scorer(model)
+    partial = target.with_name(f".{target.name}.partial")  # an earlier output survives a failure
     try:
         with partial.open("w") as out, console.status("Scoring ..."):
             if kind != "jsonl":
                 try:
-                    results, found, _ = score_837p(scorer, text, input.name, reasons)
+                    results, found, _ = score_837p(scorer, text, source.name, reasons)
                 except (X12Error, UnsupportedTransaction) as error:
                     console.print(f"[red]{error}[/red]")
                     raise typer.Exit(2) from error
@@ -164,11 +167,51 @@ def score(
                     for problem in found.problems[:20]:
                         console.print(f"[yellow]context not read[/yellow]: {problem}")
             else:
-                written = _score_jsonl(scorer, input, text.split("\n"), out, reasons, chunk)
-        partial.replace(output)
+                written = _score_jsonl(scorer, source, text.split("\n"), out, reasons, chunk)
+        partial.replace(target)
     finally:
         partial.unlink(missing_ok=True)
-    console.print(f"Scored {written:,} claims with model version {scorer.version} -> {output}")
+    console.print(f"Scored {written:,} claims with model version {scorer.version} -> {target}")
+
+
+def _existing_file(value: str, option: str) -> Path:
+    """``value`` as a file that exists (typer's own words when it does not)."""
+    path = Path(value)
+    if not path.exists():
+        raise typer.BadParameter(f"File '{value}' does not exist.", param_hint=option)
+    if path.is_dir():
+        raise typer.BadParameter(f"File '{value}' is a directory.", param_hint=option)
+    return path
+
+
+def _scorer(model: str) -> Scorer:
+    from serving.holder import loader_for
+    from serving.settings import ServeSettings
+
+    try:
+        return loader_for(ServeSettings(model=model))()
+    except Exception as error:
+        console.print(f"[red]Cannot load model {model!r}[/red]: {type(error).__name__}: {error}")
+        raise typer.Exit(2) from error
+
+
+def _score_on_cluster(cluster: str, input: str, output: str, model: str, reasons: str) -> None:
+    """Every Parquet file of requests at ``input`` scored on the workers into ``output``."""
+    from scoring.distributed import score_on_cluster
+
+    scorer = _scorer(model)
+    with on_cluster(cluster) as client, console.status("Scoring on the cluster ..."):
+        try:
+            files = score_on_cluster(client, scorer, input, output, reasons)
+        except FileNotFoundError as error:
+            console.print(f"[red]{error}[/red]")
+            raise typer.Exit(2) from error
+    problems = sum(f.problems for f in files)
+    console.print(
+        f"Scored {sum(f.scored for f in files):,} claims in {len(files)} file(s) with model "
+        f"version {scorer.version} -> {output}"
+        + (f"; {problems:,} claims not scored: see 'problem'" if problems else "")
+    )
 
 
 def _score_jsonl(scorer: Scorer, input: Path, lines: list[str], out: TextIO, reasons: str,

@@ -128,6 +128,7 @@ class AsOfTable:
     composite: np.ndarray
     values: np.ndarray
     columns: tuple[str, ...]
+    how: tuple[Accumulate, ...] = ()  # per column; what ``merge`` combines them with
 
     @classmethod
     def build(
@@ -160,7 +161,46 @@ class AsOfTable:
             composite=daily_composite,
             values=np.column_stack(columns) if columns else np.zeros((len(daily_composite), 0)),
             columns=tuple(values),
+            how=tuple(how[name] for name in values),
         )
+
+    @classmethod
+    def merge(cls, tables: list[AsOfTable]) -> AsOfTable:
+        """One table from tables built on disjoint sets of events (partitions of a history):
+        at every (key, day) of any of them, each table's accumulation through that day,
+        combined. The same table as one built on all the events (sums up to rounding); for
+        ``last``, the latest event of any table, and of events on one day in two tables the
+        larger value (the same as one table when each day's events are built in value order)."""
+        first = tables[0]
+        if len(tables) == 1:
+            return first
+        if len(first.how) != len(first.columns):
+            raise ValueError("a table without its accumulations cannot be merged")
+        mask = (1 << DAY_BITS) - 1
+        points = [(t.keys[t.composite >> DAY_BITS], t.composite & mask) for t in tables]
+        all_keys = np.concatenate([k for k, _ in points])
+        keys, codes = np.unique(all_keys, return_inverse=True)
+        composite = np.unique(
+            (codes.astype(np.int64) << DAY_BITS) | np.concatenate([d for _, d in points])
+        )
+        point_keys, point_days = keys[composite >> DAY_BITS], composite & mask
+        identity = {"sum": 0.0, "min": np.inf, "max": -np.inf, "last": np.nan}
+        combine = {"sum": np.add, "min": np.minimum, "max": np.maximum}
+        values = np.array([identity[h] for h in first.how]) * np.ones((len(composite), 1))
+        latest_day = np.full(len(composite), -1, dtype=np.int64)
+        for table in tables:  # "last": the table whose latest event is latest
+            through, day = table._before(point_keys, point_days + 1)  # on or before the day
+            newer = (day >= 0) & (day > latest_day)
+            tied = (day >= 0) & (day == latest_day)
+            for column, how in enumerate(first.how):
+                if how == "last":  # events of one day in two tables: the larger value
+                    take = newer | (tied & ~(through[:, column] <= values[:, column]))
+                    values[take, column] = through[take, column]
+                    continue
+                seen = ~np.isnan(through[:, column])
+                values[seen, column] = combine[how](values[seen, column], through[seen, column])
+            latest_day = np.maximum(latest_day, day)
+        return cls(keys, composite, values, first.columns, first.how)
 
     @cached_property
     def _latest(self) -> dict[int, tuple[int, tuple[float, ...]]]:
@@ -194,9 +234,15 @@ class AsOfTable:
                 missing = (np.nan,) * len(self.columns)
                 rows = [missing if row is None else row for row in latest]
                 return np.array(rows, dtype=float).reshape(len(keys), len(self.columns))
+        return self._before(keys, days)[0]
+
+    def _before(self, keys: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``lookup`` through the sorted arrays, and the day of the latest event it read
+        (-1: none)."""
         result = np.full((len(keys), len(self.columns)), np.nan)
+        event_day = np.full(len(keys), -1, dtype=np.int64)
         if len(self.composite) == 0 or len(keys) == 0:
-            return result
+            return result, event_day
         codes = self.codes(keys)
         query = (codes << DAY_BITS) | np.maximum(days, 0)
         position = np.searchsorted(self.composite, query, side="left") - 1
@@ -204,7 +250,8 @@ class AsOfTable:
         found = (codes >= 0) & (days >= 0) & (position >= 0)
         found &= (self.composite[safe] >> DAY_BITS) == codes
         result[found] = self.values[safe[found]]
-        return result
+        event_day[found] = self.composite[safe[found]] & ((1 << DAY_BITS) - 1)
+        return result, event_day
 
     def latest(self, keys: list[int], days: list[int]) -> list[tuple[float, ...] | None] | None:
         """``lookup`` for rows dated after their key's last event, as plain tuples (None: no

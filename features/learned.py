@@ -16,11 +16,16 @@ so a history row sees what a request would have seen on that day, and no later o
   id a patient was last billed under at a payer.
 - ``Vocabulary``: the frequent values of a text fact (payer, code, code pair) as integer
   levels, so trees can split on who and what a claim is (categorical features).
+
+Each fitted learner also ``merge``s fits of disjoint partitions of a history (a cluster fits
+every partition, then merges): the result equals the fit of the whole history (decayed sums up
+to rounding).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import Any, Literal
@@ -108,6 +113,25 @@ class FittedRate:
     tables: tuple[AsOfTable, ...]  # full key, parent key, global
     ref_day: int
 
+    @staticmethod
+    def merge(parts: Sequence[FittedRate]) -> FittedRate:
+        """One rate from fits of disjoint partitions: each partition's decayed weights are
+        rescaled to the earliest reference day, then the tables merged."""
+        learned = [p for p in parts if len(p.tables[-1].composite)] or list(parts[:1])
+        ref_day = min(p.ref_day for p in learned)
+        tau = learned[0].spec.tau_days
+        tables = tuple(
+            AsOfTable.merge(
+                [
+                    replace(p.tables[level], values=p.tables[level].values
+                            * np.exp((p.ref_day - ref_day) / tau))
+                    for p in learned
+                ]
+            )
+            for level in range(len(learned[0].tables))
+        )  # fmt: skip
+        return FittedRate(learned[0].spec, tables, ref_day)
+
     def lookup(self, facts: Facts) -> np.ndarray:
         """The shrunk rate per row of the spec's level; NaN for rows outside ``where``."""
         spec = self.spec
@@ -166,6 +190,10 @@ class DenialCount:
         table = AsOfTable.build(keys, outcomes.adj_day[rows], {"n": ones}, {"n": "sum"})
         return replace(self, table=table)
 
+    @staticmethod
+    def merge(parts: Sequence[DenialCount]) -> DenialCount:
+        return replace(parts[0], table=AsOfTable.merge([_fitted(p.table) for p in parts]))
+
     def lookup(self, facts: Facts) -> np.ndarray:
         keys, days = facts.claims[self.key], facts.claims["sub_day"]
         return zero_nan(_fitted(self.table).lookup(keys, days)[:, 0])
@@ -189,6 +217,10 @@ class FilingLimit:
         how: dict[str, Accumulate] = {"denied_min_lag": "min", "paid_max_lag": "max"}
         table = AsOfTable.build(keys, outcomes.adj_day[labeled], values, how)
         return replace(self, table=table)
+
+    @staticmethod
+    def merge(parts: Sequence[FilingLimit]) -> FilingLimit:
+        return replace(parts[0], table=AsOfTable.merge([_fitted(p.table) for p in parts]))
 
     def lookup(self, facts: Facts) -> np.ndarray:
         """Per claim: [shortest lag denied as late, longest lag paid], NaN where none yet."""
@@ -240,6 +272,15 @@ class SubmissionLog:
     def _recent_table(self) -> AsOfTable | None:
         return None if self.recent is None else _submissions(*self.recent)
 
+    @staticmethod
+    def merge(parts: Sequence[SubmissionLog]) -> SubmissionLog:
+        """One log from fits of disjoint partitions of a history."""
+        return replace(
+            parts[0],
+            table=AsOfTable.merge([_fitted(p.table) for p in parts]),
+            through=max(p.through for p in parts),
+        )
+
     def lookup(self, facts: Facts) -> np.ndarray:
         """Per row: [earlier submissions, day of the latest, its value], NaN where none."""
         keys, days, _ = self.events(facts)
@@ -256,6 +297,10 @@ class SubmissionLog:
 
 
 def _submissions(keys: np.ndarray, days: np.ndarray, latest: np.ndarray) -> AsOfTable:
+    """The events as a table; of one key's events on one day, the largest value is the
+    latest (not the last in input order, which a partitioned history does not keep)."""
+    order = np.argsort(latest, kind="stable")
+    keys, days, latest = keys[order], days[order], latest[order]
     values = {"n": np.ones(len(days)), "last_day": days, "latest": latest}
     return AsOfTable.build(keys, days, values, {"n": "sum", "last_day": "max", "latest": "last"})
 
@@ -297,12 +342,26 @@ class Vocabulary:
     min_count: int = 20
     max_levels: int = 200
     levels: dict[str, int] | None = None
+    counts: dict[str, int] | None = None  # every value's count (what fits merge by)
 
     def fit(self, facts: Facts, outcomes: Outcomes) -> Vocabulary:
         values = [v for v in _level(facts, self.level)[self.column] if v is not None]
-        counted = Counter(values).most_common(self.max_levels)
-        frequent = sorted(value for value, n in counted if n >= self.min_count)
-        return replace(self, levels={value: i for i, value in enumerate(frequent)})
+        return self._with_counts(Counter(values))
+
+    def _with_counts(self, counts: Counter[str]) -> Vocabulary:
+        """The levels of the ``max_levels`` most frequent values (ties by value, so the order
+        the claims came in does not matter) counted at least ``min_count`` times."""
+        ranked = sorted(counts.items(), key=lambda item: (-item[1], item[0]))
+        frequent = sorted(v for v, n in ranked[: self.max_levels] if n >= self.min_count)
+        levels = {value: i for i, value in enumerate(frequent)}
+        return replace(self, levels=levels, counts=dict(counts))
+
+    @staticmethod
+    def merge(parts: Sequence[Vocabulary]) -> Vocabulary:
+        total: Counter[str] = Counter()
+        for part in parts:
+            total.update(part.counts or {})
+        return parts[0]._with_counts(total)
 
     def lookup(self, facts: Facts) -> np.ndarray:
         levels = self.levels
@@ -313,6 +372,12 @@ class Vocabulary:
         return np.fromiter(
             (np.nan if v is None else levels.get(v, rare) for v in values), float, len(values)
         )
+
+
+def merge_fitted(parts: Sequence[Any]) -> Any:
+    """The merge of fits of one learner on disjoint partitions of a history."""
+    merged: Any = type(parts[0]).merge(parts)
+    return merged
 
 
 def zero_nan(values: np.ndarray) -> np.ndarray:

@@ -3,7 +3,8 @@
 ``fit_state`` learns the as-of tables of every registered learner from a labelled batch;
 ``compute_features`` turns any batch (a history, a partition of one, or claim requests) into the
 ordered feature matrix with that state, unchanged. Training and serving call the same two
-functions; the state travels inside the model artifact.
+functions; the state travels inside the model artifact. ``merge_states`` combines states fitted
+on disjoint partitions of a history (a Dask cluster's member groups) into the whole's state.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ from features.batch import ClaimBatch
 from features.categories import Category
 from features.facts import Facts, build_facts
 from features.history import History
-from features.learned import Outcomes
+from features.learned import Outcomes, merge_fitted
 from features.rules import REGISTRY
 
 FEATURE_SET_VERSION = "1"
@@ -123,6 +124,19 @@ def remember_submissions(state: FeatureState, facts: Facts) -> FeatureState:
         for name, learner in state.fitted.items()
     }
     return replace(state, fitted=fitted)
+
+
+def merge_states(parts: list[FeatureState]) -> FeatureState:
+    """The state of a history from the states fitted on disjoint partitions of its claims
+    (every learner's fits merged: equal to the state fitted on the whole history)."""
+    first = parts[0]
+    return FeatureState(
+        feature_set=first.feature_set,
+        feature_names=first.feature_names,
+        categories=first.categories,
+        fitted={name: merge_fitted([p.fitted[name] for p in parts]) for name in first.fitted},
+        last_event_day=max(p.last_event_day for p in parts),
+    )
 
 
 def feature_matrix(facts: Facts, state: FeatureState) -> np.ndarray:

@@ -23,7 +23,7 @@ def simulate(
     seed: int = 0,
     *,
     requests: int = 2000,
-    fmt: Literal["parquet", "csv"] = "parquet",
+    fmt: Literal["parquet", "csv", "partitioned"] = "parquet",
     start: dt.date = dt.date(2024, 1, 1),
     months: int = 24,
     progress: Callable[[str], None] | None = None,

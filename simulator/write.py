@@ -1,5 +1,5 @@
-"""Write the simulation: history tables (parquet or CSV), requests.jsonl, ground_truth.parquet
-and world.json."""
+"""Write the simulation: history tables (parquet, CSV, or partitioned Parquet datasets),
+requests.jsonl, ground_truth.parquet and world.json."""
 
 from __future__ import annotations
 
@@ -21,7 +21,16 @@ from simulator.requests import request_lines
 from simulator.tables import Builder
 from simulator.world import World, to_date
 
-Format = Literal["parquet", "csv"]
+Format = Literal["parquet", "csv", "partitioned"]
+# The date a table's dataset is partitioned by (hive ``month=YYYY-MM`` folders).
+MONTH_OF = {
+    "claims": "submission_date",
+    "claim_lines": "service_date",
+    "outcomes": "adjudication_date",
+    "eligibility_checks": "checked_on",
+    "authorizations": "start_date",
+    "provider_enrollments": "effective_date",
+}
 BILLING_COMPANY = "Crescent Billing Partners"
 
 
@@ -45,7 +54,24 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
+def _write_months(table: pa.Table, folder: Path) -> Path:
+    """A Parquet dataset in ``month=YYYY-MM`` folders (``none`` without a date), rows in
+    their order within each month."""
+    dates = table.column(MONTH_OF[folder.name])
+    month = pc.fill_null(pc.strftime(dates, format="%Y-%m"), "none")
+    pq.write_to_dataset(
+        table.append_column("month", month),
+        folder,
+        partition_cols=["month"],
+        compression="zstd",
+        basename_template="part-{i}.parquet",
+    )
+    return folder
+
+
 def write_table(table: pa.Table, path: Path, fmt: Format) -> Path:
+    if fmt == "partitioned":
+        return _write_months(table, path)
     target = path.with_suffix(f".{fmt}")
     if fmt == "parquet":
         pq.write_table(table, target, compression="zstd")

@@ -11,10 +11,12 @@ import os
 # test) LightGBM then takes 10-20x longer. Passive waiting must be set before the import.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from distributed import Client, LocalCluster
 
 from features.history import History, load_history
 from scoring.registry import Settings
@@ -29,6 +31,26 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("world")
     simulate(folder, WORLD_CLAIMS, seed=7, requests=300, months=18)
     return folder
+
+
+@pytest.fixture(scope="session")
+def partitioned_history(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session world again, written as month-partitioned Parquet datasets."""
+    folder = tmp_path_factory.mktemp("partitioned")
+    simulate(folder, WORLD_CLAIMS, seed=7, requests=300, months=18, fmt="partitioned")
+    return folder / "history"
+
+
+@pytest.fixture(scope="session")
+def dask_client() -> Iterator[Client]:
+    """A LocalCluster of two single-threaded worker processes (one per core), started once
+    per session and shared by every cluster test."""
+    with (
+        LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None)
+        as cluster,
+        Client(cluster) as client,
+    ):  # fmt: skip
+        yield client
 
 
 @pytest.fixture(scope="session")

@@ -105,26 +105,46 @@ class TooFewClaims(ValueError):
     """The history holds too few adjudicated claims for a time split."""
 
 
-def time_split(dataset: Dataset, validation: float = 0.15, test: float = 0.15) -> TimeSplit:
-    """Split labelled claims by submission date into train / validation / test windows."""
-    labeled = dataset.labeled
-    if not labeled.any():
+def window_starts(labeled_days: np.ndarray, validation: float, test: float) -> dict[str, int]:
+    """First submission day of each window, from the submission days of labelled claims."""
+    if not len(labeled_days):
         raise TooFewClaims("no adjudicated claims: nothing to train on")
-    days = dataset.submission_day[labeled]
-    validation_start = int(np.quantile(days, 1 - validation - test))
-    test_start = int(np.quantile(days, 1 - test))
-    sub, adj = dataset.submission_day, dataset.adjudication_day
-    masks = {
+    return {
+        "train": int(labeled_days.min()),
+        "validation": int(np.quantile(labeled_days, 1 - validation - test)),
+        "test": int(np.quantile(labeled_days, 1 - test)),
+    }
+
+
+def window_masks(
+    label: np.ndarray, sub: np.ndarray, adj: np.ndarray, starts: dict[str, int]
+) -> dict[str, np.ndarray]:
+    """Which claims fall in each window: a training claim was adjudicated before validation
+    starts, a validation claim before the test window starts."""
+    labeled = ~np.isnan(label)
+    validation_start, test_start = starts["validation"], starts["test"]
+    return {
         "train": labeled & (sub < validation_start) & (adj < validation_start),
         "validation": labeled & (sub >= validation_start) & (sub < test_start) & (adj < test_start),
         "test": labeled & (sub >= test_start),
     }
-    for name, mask in masks.items():
-        if mask.sum() < 50 or dataset.label[mask].sum() < 5:
+
+
+def check_windows(counts: dict[str, tuple[int, float]]) -> None:
+    """Refuse windows with too few claims or denials (``counts``: claims, denials)."""
+    for name, (claims, denials) in counts.items():
+        if claims < 50 or denials < 5:
             raise TooFewClaims(
-                f"the {name} window has {int(mask.sum())} labelled claims and "
-                f"{int(np.nansum(dataset.label[mask]))} denials: too few to train on"
+                f"the {name} window has {claims} labelled claims and "
+                f"{int(denials)} denials: too few to train on"
             )
-    return TimeSplit(
-        masks, {"train": int(days.min()), "validation": validation_start, "test": test_start}
+
+
+def time_split(dataset: Dataset, validation: float = 0.15, test: float = 0.15) -> TimeSplit:
+    """Split labelled claims by submission date into train / validation / test windows."""
+    starts = window_starts(dataset.submission_day[dataset.labeled], validation, test)
+    masks = window_masks(dataset.label, dataset.submission_day, dataset.adjudication_day, starts)
+    check_windows(
+        {name: (int(m.sum()), float(np.nansum(dataset.label[m]))) for name, m in masks.items()}
     )
+    return TimeSplit(masks, starts)

@@ -16,7 +16,7 @@ left without a model because trees lost to logistic regression; that comparison 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -29,6 +29,9 @@ from scoring.reasons import top_reason
 from scoring.registry import CHALLENGER, CHAMPION, Settings, load_model, version_for
 from training.metrics import category_recall, classification_metrics
 from training.tracking import run_artifact
+
+if TYPE_CHECKING:
+    from features.partitioned import PartitionedHistory
 
 AUC_TOLERANCE = 0.005
 CALIBRATION_TOLERANCE = 0.005  # ECE points
@@ -127,8 +130,9 @@ def first_promotion(metrics: dict[str, float]) -> GateResult:
     return GateResult(passed, "", None, reasons, dict(metrics))
 
 
-def promote(settings: Settings, history: History | None) -> GateResult:
-    """Run the gate and, if it passes, move the champion alias to the challenger."""
+def promote(settings: Settings, history: History | PartitionedHistory | None) -> GateResult:
+    """Run the gate and, if it passes, move the champion alias to the challenger (a history on
+    a cluster gives the gate only the challenger's test claims)."""
     challenger_version = version_for(settings, CHALLENGER)
     if challenger_version is None:
         raise LookupError(f"no {CHALLENGER} version of {settings.model_name}; train one first")
@@ -158,11 +162,13 @@ def _against_champion(
     settings: Settings,
     challenger_version: Any,
     champion_version: Any,
-    history: History,
+    history: History | PartitionedHistory,
     baselines: dict[str, float],
 ) -> GateResult:
     """Compare on the challenger's test claims the champion did not train on."""
     predictions = _test_predictions(challenger_version)
+    if not isinstance(history, History):
+        history = history.claims_of(predictions["claim_id"])
     positions = pd.Index(history.claims["claim_id"]).get_indexer(predictions["claim_id"])
     if (positions < 0).any():
         raise ValueError("the history does not hold the challenger's test claims")

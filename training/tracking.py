@@ -13,7 +13,7 @@ import os
 import socket
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import pandas as pd
@@ -30,6 +30,9 @@ from training.pyfunc import (
     requirements,
     signature,
 )
+
+if TYPE_CHECKING:
+    from features.partitioned import PartitionedHistory
 
 PACKAGES = Path(__file__).resolve().parents[1]  # features/, scoring/, training/ live here
 
@@ -60,8 +63,10 @@ def close_abandoned_runs(experiment_id: str) -> list[str]:
     return closed
 
 
-def data_fingerprint(history: History) -> dict[str, Any]:
+def data_fingerprint(history: History | PartitionedHistory) -> dict[str, Any]:
     """Row counts, date range and file hashes of the history a model was trained on."""
+    if not isinstance(history, History):  # on a cluster: it lists its own files
+        return history.fingerprint()
     report = history.report
     return {
         "folder": str(report.folder),
@@ -81,7 +86,10 @@ def data_fingerprint(history: History) -> dict[str, Any]:
 
 
 def log_training_run(
-    result: Any, history: History, settings: Settings, extra_params: dict[str, Any]
+    result: Any,
+    history: History | PartitionedHistory,
+    settings: Settings,
+    extra_params: dict[str, Any],
 ) -> tuple[str, str]:
     """Log a ``TrainResult`` as a run and register its model as the challenger.
 
@@ -92,8 +100,7 @@ def log_training_run(
     experiment_id = use_tracking(settings, create=True)
     close_abandoned_runs(experiment_id)
     model: ClaimRiskModel = result.model
-    split_test = result.split.masks["test"]
-    y_test = result.dataset.label[split_test]
+    y_test = result.test.label
     tags = {HOST_TAG: socket.gethostname(), PID_TAG: str(os.getpid())}
     with (
         mlflow.start_run(experiment_id=experiment_id, tags=tags) as run,
@@ -106,7 +113,7 @@ def log_training_run(
             {f"calibration_brier_{k}": v for k, v in result.calibration_brier.items()}
         )
         mlflow.log_dict(data_fingerprint(history), "data_fingerprint.json")
-        x_test = result.dataset.features.to_numpy(float)[split_test][result.test_explained]
+        x_test = result.test.features[result.test_explained]
         for path in (
             plots.calibration_plot(y_test, result.test_probability, folder / "calibration.png"),
             plots.pr_plot(y_test, {"LightGBM": result.test_probability}, folder / "pr_curve.png"),
@@ -120,11 +127,11 @@ def log_training_run(
             mlflow.log_artifact(str(path), "plots")
         predictions = pd.DataFrame(
             {
-                "claim_id": result.dataset.features.index.to_numpy()[split_test],
+                "claim_id": result.test.claim_ids,
                 "label": y_test,
                 "probability": result.test_probability,
                 "top_category": result.test_top_category,
-                "true_category": result.dataset.category[split_test],
+                "true_category": result.test.category,
             }
         )
         predictions.to_parquet(folder / "test_predictions.parquet")

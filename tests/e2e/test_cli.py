@@ -8,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.json as pj
+import pyarrow.parquet as pq
 import pytest
 
 from tests.e2e.conftest import CLAIMRISK, REPO
@@ -163,3 +165,27 @@ def test_keys_are_stored_hashed(env):
     key_id = listed.split()[0]
     assert "billing-office" in listed
     assert f"revoked {key_id}" in run(env, "keys", "revoke", key_id).stdout
+
+
+def test_features_and_score_on_a_cluster(env, dask_client, partitioned_history: Path,
+                                         model_dir: Path, world: Path, tmp_path: Path):  # fmt: skip
+    address = dask_client.scheduler.address
+    out = tmp_path / "features"
+    shown = run(env, "features", "--history", str(partitioned_history), "--cluster", address,
+                "--out", str(out))  # fmt: skip
+    assert "30,000 claims x" in shown.stdout
+    assert len(pd.read_parquet(out)) == 30_000
+
+    requests = tmp_path / "requests"
+    requests.mkdir()
+    pq.write_table(pj.read_json(world / "requests.jsonl"), requests / "part-0.parquet")
+    scored = run(env, "score", "--input", str(requests), "--output", str(tmp_path / "scores"),
+                 "--model", str(model_dir), "--cluster", address)  # fmt: skip
+    assert "Scored 300 claims in 1 file(s)" in scored.stdout
+    scores = pd.read_parquet(tmp_path / "scores")
+    assert scores["score"].notna().all() and scores["problem"].isna().all()
+
+    missing = run(env, "score", "--input", str(tmp_path / "none"), "--output",
+                  str(tmp_path / "s2"), "--model", str(model_dir), "--cluster", address,
+                  ok=False)  # fmt: skip
+    assert missing.returncode == 2 and "no Parquet file" in missing.stdout

@@ -47,3 +47,43 @@ def test_lookup_sees_only_events_strictly_before_the_day():
     np.testing.assert_array_equal(found, [np.nan, 1, 1, 3, 1, np.nan])
     one = table.lookup(queries[3:4], np.array([13]))  # the one-request path: same answer
     np.testing.assert_array_equal(one[:, 0], [3])
+
+
+@pytest.mark.parametrize("how", ["sum", "min", "max"])
+def test_tables_of_disjoint_partitions_merge_into_the_table_of_all_events(how):
+    rng = np.random.default_rng(3)
+    keys = rng.integers(0, 40, 3000).astype(np.uint64)
+    days = rng.integers(19000, 19400, 3000)
+    values = {"v": rng.integers(0, 9, 3000).astype(float)}
+    whole = AsOfTable.build(keys, days, values, {"v": how})
+    side = rng.random(3000) < 0.3
+    parts = [
+        AsOfTable.build(keys[rows], days[rows], {"v": values["v"][rows]}, {"v": how})
+        for rows in (side, ~side)
+    ]
+    merged = AsOfTable.merge(parts)
+    np.testing.assert_array_equal(merged.keys, whole.keys)
+    np.testing.assert_array_equal(merged.composite, whole.composite)
+    np.testing.assert_array_equal(merged.values, whole.values)  # integers: exact sums
+    probe_keys, probe_days = keys[:500], days[:500] + rng.integers(-5, 5, 500)
+    np.testing.assert_array_equal(
+        merged.lookup(probe_keys, probe_days), whole.lookup(probe_keys, probe_days)
+    )
+
+
+def test_last_value_tables_merge_to_the_latest_event_of_any_partition():
+    """``last`` takes the value of the partition whose latest event is latest: the whole
+    history's table, where no key has two partitions' events on one day."""
+    rng = np.random.default_rng(4)
+    pairs = np.unique(rng.integers(0, 40, 3000) * 1000 + rng.integers(0, 400, 3000))
+    keys, days = (pairs // 1000).astype(np.uint64), 19000 + pairs % 1000
+    values = {"v": rng.integers(0, 9, len(pairs)).astype(float)}
+    whole = AsOfTable.build(keys, days, values, {"v": "last"})
+    side = rng.random(len(pairs)) < 0.4
+    parts = [
+        AsOfTable.build(keys[rows], days[rows], {"v": values["v"][rows]}, {"v": "last"})
+        for rows in (side, ~side)
+    ]
+    merged = AsOfTable.merge(parts)
+    np.testing.assert_array_equal(merged.composite, whole.composite)
+    np.testing.assert_array_equal(merged.values, whole.values)

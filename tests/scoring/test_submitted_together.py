@@ -50,7 +50,9 @@ def test_a_resubmission_in_the_same_batch_is_a_duplicate(scorer, sent):
     assert together[:half] == apart[:half]  # the first copies have nothing earlier to see
     risk_together = np.array([s.denial_probability for s in together[half:]])
     risk_apart = np.array([s.denial_probability for s in apart[half:]])
-    assert (risk_together > risk_apart).mean() > 0.7
+    low = risk_apart < 0.5  # claims not already near-certain denials for another reason
+    assert low.sum() >= 10 and (risk_together[low] > risk_apart[low]).mean() > 0.75
+    assert np.median(risk_together[low] / risk_apart[low]) > 1.5
     named = ["duplicate" in {r.category for r in s.reasons or []} for s in together[half:]]
     assert np.mean(named) > 0.7
 

@@ -9,8 +9,13 @@ ENV UV_COMPILE_BYTECODE=1 UV_LINK_MODE=copy UV_PROJECT_ENVIRONMENT=/app/.venv
 COPY pyproject.toml uv.lock README.md ./
 RUN uv sync --locked --no-dev --no-install-project
 COPY features features
+COPY scoring scoring
 COPY training training
 COPY serving serving
+COPY simulator simulator
+COPY analytics analytics
+COPY client client
+COPY cli cli
 RUN uv sync --locked --no-dev --no-editable
 
 FROM python:3.11-slim

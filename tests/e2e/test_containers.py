@@ -35,6 +35,22 @@ def test_the_files_wire_api_mlflow_and_prometheus_together():
     assert '"--workers", "2"' in dockerfile
 
 
+def test_the_image_copies_every_package_the_wheel_holds():
+    """The image installs the project from the packages it copies: one left out is missing
+    from the wheel (the rooms added since the Dockerfile was written were)."""
+    import tomllib
+
+    packages = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["hatch"]["build"][
+        "targets"
+    ]["wheel"]["packages"]
+    copied = {
+        line.split()[1]
+        for line in (REPO / "Dockerfile").read_text().splitlines()
+        if line.startswith("COPY ") and "--from" not in line
+    }
+    assert set(packages) <= copied
+
+
 def _docker_unavailable() -> str | None:
     if shutil.which("docker") is None:
         return "no docker client"

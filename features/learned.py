@@ -231,8 +231,8 @@ class FilingLimit:
 
 @dataclass(frozen=True)
 class SubmissionLog:
-    """What earlier submissions sharing a key showed: how many, the day of the latest, and
-    (with ``latest``) a value of the latest, such as the member id a patient was billed under.
+    """What earlier submissions sharing a key showed: how many, the day of the latest, and a
+    value of the latest (``events`` says which: the member id a patient was billed under).
 
     A submission needs no outcome, so claims submitted after the history (the other claims of
     a batch or file being scored) count too once ``remember``ed: a resubmission whose first

@@ -15,7 +15,7 @@ import pickle
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
-from typing import Any, Protocol, runtime_checkable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,7 @@ from features.batch import ClaimBatch
 from features.categories import Category
 from features.facts import Facts, build_facts
 from features.history import History
-from features.learned import Outcomes, merge_fitted
+from features.learned import Outcomes, SubmissionLog, merge_fitted
 from features.rules import REGISTRY
 
 FEATURE_SET_VERSION = "1"
@@ -41,11 +41,6 @@ _FEATURE_PASS_MODULES = (
     features.facts,
     features.learned,
 )
-
-
-@runtime_checkable
-class RemembersSubmissions(Protocol):
-    def remember(self, facts: Facts) -> Any: ...
 
 
 @cache
@@ -120,7 +115,7 @@ def remember_submissions(state: FeatureState, facts: Facts) -> FeatureState:
     submission alone (no outcome): scoring a batch or file, each claim sees the earlier-dated
     claims sent with it, as a history claim saw every earlier submission in training."""
     fitted = {
-        name: learner.remember(facts) if isinstance(learner, RemembersSubmissions) else learner
+        name: learner.remember(facts) if isinstance(learner, SubmissionLog) else learner
         for name, learner in state.fitted.items()
     }
     return replace(state, fitted=fitted)

@@ -24,25 +24,60 @@ from features.contract import ClaimIn
 from features.facts import build_facts
 from features.pipeline import FeatureState, feature_matrix, transform
 from features.rules import RULES
+from scoring.blend import Blend
 from scoring.calibration import Calibrator, RiskBands
 from scoring.category_map import CategoryMap
 from scoring.linear import LinearModel
 
-BOOSTER_FILE, LINEAR_FILE, CATEGORY_MAP_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
+(
+    BOOSTER_FILE,
+    LINEAR_FILE,
+    BLEND_FILE,
+    CATEGORY_MAP_FILE,
+    STATE_FILE,
+    CALIBRATION_FILE,
+    META_FILE,
+) = (
     "booster.txt",
     "linear.json",
+    "blend.json",
     "category_map.json",
     "feature_state.pkl",
     "calibration.pkl",
     "meta.json",
 )
-Estimator = lgb.Booster | LinearModel  # trees, or a linear model for a small history
+# Trees; for a small history a linear model, or the two blended.
+Estimator = lgb.Booster | LinearModel | Blend
 
 
 def _threads(x: np.ndarray) -> int:
     """One thread for a few rows: waking OpenMP threads costs more than the rows themselves
     (milliseconds when the other core is busy); all cores for a batch."""
     return 1 if len(x) < 256 else 0
+
+
+def estimator_margin(estimator: Estimator, x: np.ndarray) -> np.ndarray:
+    """Raw log-odds."""
+    if isinstance(estimator, Blend):
+        return estimator.combine(
+            estimator_margin(estimator.trees, x), estimator_margin(estimator.linear, x)
+        )
+    if isinstance(estimator, LinearModel):
+        return estimator.margin(x)
+    return np.asarray(estimator.predict(x, raw_score=True, num_threads=_threads(x)), dtype=float)
+
+
+def estimator_contributions(estimator: Estimator, x: np.ndarray) -> np.ndarray:
+    """Exact contributions in log-odds (TreeSHAP for trees, weight times centred value for the
+    linear model, their weighted sum for a blend): one column per feature, then the base."""
+    if isinstance(estimator, Blend):
+        return estimator.combine(
+            estimator_contributions(estimator.trees, x),
+            estimator_contributions(estimator.linear, x),
+        )
+    if isinstance(estimator, LinearModel):
+        return estimator.contributions(x)
+    return np.asarray(estimator.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float)
 
 
 @dataclass
@@ -72,14 +107,12 @@ class ClaimRiskModel:
 
     @property
     def kind(self) -> str:
+        if isinstance(self.booster, Blend):
+            return "blend"
         return "linear" if isinstance(self.booster, LinearModel) else "lightgbm"
 
     def margin(self, x: np.ndarray) -> np.ndarray:
-        if isinstance(self.booster, LinearModel):
-            return self.booster.margin(x)
-        return np.asarray(
-            self.booster.predict(x, raw_score=True, num_threads=_threads(x)), dtype=float
-        )
+        return estimator_margin(self.booster, x)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """Calibrated denial probability."""
@@ -90,13 +123,8 @@ class ClaimRiskModel:
         return self.calibrator(1.0 / (1.0 + np.exp(-margin)))
 
     def contributions(self, x: np.ndarray) -> np.ndarray:
-        """Exact contributions in log-odds (TreeSHAP for trees, weight times centred value for
-        the linear model): one column per feature, then the base value."""
-        if isinstance(self.booster, LinearModel):
-            return self.booster.contributions(x)
-        return np.asarray(
-            self.booster.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float
-        )
+        """Exact contributions in log-odds: one column per feature, then the base value."""
+        return estimator_contributions(self.booster, x)
 
     def category_contributions(
         self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray
@@ -107,10 +135,7 @@ class ClaimRiskModel:
 
     def save(self, folder: Path) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
-        if isinstance(self.booster, LinearModel):
-            self.booster.save(folder / LINEAR_FILE)
-        else:
-            self.booster.save_model(str(folder / BOOSTER_FILE))
+        _save_estimator(self.booster, folder)
         self.state.save(folder / STATE_FILE)
         (folder / CATEGORY_MAP_FILE).write_text(self.categories.to_json())
         (folder / CALIBRATION_FILE).write_bytes(pickle.dumps((self.calibrator, self.bands)))
@@ -130,20 +155,28 @@ class ClaimRiskModel:
     @staticmethod
     def load(folder: Path) -> ClaimRiskModel:
         folder = Path(folder)
-        linear = (folder / LINEAR_FILE).is_file()
-        estimator_file = LINEAR_FILE if linear else BOOSTER_FILE
+        blend, linear = (folder / BLEND_FILE).is_file(), (folder / LINEAR_FILE).is_file()
+        estimator_files = (
+            [BOOSTER_FILE, LINEAR_FILE] if blend else [LINEAR_FILE if linear else BOOSTER_FILE]
+        )
         missing = [
             name
-            for name in (estimator_file, STATE_FILE, CALIBRATION_FILE, META_FILE)
+            for name in (*estimator_files, STATE_FILE, CALIBRATION_FILE, META_FILE)
             if not (folder / name).is_file()
         ]
         if missing:
             raise FileNotFoundError(f"{folder}: not a claimrisk model (missing {missing})")
-        booster: Estimator = (
-            LinearModel.load(folder / LINEAR_FILE)
-            if linear
-            else lgb.Booster(model_file=str(folder / BOOSTER_FILE))
-        )
+        booster: Estimator
+        if blend:
+            booster = Blend(
+                lgb.Booster(model_file=str(folder / BOOSTER_FILE)),
+                LinearModel.load(folder / LINEAR_FILE),
+                Blend.weight_from(folder / BLEND_FILE),
+            )
+        elif linear:
+            booster = LinearModel.load(folder / LINEAR_FILE)
+        else:
+            booster = lgb.Booster(model_file=str(folder / BOOSTER_FILE))
         state = FeatureState.load(folder / STATE_FILE)
         calibrator, bands = pickle.loads((folder / CALIBRATION_FILE).read_bytes())
         meta = json.loads((folder / META_FILE).read_text())
@@ -152,3 +185,14 @@ class ClaimRiskModel:
         mapped = folder / CATEGORY_MAP_FILE
         category_map = CategoryMap.from_json(mapped.read_text()) if mapped.is_file() else None
         return ClaimRiskModel(booster, state, calibrator, bands, meta, category_map)
+
+
+def _save_estimator(estimator: Estimator, folder: Path) -> None:
+    if isinstance(estimator, Blend):
+        _save_estimator(estimator.trees, folder)
+        _save_estimator(estimator.linear, folder)
+        estimator.save(folder / BLEND_FILE)
+    elif isinstance(estimator, LinearModel):
+        estimator.save(folder / LINEAR_FILE)
+    else:
+        estimator.save_model(str(folder / BOOSTER_FILE))

@@ -10,6 +10,7 @@ intercept, so contributions plus base equal the log-odds, as for the booster.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -59,7 +60,8 @@ class LinearModel:
     def fit(
         x: np.ndarray, y: np.ndarray, feature_names: list[str], ignored: list[int] | None = None
     ) -> LinearModel:
-        with np.errstate(all="ignore"):
+        with warnings.catch_warnings():  # a column missing everywhere has no median: 0
+            warnings.simplefilter("ignore", RuntimeWarning)
             finite = np.where(np.isfinite(x), x, np.nan)
             medians = np.nan_to_num(np.nanmedian(finite, axis=0))
         design = _design(x, medians, ignored or [])

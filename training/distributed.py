@@ -45,7 +45,7 @@ from features.distributed import (
 from features.history import History, known_at
 from features.partitioned import PartitionedHistory
 from features.pipeline import FeatureState
-from scoring.linear import LinearModel
+from scoring.artifact import Estimator
 from training.dataset import (
     Dataset,
     TimeSplit,
@@ -227,10 +227,10 @@ def _fit(client: Client, frames: list[Future], names: list[str], params: dict[st
 
 
 def _refit(client: Client, chosen: Candidate, frames: list[Future],
-           names: list[str]) -> lgb.Booster | LinearModel:  # fmt: skip
-    """The chosen model on every labelled claim: trees on the cluster, the linear model (a
-    history of a few thousand claims) here."""
-    if isinstance(chosen.estimator, LinearModel):
+           names: list[str]) -> Estimator:  # fmt: skip
+    """The chosen model on every labelled claim: trees on the cluster, a small history's
+    blend (a few thousand claims) here."""
+    if not isinstance(chosen.estimator, lgb.Booster):
         rows = _gather(client, frames, LABELED)
         return chosen.refit(rows[names].to_numpy(float), rows[LABEL].to_numpy(float), names)
     return _fit(client, frames, names, chosen.params, chosen.refit_rounds, LABELED)
@@ -280,7 +280,7 @@ def train_distributed(
         valid_sample[LABEL].to_numpy(float), names, params,
     )  # fmt: skip
     chosen = best(candidates)
-    if not isinstance(chosen.estimator, LinearModel):  # the linear model saw the whole window
+    if isinstance(chosen.estimator, lgb.Booster):  # a small history's blend saw the whole window
         progress(f"fitting LightGBM on {n_train:,} claims on the cluster", 2, steps)
         booster = _fit(client, frames, names, chosen.params, chosen.rounds, "train")
         chosen = Candidate(

@@ -1,12 +1,19 @@
-"""The denial model: a LightGBM classifier (or, for a small history, a linear model) and the
-choice of its probability calibration (the calibrator and the risk bands themselves are
-``scoring.calibration``).
+"""The denial model: a LightGBM classifier (for a small history, blended with a linear model)
+and the choice of its probability calibration (the calibrator and the risk bands themselves
+are ``scoring.calibration``).
 
 The model's shape is chosen on the user's own validation window, from a bounded set: exact
 TreeSHAP (LightGBM ``pred_contrib``) costs about leaves x rounds, so every shape's rounds are
 capped to keep one claim's reasons near a millisecond, and early stopping on the validation
-window picks the rounds below that cap. Below ``SMALL_DATA_ROWS`` training claims a
-regularized linear model competes too: trees that lose to it on validation are not shipped.
+window picks the rounds below that cap.
+
+Below ``SMALL_DATA_ROWS`` training claims the model is the best shape's trees and a regularized
+linear model averaged in log-odds (``scoring.blend``). On 12 small worlds (six independent
+small practices, seeds 1-6, and the zoo's two tiny practices, seeds 21-23; about 2k labelled
+claims each, 480-1,500 requests), the requests' mean AUC as a share of the oracle's was: trees
+alone 0.845, linear alone 0.831, the better of the two on validation 0.850, the blend 0.863;
+the blend beat both on 10 of the 12. A validation window of a few hundred claims cannot tell
+the two apart reliably; their average does not need to.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ from sklearn.metrics import roc_auc_score
 
 from features.rules import REGISTRY
 from scoring.artifact import Estimator
+from scoring.blend import Blend
 from scoring.calibration import Calibrator
 from scoring.linear import LinearModel
 
@@ -117,7 +125,10 @@ class Candidate:
         """The same model on more claims."""
         if isinstance(self.estimator, LinearModel):
             return _linear(x, y, names)
-        return fit_booster(x, y, None, None, names, self.params, rounds=self.refit_rounds)
+        trees = fit_booster(x, y, None, None, names, self.params, rounds=self.refit_rounds)
+        if isinstance(self.estimator, Blend):
+            return Blend(trees, _linear(x, y, names), self.estimator.weight)
+        return trees
 
 
 def categorical_features() -> set[str]:
@@ -131,9 +142,16 @@ def _linear(x: np.ndarray, y: np.ndarray, names: list[str]) -> LinearModel:
 
 
 def _raw(estimator: Estimator, rounds: int, x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-_margin(estimator, rounds, x)))
+
+
+def _margin(estimator: Estimator, rounds: int, x: np.ndarray) -> np.ndarray:
+    if isinstance(estimator, Blend):
+        trees = _margin(estimator.trees, rounds, x)
+        return estimator.combine(trees, _margin(estimator.linear, rounds, x))
     if isinstance(estimator, LinearModel):
-        return 1.0 / (1.0 + np.exp(-estimator.margin(x)))
-    return np.asarray(estimator.predict(x, num_iteration=rounds), dtype=float)
+        return estimator.margin(x)
+    return np.asarray(estimator.predict(x, num_iteration=rounds, raw_score=True), dtype=float)
 
 
 def fit_candidates(
@@ -144,8 +162,9 @@ def fit_candidates(
     names: list[str],
     overrides: dict[str, Any] | None = None,
 ) -> list[Candidate]:
-    """Every shape (the linear model too on a small history), scored on validation. Explicit
-    ``overrides`` of the shape's parameters fix the shape: only it is fitted."""
+    """Every shape, scored on validation; on a small history also the linear model and the
+    blend of the best shape with it. Explicit ``overrides`` of the shape's parameters fix the
+    shape: only it is fitted."""
     shapes = SHAPES if not overrides else {"given": {}}
     candidates = []
     for name, shape in shapes.items():
@@ -159,11 +178,21 @@ def fit_candidates(
         linear = _linear(x_train, y_train, names)
         auc = float(roc_auc_score(y_valid, _raw(linear, 0, x_valid)))
         candidates.append(Candidate("linear", linear, {}, 0, auc))
+        trees = _highest(candidates[:-1])
+        blend = Blend(trees.estimator, linear)  # type: ignore[arg-type]
+        auc = float(roc_auc_score(y_valid, _raw(blend, trees.rounds, x_valid)))
+        candidates.append(Candidate("blend", blend, trees.params, trees.rounds, auc))
     return candidates
 
 
 def best(candidates: list[Candidate]) -> Candidate:
-    """The highest validation AUC; on a tie, the earlier (the default shape first)."""
+    """The blend where there is one (a small history); otherwise the highest validation AUC,
+    on a tie the earlier (the default shape first)."""
+    blend = [c for c in candidates if c.name == "blend"]
+    return blend[0] if blend else _highest(candidates)
+
+
+def _highest(candidates: list[Candidate]) -> Candidate:
     return max(candidates, key=lambda c: (c.validation_auc, -candidates.index(c)))
 
 

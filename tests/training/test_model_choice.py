@@ -1,6 +1,7 @@
 """The model is chosen on the user's validation window: bounded tree shapes, and on a small
-history a linear model whose contributions are as exact as TreeSHAP; a first model beating
-the prior is promoted even where logistic regression beat the trees."""
+history the best shape blended with a linear model, whose contributions are as exact as
+TreeSHAP; a first model beating the prior is promoted even where logistic regression beat the
+trees."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 
 from scoring.artifact import ClaimRiskModel
+from scoring.blend import Blend
 from scoring.linear import LinearModel
 from scoring.scorer import Scorer
 from tests.claims import claim
@@ -47,14 +49,39 @@ def test_a_linear_model_is_a_whole_artifact_the_scorer_serves(trained, windows, 
     assert result.reasons and result.reasons[0].category == "eligibility"
 
 
-def test_small_histories_let_the_linear_model_compete(windows):
+def test_small_histories_get_the_best_shape_blended_with_a_linear_model(windows):
     x_train, y_train, x_valid, y_valid, names = windows
     small = slice(0, SMALL_DATA_ROWS - 1)
     candidates = fit_candidates(x_train[small], y_train[small], x_valid, y_valid, names)
-    assert [c.name for c in candidates] == [*SHAPES, "linear"]
-    for candidate in candidates[:-1]:
+    assert [c.name for c in candidates] == [*SHAPES, "linear", "blend"]
+    shapes = candidates[: len(SHAPES)]
+    for candidate in shapes:
         assert candidate.rounds * candidate.params["num_leaves"] <= TREESHAP_BUDGET
-    assert best(candidates).validation_auc == max(c.validation_auc for c in candidates)
+    chosen = best(candidates)
+    assert chosen.name == "blend" and isinstance(chosen.estimator, Blend)
+    trees = max(shapes, key=lambda c: c.validation_auc)
+    assert chosen.estimator.trees is trees.estimator and chosen.rounds == trees.rounds
+    assert best(shapes) is trees  # a large history: the highest validation AUC
+
+
+def test_a_blend_is_exact_and_a_whole_artifact_the_scorer_serves(trained, windows, tmp_path):
+    x_train, y_train, x_valid, _, names = windows
+    model = trained.model
+    blend = Blend(model.booster, LinearModel.fit(x_train, y_train, names), weight=0.3)
+    blended = ClaimRiskModel(blend, model.state, model.calibrator, model.bands)
+    contributions = blended.contributions(x_valid)
+    np.testing.assert_allclose(contributions.sum(axis=1), blended.margin(x_valid), atol=1e-9)
+    trees = ClaimRiskModel(blend.trees, model.state, model.calibrator, model.bands)
+    linear = ClaimRiskModel(blend.linear, model.state, model.calibrator, model.bands)
+    np.testing.assert_allclose(
+        blended.margin(x_valid), 0.3 * trees.margin(x_valid) + 0.7 * linear.margin(x_valid)
+    )
+    loaded = ClaimRiskModel.load(blended.save(tmp_path / "model"))
+    assert loaded.kind == "blend" and loaded.meta["estimator"] == "blend"
+    np.testing.assert_allclose(loaded.contributions(x_valid), contributions, atol=1e-12)
+    risky = claim(eligibility={"checked_on": "2026-09-30", "status": "inactive"})
+    (result,) = Scorer(loaded, "1", "test").score([risky])
+    assert result.reasons and result.reasons[0].category == "eligibility"
 
 
 def test_trees_losing_to_logistic_still_give_the_practice_a_model():

@@ -43,6 +43,8 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         services.holder.close()
         if services.predictions is not None:
             services.predictions.close()
+        if services.earlier is not None:
+            services.earlier.close()
         services.shared.close()
         if services.queue is not None:
             services.queue.close()

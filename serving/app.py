@@ -41,10 +41,10 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         services.reloader.stop()
         services.batches.close()
         services.holder.close()
-        if services.predictions is not None:
-            services.predictions.close()
         if services.earlier is not None:
             services.earlier.close()
+        if services.predictions is not None:  # the last connection: the WAL is merged
+            services.predictions.close()
         services.shared.close()
         if services.queue is not None:
             services.queue.close()

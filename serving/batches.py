@@ -84,7 +84,6 @@ class BatchDone:
 
 
 _scorers: dict[str, Scorer] = {}
-_earlier: dict[tuple[str, str], EarlierClaims] = {}
 
 
 def _scorer_for(job: BatchJob) -> Scorer:
@@ -98,20 +97,17 @@ def _scorer_for(job: BatchJob) -> Scorer:
     return _scorers[job.model_folder]
 
 
-def _check_for(job: BatchJob) -> EarlierCheck | None:
-    """The lookup of claims scored before, with the key the worker holds (read once per
-    batch process; a key that went missing since leaves the batch scored without it)."""
+def _earlier_for(job: BatchJob) -> EarlierClaims | None:
+    """The lookup of claims scored before, with the key the worker holds, opened per batch
+    as the store is (a key that went missing since leaves the batch scored without it)."""
     if job.prediction_store is None or job.digest_key_file is None:
         return None
-    where = (job.prediction_store, job.digest_key_file)
-    if where not in _earlier:
-        try:
-            key = load_key(Path(job.digest_key_file), create=False)
-        except DigestKeyError as error:
-            log.error("%s: the batch's claims are not checked against earlier ones", error)
-            return None
-        _earlier[where] = EarlierClaims(key, SubmissionReader(Path(job.prediction_store)))
-    return _earlier[where].check()
+    try:
+        key = load_key(Path(job.digest_key_file), create=False)
+    except DigestKeyError as error:
+        log.error("%s: the batch's claims are not checked against earlier ones", error)
+        return None
+    return EarlierClaims(key, SubmissionReader(Path(job.prediction_store)))
 
 
 def _items(job: BatchJob) -> tuple[list[Item], str]:
@@ -160,8 +156,13 @@ def run_job(job: BatchJob, scorer: Scorer | None = None) -> BatchDone:
     shape) and record one batch (in the batch process, or a thread)."""
     started = time.perf_counter()
     scorer = scorer or _scorer_for(job)
-    check = _check_for(job)
-    body, results, features = _answer(job, scorer, check)
+    earlier = _earlier_for(job)
+    check = earlier.check() if earlier is not None else None
+    try:
+        body, results, features = _answer(job, scorer, check)
+    finally:
+        if earlier is not None:
+            earlier.close()
     kept = job.kind == "x12" or _keep(job, body)
     recorded = None
     if job.prediction_store:

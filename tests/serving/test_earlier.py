@@ -204,7 +204,9 @@ def test_another_worker_and_a_restart_see_the_first_ones_claims(settings, keys, 
     key_file.write_text("cd" * 32)  # a new key: what the old one digested cannot be found
     with app(settings, keys) as rekeyed:
         assert not any(duplicate_reason(r) for r in score_each(rekeyed, resent[10:]))
-    stored = settings.prediction_store.read_bytes()
+    store = settings.prediction_store
+    stored = b"".join(p.read_bytes() for p in (store, Path(f"{store}-wal")) if p.exists())
+    assert b"".join(c["claim_id"].encode() for c in firsts[:1]) in stored  # the rows are here
     with sqlite3.connect(settings.prediction_store) as db:
         assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] >= 2 * FIRST
     for claim in firsts:

@@ -86,4 +86,4 @@ def _create(path: Path) -> None:
         raise DigestKeyError(
             f"{path}: cannot create the digest key: {type(error).__name__}: {error.strerror}"
         ) from error
-    log.info("created a new digest key in %s (keep it with the prediction store)", path)
+    log.info("created a new digest key in %s (back it up apart from the prediction store)", path)

@@ -6,8 +6,8 @@ claims waited (p99 over a second). Here the event loop only reads the body; a se
 process per worker parses, validates, scores and serialises it at the lowest CPU priority
 (``nice`` 19), keeps it as the key's last batch and records its predictions, and hands back
 the finished answer. Its claims see the claims scored before (``serving.earlier``) as the
-worker's single claims do. The kernel then gives the cores to single claims first and to batches
-whatever is left. At most ``max_batches_waiting`` batches queue per worker; beyond that a
+worker's single claims do. The kernel then gives the cores to single claims first and to
+batches whatever is left. At most ``max_batches_waiting`` batches queue per worker; beyond that a
 call gets 503 with ``Retry-After``. ``batch_processes = 0`` runs the same job in a thread
 (for tests and tiny installs).
 """

@@ -91,8 +91,8 @@ INSERT = (
     "band, reasons, feature_set, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 FEATURE_DTYPE = np.dtype("<f4")
-DIGESTS_PER_QUERY = 500
-PRUNE_EVERY_SECONDS = 3600.0  # well under SQLite's limit of bound parameters
+DIGESTS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
+PRUNE_EVERY_SECONDS = 3600.0
 Row = tuple[object, ...]
 # One line of a scored claim: its claim id, the digest of its duplicate key, the claim's
 # submission date (ISO).
@@ -259,7 +259,7 @@ class PredictionStore:
     def prune_submissions(self, keep_days: int, today: dt.date | None = None) -> int:
         """Remove the submissions dated ``keep_days`` or more before the latest one recorded
         (or ``today``, when that is earlier: a mistyped future date prunes nothing); how
-        many were removed. A later claim cannot be a duplicate the payer would still see."""
+        many were removed. A claim sent that much later is past the payers' filing limits."""
         today = today or dt.datetime.now(dt.UTC).date()
         with self._lock:
             found = self._db.execute("SELECT MAX(submitted_on) FROM submissions").fetchone()[0]

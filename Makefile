@@ -50,6 +50,7 @@ bench: setup
 	$(BIN)/python -m benchmarks.ingest
 	$(BIN)/python -m benchmarks.patterns
 	$(BIN)/python -m benchmarks.generalization
+	$(BIN)/python -m benchmarks.duplicates
 
 clean:
 	rm -rf $(VENV) $(TOOLS) $(DEMO_DIR) mlruns mlartifacts mlflow.db .pytest_cache .mypy_cache .ruff_cache

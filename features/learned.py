@@ -256,7 +256,14 @@ class SubmissionLog:
 
     def remember(self, facts: Facts) -> SubmissionLog:
         """This state and the submissions of ``facts`` dated after the history."""
-        keys, days, latest = self.events(facts)
+        return self.remember_events(*self.events(facts))
+
+    def remember_events(
+        self, keys: np.ndarray, days: np.ndarray, latest: np.ndarray
+    ) -> SubmissionLog:
+        """This state and the given submissions (as ``events`` gives them) dated after the
+        history: those of claims scored earlier, found by key elsewhere (the prediction
+        store), count as the claims of the same file do."""
         after = days > self.through
         if not after.any():
             return self

@@ -4,7 +4,7 @@ the evidence and what-if their rule (``features.rules``) declares."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from importlib import resources
 from pathlib import Path
@@ -18,6 +18,7 @@ from features.facts import Facts, build_facts
 from features.pipeline import feature_matrix, remember_submissions
 from features.reading import Item
 from features.rules import NOT_CHECKED, REGISTRY, RULES, ClaimView, ScoredBatch
+from features.rules.duplicate import remember_earlier
 from scoring.artifact import ClaimRiskModel
 from scoring.reasons import top_reasons
 from scoring.schemas import ModelInfo, ModelRef, Reason, ScoreOut, WhatIf
@@ -29,6 +30,9 @@ SMOKE_CLAIM = ClaimIn.model_validate_json(
 )
 SPEAKS = 0.05  # log-odds a rule's features must add to a reason for its evidence to be shown
 BAND_RANK = {"low": 0, "medium": 1, "high": 2}
+# Finds claims scored before the given ones: their duplicate keys and submission days
+# (``features.rules.duplicate``), counted as earlier submissions.
+Earlier = Callable[[Facts], tuple[np.ndarray, np.ndarray]]
 
 
 @dataclass
@@ -84,19 +88,29 @@ class Scorer:
         return replace(self, model=replace(self.model, state=state))
 
     def score_with_features(
-        self, claims: Sequence[ClaimIn], explain: str = "all", together: bool = True
+        self,
+        claims: Sequence[ClaimIn],
+        explain: str = "all",
+        together: bool = True,
+        earlier: Earlier | None = None,
     ) -> tuple[list[ScoreOut], np.ndarray]:
         """``score``, and the feature matrix it scored (for the prediction store).
 
         ``together``: the claims were sent together (a batch, a file), so each sees the
         earlier-dated ones among them as earlier submissions; otherwise (independent requests
-        scored in one pass) each is scored as if alone."""
+        scored in one pass) each is scored as if alone. ``earlier``: claims scored before
+        (by the API), counted as earlier submissions too."""
         if not claims:  # an 837P whose every claim has a problem: nothing to score
             return [], np.empty((0, len(self.model.feature_names)))
         facts = build_facts(batch_from_requests(claims))
-        if together and len(claims) > 1:
-            return self._remembering(facts)._score(claims, facts, explain)
-        return self._score(claims, facts, explain)
+        scorer = self._remembering(facts) if together and len(claims) > 1 else self
+        if earlier is not None:
+            keys, days = earlier(facts)
+            if len(keys):
+                state = scorer.model.state
+                state = replace(state, fitted=remember_earlier(state.fitted, keys, days))
+                scorer = replace(scorer, model=replace(scorer.model, state=state))
+        return scorer._score(claims, facts, explain)
 
     def _score(
         self, claims: Sequence[ClaimIn], facts: Facts, explain: str
@@ -231,12 +245,12 @@ class Scorer:
 
 
 def score_in_place(
-    scorer: Scorer, items: Sequence[Item], explain: str = "all"
+    scorer: Scorer, items: Sequence[Item], explain: str = "all", earlier: Earlier | None = None
 ) -> tuple[list[ScoreOut | ClaimProblem], list[ScoreOut], np.ndarray]:
     """Every readable claim scored; the answers in input order, the scores alone, and the
     feature matrix of the scored claims (for the prediction store)."""
     claims = [item for item in items if isinstance(item, ClaimIn)]
-    scored, features = scorer.score_with_features(claims, explain=explain)
+    scored, features = scorer.score_with_features(claims, explain=explain, earlier=earlier)
     results = iter(scored)
     answers = [next(results) if isinstance(item, ClaimIn) else item for item in items]
     return answers, scored, features

@@ -41,7 +41,9 @@ def create_app(settings: ServeSettings | None = None, holder: ModelHolder | None
         services.reloader.stop()
         services.batches.close()
         services.holder.close()
-        if services.predictions is not None:
+        if services.earlier is not None:
+            services.earlier.close()
+        if services.predictions is not None:  # the last connection: the WAL is merged
             services.predictions.close()
         services.shared.close()
         if services.queue is not None:

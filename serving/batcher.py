@@ -10,8 +10,8 @@ was running form the next one. Measured at 8 concurrent clients on 2 workers: wi
 settling turns most passes held 1-2 claims, with them 4, and the throughput rose by half.
 Each claim's answer is exactly what scoring it alone gives (features, contributions and
 what-if are per claim; claims of different requests never count as each other's earlier
-submissions), and a claim that cannot be scored fails alone: a failed pass is
-retried claim by claim.
+submissions, except through the claims scored before, ``serving.earlier``), and a claim that
+cannot be scored fails alone: a failed pass is retried claim by claim.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ import numpy as np
 from features.contract import ClaimIn
 from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer
+from serving.earlier import EarlierClaims
 from serving.holder import ModelHolder
+from serving.predictions import Submission
 
 MAX_BATCH = 32
 SETTLE_TURNS = 8
@@ -35,11 +37,14 @@ class Scored:
     result: ScoreOut
     features: np.ndarray  # one row: what the model scored, for the prediction store
     scorer: Scorer  # the model that scored it (a reload may swap models between passes)
+    submissions: list[Submission]  # its lines, for the prediction store (serving.earlier)
 
 
 class ScoreBatcher:
-    def __init__(self, holder: ModelHolder, max_batch: int = MAX_BATCH) -> None:
-        self.holder, self.max_batch = holder, max_batch
+    def __init__(
+        self, holder: ModelHolder, earlier: EarlierClaims | None = None, max_batch: int = MAX_BATCH
+    ) -> None:
+        self.holder, self.earlier, self.max_batch = holder, earlier, max_batch
         self._waiting: list[tuple[ClaimIn, asyncio.Future[Scored]]] = []
         self._scheduled = False
         self._seen = self._turns = 0
@@ -76,7 +81,8 @@ class ScoreBatcher:
             if scorer is None:
                 raise RuntimeError("no model loaded")
             claims = [claim for claim, _ in batch]
-            results, features = scorer.score_with_features(claims, together=False)
+            check = self.earlier.check() if self.earlier is not None else None
+            results, features = scorer.score_with_features(claims, together=False, earlier=check)
         except Exception as error:
             if len(batch) > 1:
                 for one in batch:
@@ -87,4 +93,5 @@ class ScoreBatcher:
             return
         for row, (_, future) in enumerate(batch):
             if not future.done():  # the client may have gone away
-                future.set_result(Scored(results[row], features[row : row + 1], scorer))
+                lines = check.submissions(row) if check is not None else []
+                future.set_result(Scored(results[row], features[row : row + 1], scorer, lines))

@@ -5,8 +5,9 @@ its body parsing, validation and scoring held the GIL against the event loop, an
 claims waited (p99 over a second). Here the event loop only reads the body; a separate
 process per worker parses, validates, scores and serialises it at the lowest CPU priority
 (``nice`` 19), keeps it as the key's last batch and records its predictions, and hands back
-the finished answer. The kernel then gives the cores to single claims first and to batches
-whatever is left. At most ``max_batches_waiting`` batches queue per worker; beyond that a
+the finished answer. Its claims see the claims scored before (``serving.earlier``) as the
+worker's single claims do. The kernel then gives the cores to single claims first and to
+batches whatever is left. At most ``max_batches_waiting`` batches queue per worker; beyond that a
 call gets 503 with ``Retry-After``. ``batch_processes = 0`` runs the same job in a thread
 (for tests and tiny installs).
 """
@@ -35,7 +36,9 @@ from features.x12 import UnsupportedTransaction, X12Error, decode
 from scoring.artifact import ClaimRiskModel
 from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer, score_in_place
-from serving.predictions import PredictionStore, PredictionStoreError
+from serving.digest_key import DigestKeyError, load_key
+from serving.earlier import EarlierCheck, EarlierClaims
+from serving.predictions import PredictionStore, PredictionStoreError, SubmissionReader
 from serving.schemas import BatchIn, BatchOut, ClaimSummary, X12BatchOut
 from serving.state import SharedState, StateUnavailable
 from serving.x12 import score_837p
@@ -67,6 +70,7 @@ class BatchJob:
     model_source: str
     state_file: str
     prediction_store: str | None
+    digest_key_file: str | None = None  # claims scored before are looked up (the worker's key)
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,19 @@ def _scorer_for(job: BatchJob) -> Scorer:
     return _scorers[job.model_folder]
 
 
+def _earlier_for(job: BatchJob) -> EarlierClaims | None:
+    """The lookup of claims scored before, with the key the worker holds, opened per batch
+    as the store is (a key that went missing since leaves the batch scored without it)."""
+    if job.prediction_store is None or job.digest_key_file is None:
+        return None
+    try:
+        key = load_key(Path(job.digest_key_file), create=False)
+    except DigestKeyError as error:
+        log.error("%s: the batch's claims are not checked against earlier ones", error)
+        return None
+    return EarlierClaims(key, SubmissionReader(Path(job.prediction_store)))
+
+
 def _items(job: BatchJob) -> tuple[list[Item], str]:
     """The batch's claims, each read on its own: one that cannot be read becomes its
     problems, answered in its place; only an envelope that cannot be read is rejected."""
@@ -113,12 +130,14 @@ def _items(job: BatchJob) -> tuple[list[Item], str]:
         raise BatchRejected(error.problems) from error
 
 
-def _answer(job: BatchJob, scorer: Scorer) -> tuple[bytes, list[ScoreOut], np.ndarray]:
+def _answer(
+    job: BatchJob, scorer: Scorer, check: EarlierCheck | None
+) -> tuple[bytes, list[ScoreOut], np.ndarray]:
     """The answer's JSON body, the scores in it, and the feature rows they were scored from."""
     if job.kind == "x12":
         try:
             found, context, features = score_837p(
-                scorer, decode(job.body), "request body", job.explain, max_claims=MAX_BATCH
+                scorer, decode(job.body), "request body", job.explain, MAX_BATCH, check
             )
         except (X12Error, UnsupportedTransaction) as error:
             raise BatchRejected(str(error)) from error
@@ -126,7 +145,7 @@ def _answer(job: BatchJob, scorer: Scorer) -> tuple[bytes, list[ScoreOut], np.nd
         scored = [r.result for r in found if r.result is not None]
         return answer.model_dump_json().encode(), scored, features
     items, explain = _items(job)
-    answers, scored, features = score_in_place(scorer, items, explain)
+    answers, scored, features = score_in_place(scorer, items, explain, check)
     summaries = [ClaimSummary.of(item) if isinstance(item, ClaimIn) else None for item in items]
     batch = BatchOut(model=scorer.ref, results=answers, claims=summaries)
     return batch.model_dump_json().encode(), scored, features
@@ -137,13 +156,20 @@ def run_job(job: BatchJob, scorer: Scorer | None = None) -> BatchDone:
     shape) and record one batch (in the batch process, or a thread)."""
     started = time.perf_counter()
     scorer = scorer or _scorer_for(job)
-    body, results, features = _answer(job, scorer)
+    earlier = _earlier_for(job)
+    check = earlier.check() if earlier is not None else None
+    try:
+        body, results, features = _answer(job, scorer, check)
+    finally:
+        if earlier is not None:
+            earlier.close()
     kept = job.kind == "x12" or _keep(job, body)
     recorded = None
     if job.prediction_store:
+        lines = check.submissions() if check is not None else []
         try:
             with PredictionStore(Path(job.prediction_store)) as store:
-                store.record(results, features, scorer.model.feature_names)
+                store.record(results, features, scorer.model.feature_names, submissions=lines)
             recorded = True
         except (PredictionStoreError, sqlite3.Error, OSError) as error:  # never fails the call
             log.error("prediction store: %s", type(error).__name__)

@@ -42,6 +42,12 @@ class Metrics:
             ["sink"],
             registry=self.registry,
         )
+        self.earlier_unchecked = Counter(
+            "claimrisk_earlier_unchecked",
+            "Scoring passes whose claims could not be looked up among the claims scored "
+            "before (the prediction store could not be read; scored against the history only)",
+            registry=self.registry,
+        )
         self.model = Gauge(
             "claimrisk_model_info",
             "The model being served (1), per worker process",

@@ -19,16 +19,25 @@ Schema (version 1), the contract with the reader:
   disagreement with one reason of a recorded prediction (``prediction_id``, the claim's
   latest score when it was recorded); ``who`` the API key's name, ``note`` the biller's words
   (the page asks for no patient details). Added to version 1 files when they are opened.
+- ``submissions(claim_id, digest, submitted_on)``: per service line of the latest score of
+  each claim id, the keyed digest (HMAC-SHA256, ``serving.digest_key``) of its duplicate key
+  and the claim's submission date, so a later claim for the same patient, service date and
+  code counts it as an earlier submission. Without the key, which is kept elsewhere, a digest
+  tells nothing about the patient. Rows older than the retention are pruned. Added to
+  version 1 files when they are opened.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import json
 import logging
+import math
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,15 +77,35 @@ CREATE TABLE IF NOT EXISTS overrides (
     recorded_at TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS overrides_claim ON overrides (claim_id);
+CREATE TABLE IF NOT EXISTS submissions (
+    claim_id TEXT NOT NULL,
+    digest BLOB NOT NULL,
+    submitted_on TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS submissions_digest ON submissions (digest);
+CREATE INDEX IF NOT EXISTS submissions_claim ON submissions (claim_id);
+CREATE INDEX IF NOT EXISTS submissions_submitted_on ON submissions (submitted_on);
 """
 INSERT = (
     "INSERT INTO predictions (claim_id, scored_at, model_name, model_version, probability, "
     "band, reasons, feature_set, features) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 FEATURE_DTYPE = np.dtype("<f4")
+DIGESTS_PER_QUERY = 500  # well under SQLite's limit of bound parameters
+PRUNE_EVERY_SECONDS = 3600.0
 Row = tuple[object, ...]
-# One scoring call waiting to be recorded: results, feature rows and names, when scored.
-Scores = tuple[Sequence[ScoreOut], np.ndarray | None, Sequence[str] | None, dt.datetime]
+# One line of a scored claim: its claim id, the digest of its duplicate key, the claim's
+# submission date (ISO).
+Submission = tuple[str, bytes, str]
+# One scoring call waiting to be recorded: results, feature rows and names, when scored, and
+# the submissions of its claims.
+Scores = tuple[
+    Sequence[ScoreOut],
+    np.ndarray | None,
+    Sequence[str] | None,
+    dt.datetime,
+    Sequence[Submission],
+]
 
 
 class PredictionStoreError(RuntimeError):
@@ -153,13 +182,16 @@ class PredictionStore:
         feature_rows: np.ndarray | None = None,
         feature_names: Sequence[str] | None = None,
         scored_at: dt.datetime | None = None,
+        submissions: Sequence[Submission] = (),
     ) -> int:
         """Store one row per result, in one transaction; returns the rows written.
 
         ``feature_rows`` (results x features, the matrix the model scored, row i for result i)
         and ``feature_names`` are optional; without them drift cannot be checked for these
-        rows. ``scored_at`` defaults to now (UTC)."""
-        return self.write(self.rows(results, feature_rows, feature_names, scored_at))
+        rows. ``scored_at`` defaults to now (UTC). ``submissions``: the lines of the scored
+        claims (see ``write``)."""
+        rows = self.rows(results, feature_rows, feature_names, scored_at)
+        return self.write(rows, submissions)
 
     def rows(
         self,
@@ -198,19 +230,45 @@ class PredictionStore:
             for result, blob in zip(results, blobs, strict=True)
         ]
 
-    def write(self, rows: Sequence[Row]) -> int:
-        """Insert ``rows`` in one transaction."""
-        if not rows:
+    def write(self, rows: Sequence[Row], submissions: Sequence[Submission] = ()) -> int:
+        """Insert ``rows`` in one transaction, with ``submissions``: each claim id's lines
+        replace those an earlier score of that claim id left (its latest score is what it is:
+        a claim checked again, after a fix or as a retry, is not a second submission)."""
+        if not rows and not submissions:
             return 0
+        latest: dict[str, list[Submission]] = {}
+        for claim_id, group in itertools.groupby(submissions, key=lambda line: line[0]):
+            latest[claim_id] = list(group)  # of a claim id scored twice here, the later
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             try:
                 self._db.executemany(INSERT, rows)
+                self._db.executemany(
+                    "DELETE FROM submissions WHERE claim_id = ?", [(c,) for c in latest]
+                )
+                self._db.executemany(
+                    "INSERT INTO submissions (claim_id, digest, submitted_on) VALUES (?, ?, ?)",
+                    [line for lines in latest.values() for line in lines],
+                )
                 self._db.execute("COMMIT")
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
         return len(rows)
+
+    def prune_submissions(self, keep_days: int, today: dt.date | None = None) -> int:
+        """Remove the submissions dated ``keep_days`` or more before the latest one recorded
+        (or ``today``, when that is earlier: a mistyped future date prunes nothing); how
+        many were removed. A claim sent that much later is past the payers' filing limits."""
+        today = today or dt.datetime.now(dt.UTC).date()
+        with self._lock:
+            found = self._db.execute("SELECT MAX(submitted_on) FROM submissions").fetchone()[0]
+            if found is None:
+                return 0
+            newest = min(dt.date.fromisoformat(found), today)
+            cut = (newest - dt.timedelta(days=keep_days)).isoformat()
+            cursor = self._db.execute("DELETE FROM submissions WHERE submitted_on <= ?", (cut,))
+        return int(cursor.rowcount)
 
     def count(self) -> int:
         with self._lock:
@@ -265,6 +323,62 @@ class PredictionStore:
         self.close()
 
 
+class SubmissionReader:
+    """Finds recorded submissions by digest, on a connection of its own that only reads (a
+    read never waits for the writer's transactions: WAL). Opened at the first lookup; a
+    store not created yet has nothing to find."""
+
+    def __init__(self, path: Path, timeout_seconds: float = 1.0) -> None:
+        self.path, self.timeout = path, timeout_seconds
+        self._db: sqlite3.Connection | None = None
+        self._lock = threading.Lock()
+
+    def find(self, digests: Sequence[bytes]) -> list[Submission]:
+        """The recorded lines with these digests. Raises ``sqlite3.Error`` when the store
+        exists but cannot be read."""
+        wanted = list(dict.fromkeys(digests))
+        found: list[Submission] = []
+        with self._lock:
+            db = self._connection()
+            if db is None:
+                return []
+            for start in range(0, len(wanted), DIGESTS_PER_QUERY):
+                chunk = wanted[start : start + DIGESTS_PER_QUERY]
+                found += db.execute(
+                    "SELECT claim_id, digest, submitted_on FROM submissions "
+                    f"WHERE digest IN ({', '.join('?' * len(chunk))})",
+                    chunk,
+                ).fetchall()
+        return found
+
+    def _connection(self) -> sqlite3.Connection | None:
+        if self._db is None:
+            try:  # mode=rw: never creates the file (the writer does, with its schema)
+                db = sqlite3.connect(
+                    f"{self.path.absolute().as_uri()}?mode=rw",
+                    uri=True,
+                    timeout=self.timeout,
+                    check_same_thread=False,
+                )
+            except sqlite3.OperationalError:
+                if self.path.exists():
+                    raise
+                return None
+            if not db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'submissions'"
+            ).fetchone():
+                db.close()
+                return None
+            self._db = db
+        return self._db
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+
 class PredictionWriter:
     """Records scores from a background thread: the request path only enqueues, and whatever
     waits is written in one transaction. A request never waits on SQLite (whose write lock
@@ -272,11 +386,18 @@ class PredictionWriter:
 
     The store is opened by the thread: a store that cannot be opened or written (read-only
     folder, full disk) never stops the server or fails a call; each call not recorded is
-    logged and passed to ``on_failure``, and the next calls try again."""
+    logged and passed to ``on_failure``, and the next calls try again. With ``keep_days``,
+    submissions older than that are pruned after the first write and then hourly."""
 
-    def __init__(self, path: Path, on_failure: Callable[[int], None] = lambda calls: None) -> None:
-        self.path, self.on_failure = path, on_failure
+    def __init__(
+        self,
+        path: Path,
+        on_failure: Callable[[int], None] = lambda calls: None,
+        keep_days: int | None = None,
+    ) -> None:
+        self.path, self.on_failure, self.keep_days = path, on_failure, keep_days
         self.store: PredictionStore | None = None
+        self._pruned_at = -math.inf
         self._queue: queue.SimpleQueue[Scores | threading.Event | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._drain, name="prediction-writer", daemon=True)
         self._thread.start()
@@ -286,16 +407,25 @@ class PredictionWriter:
         results: Sequence[ScoreOut],
         feature_rows: np.ndarray | None = None,
         feature_names: Sequence[str] | None = None,
+        submissions: Sequence[Submission] = (),
     ) -> None:
         """Enqueue only: the rows are built in the writer thread (building them takes the
         store's lock, which a write in progress holds)."""
-        self._queue.put((results, feature_rows, feature_names, dt.datetime.now(dt.UTC)))
+        now = dt.datetime.now(dt.UTC)
+        self._queue.put((results, feature_rows, feature_names, now, submissions))
 
     def _write(self, scores: list[Scores]) -> None:
         try:
             if self.store is None:
                 self.store = PredictionStore(self.path)
-            self.store.write([row for item in scores for row in self.store.rows(*item)])
+            store = self.store
+            store.write(
+                [row for item in scores for row in store.rows(*item[:4])],
+                [line for item in scores for line in item[4]],
+            )
+            if self.keep_days and time.monotonic() - self._pruned_at > PRUNE_EVERY_SECONDS:
+                self._pruned_at = time.monotonic()
+                store.prune_submissions(self.keep_days)
         except (sqlite3.Error, PredictionStoreError) as error:  # the service goes on
             log.error("prediction store: %s; %d calls not recorded", type(error).__name__,
                       len(scores))  # fmt: skip

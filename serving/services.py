@@ -11,6 +11,7 @@ from fastapi import Depends, Request
 from serving.audit import Auditor
 from serving.batcher import ScoreBatcher
 from serving.batches import BatchRunner
+from serving.earlier import EarlierClaims, open_earlier
 from serving.holder import ModelHolder
 from serving.keys import KeyStore
 from serving.metrics import Metrics
@@ -29,6 +30,7 @@ class Services:
     metrics: Metrics
     auditor: Auditor
     predictions: PredictionWriter | None
+    earlier: EarlierClaims | None  # claims scored before, found in the prediction store
     shared: SharedState
     batcher: ScoreBatcher
     batches: BatchRunner
@@ -43,6 +45,7 @@ class Services:
             metrics.record_failures.labels(sink="predictions").inc(calls)
 
         shared = SharedState(settings.state_file)
+        earlier = open_earlier(settings, metrics.earlier_unchecked.inc)
         return cls(
             settings=settings,
             holder=holder,
@@ -50,12 +53,15 @@ class Services:
             metrics=metrics,
             auditor=Auditor(settings.audit_log),
             predictions=(
-                PredictionWriter(settings.prediction_store, not_recorded)
+                PredictionWriter(
+                    settings.prediction_store, not_recorded, settings.digest_retention_days
+                )
                 if settings.prediction_store
                 else None
             ),
+            earlier=earlier,
             shared=shared,
-            batcher=ScoreBatcher(holder),
+            batcher=ScoreBatcher(holder, earlier),
             batches=BatchRunner(settings.batch_processes, settings.max_batches_waiting),
             reloader=Reloader(settings, holder, metrics, shared),
             queue=QueueStatusStore(settings.queue_store) if settings.queue_store else None,

@@ -7,12 +7,17 @@ import numpy as np
 
 from features.x12 import X12Error
 from features.x12.context import read_claims_with_context
-from scoring.scorer import Scorer
+from scoring.scorer import Earlier, Scorer
 from serving.schemas import X12Context, X12Result
 
 
 def score_837p(
-    scorer: Scorer, text: str, source: str, explain: str = "all", max_claims: int | None = None
+    scorer: Scorer,
+    text: str,
+    source: str,
+    explain: str = "all",
+    max_claims: int | None = None,
+    earlier: Earlier | None = None,
 ) -> tuple[list[X12Result], X12Context | None, np.ndarray]:
     """Every claim of an 837P scored with the context of the 271s and 278s beside it; the
     context read (``None`` when the text had none); the feature rows of the scored claims.
@@ -28,7 +33,7 @@ def score_837p(
             "or score it offline with `claimrisk score`)",
         )
     claims = [request.claim for request in requests if request.claim is not None]
-    scores, features = scorer.score_with_features(claims, explain=explain)
+    scores, features = scorer.score_with_features(claims, explain=explain, earlier=earlier)
     scored = iter(scores)
     results = [
         X12Result(

@@ -1,6 +1,16 @@
-"""Duplicate: the same patient, service date and code submitted before, or a replacement."""
+"""Duplicate: the same patient, service date and code submitted before, or a replacement.
+
+Earlier submissions are counted by one key per line (``duplicate_keys``): those of the
+history, of the claims sent in the same batch or file, and of claims the service scored
+before (``remember_earlier``: the API finds them in its prediction store by a keyed digest of
+this key), all through the same submission log, so the features, evidence and what-if are the
+same whichever way the first copy came.
+"""
 
 from __future__ import annotations
+
+import datetime as dt
+from typing import Any
 
 import numpy as np
 
@@ -10,6 +20,19 @@ from features.registry import Fitted
 from features.rules.base import ClaimView, Fix, Rule, carcs, feature, learner, members
 
 PRIOR = learner("prior_submissions", PriorSubmissions())
+
+
+def duplicate_keys(f: Facts) -> tuple[np.ndarray, np.ndarray]:
+    """Per line: the key earlier submissions are counted by (the patient, the line's service
+    date and its procedure code, as one uint64) and the claim's submission day."""
+    keys, days, _ = PriorSubmissions().events(f)
+    return keys, days
+
+
+def remember_earlier(fitted: Fitted, keys: np.ndarray, days: np.ndarray) -> dict[str, Any]:
+    """``fitted`` with the submissions of these ``duplicate_keys`` on these days counted, as
+    the claims of a file count for each other (those dated within the history are in it)."""
+    return {**fitted, PRIOR: fitted[PRIOR].remember_events(keys, days, days)}
 
 
 @feature(
@@ -48,9 +71,12 @@ def evidence(view: ClaimView) -> list[str]:
     count = int(x["dup_prior_submissions"])
     if count == 0:
         return [f"frequency code {claim.frequency_code}"]
+    days = int(x["dup_days_since_prior"])
+    latest = claim.submission_date - dt.timedelta(days=days)
     return [
-        f"the same patient, service date and code were submitted {count} time(s) before, "
-        f"the latest {int(x['dup_days_since_prior'])} days ago"
+        f"the same patient, service date and code were on {count} earlier claim(s) "
+        f"(submitted, or checked here before submission), the latest for submission on "
+        f"{latest.isoformat()}, {days} days before this one"
     ]
 
 

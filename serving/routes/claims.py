@@ -14,7 +14,9 @@ from scoring.schemas import ScoreOut
 from scoring.scorer import Scorer
 from serving.batches import BatchesBusy, BatchJob, BatchRejected, Kind
 from serving.deps import CallerDep, ScorerDep, get_scorer
+from serving.earlier import key_path
 from serving.keys import StoredKey
+from serving.predictions import Submission
 from serving.schemas import BatchOut, X12BatchOut
 from serving.services import services
 from serving.state import StateUnavailable
@@ -36,6 +38,7 @@ def _record(
     scorer: Scorer,
     results: list[ScoreOut],
     features: np.ndarray | None = None,
+    submissions: list[Submission] | None = None,
 ) -> None:
     """Metrics, the audit line, and the prediction store: none of them fails the call."""
     found = services(request)
@@ -45,7 +48,7 @@ def _record(
     if not found.auditor.record(who, route, [r.claim_id for r in results], scorer.version, bands):
         found.metrics.record_failures.labels(sink="audit").inc()
     if found.predictions is not None:
-        found.predictions.record(results, features, scorer.model.feature_names)
+        found.predictions.record(results, features, scorer.model.feature_names, submissions or [])
 
 
 @router.post(
@@ -59,7 +62,15 @@ async def score(claim: ClaimIn, request: Request, caller: CallerDep) -> ScoreOut
     ``serving.batcher``): a thread would only add a hop and a GIL hand-back to a few
     milliseconds of CPU. Batches, which take seconds, run in threads."""
     scored = await services(request).batcher.score(claim)
-    _record(request, caller.key_id, "score", scored.scorer, [scored.result], scored.features)
+    _record(
+        request,
+        caller.key_id,
+        "score",
+        scored.scorer,
+        [scored.result],
+        scored.features,
+        scored.submissions,
+    )
     return scored.result
 
 
@@ -80,6 +91,7 @@ async def _score_batch(
         model_source=scorer.source,
         state_file=str(settings.state_file),
         prediction_store=str(settings.prediction_store) if settings.prediction_store else None,
+        digest_key_file=str(key_path(settings)) if found.earlier is not None else None,
     )
     try:
         done = await found.batches.run(job, scorer)

@@ -62,6 +62,12 @@ async def denial_risk(request: Request, caller: CallerDep) -> JSONResponse:
         return _fhir(operation_outcome(error.problems), status.HTTP_422_UNPROCESSABLE_CONTENT)
     scored = await services(request).batcher.score(mapped.claim)
     _record(
-        request, caller.key_id, "fhir-denial-risk", scored.scorer, [scored.result], scored.features
+        request,
+        caller.key_id,
+        "fhir-denial-risk",
+        scored.scorer,
+        [scored.result],
+        scored.features,
+        scored.submissions,
     )
     return _fhir(parameters(scored.result, mapped))

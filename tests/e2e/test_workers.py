@@ -3,10 +3,12 @@ workers give one truth (last batch, metrics, reloads) and log as JSON from both.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import shutil
 import signal
+import sqlite3
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -97,3 +99,42 @@ def test_sighup_reloads_every_worker(served):
         time.sleep(0.5)
     assert server.logs().count("loaded (was") == before + workers
     assert fresh("GET", f"{server.url}/ready").status_code == 200
+
+
+@pytest.mark.parametrize("served", [2], indirect=True, ids=["2-workers"])
+def test_a_quick_resubmission_is_a_duplicate_whichever_process_scores_it(served, world: Path):
+    """First copies one call at a time on either worker; their resubmissions one call at a time
+    (either worker) and in a batch (the batch process): each process sees the others' claims."""
+    server, model = served
+    folder, headers = model.parent, {"X-API-Key": server.key}
+    lines = (world / "requests.jsonl").read_text().splitlines()[100:130]
+    firsts = [json.loads(line) for line in lines]
+    for claim in firsts:
+        response = fresh("POST", f"{server.url}/v1/claims/score", json=claim, headers=headers)
+        assert response.status_code == 200
+    wanted = {claim["claim_id"] for claim in firsts}
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:  # the workers record in the background
+        with sqlite3.connect(folder / "predictions.db") as db:
+            recorded = {row[0] for row in db.execute("SELECT claim_id FROM submissions")}
+        if wanted <= recorded:
+            break
+        time.sleep(0.2)
+    resent = [
+        {**claim, "claim_id": f"{claim['claim_id']}-again", "submission_date": str(
+            dt.date.fromisoformat(claim["submission_date"]) + dt.timedelta(days=2))}
+        for claim in firsts
+    ]  # fmt: skip
+    singles = [
+        fresh("POST", f"{server.url}/v1/claims/score", json=claim, headers=headers).json()
+        for claim in resent[:15]
+    ]
+    with httpx.Client(timeout=300) as client:  # a first batch loads the model at nice 19
+        batch = client.post(
+            f"{server.url}/v1/claims/score-batch", json={"claims": resent[15:]}, headers=headers
+        ).json()["results"]
+    for results in (singles, batch):
+        named = [any(r["category"] == "duplicate" for r in s["reasons"] or []) for s in results]
+        assert sum(named) >= 0.7 * len(results)
+    assert [p.name for p in folder.glob("*digest*")] == ["digest.key"]  # one key for all
+    assert (folder / "digest.key").stat().st_mode & 0o777 == 0o600

@@ -17,11 +17,11 @@ from serving.holder import ModelHolder
 class CountingScorer(Scorer):
     passes: list[int]
 
-    def score_with_features(self, claims, explain="all", together=True):  # type: ignore[no-untyped-def]
+    def score_with_features(self, claims, explain="all", together=True, earlier=None):  # type: ignore[no-untyped-def]
         self.passes.append(len(claims))
         if any(claim.claim_id == "EXPLODES" for claim in claims):
             raise RuntimeError("scoring failed")
-        return super().score_with_features(claims, explain, together)
+        return super().score_with_features(claims, explain, together, earlier)
 
 
 @pytest.fixture()

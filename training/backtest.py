@@ -239,15 +239,17 @@ def run_backtest(
         for fold, (n_train, n_scored) in zip(folds, counts, strict=True)
         if n_train >= MIN_TRAIN_CLAIMS and n_scored > 0
     ]
-    steps = len(kept) + 1
+    steps = len(kept) + 2  # features, every fit, scoring
     fits = []
     for done, (fold, n_train) in enumerate(kept, 1):
         progress(f"period {fold.start.date()}: training on {n_train:,} claims", done, steps)
         fits.append((fold, claims.fit(fold, params_for(n_train), ROUNDS)))
-    progress("scoring every period's claims", steps, steps)
+    progress("scoring every period's claims", steps - 1, steps)
     scored = claims.scored(fits, segment)
-    periods = pd.DataFrame([_period_row(fold, scored[scored["fold"] == i]) for i, (fold, _) in
-                            enumerate(fits)])  # fmt: skip
+    fold_of = scored["fold"].to_numpy()
+    periods = pd.DataFrame(
+        [_period_row(fold, scored[fold_of == i]) for i, (fold, _) in enumerate(fits)]
+    )
     if segment is None:
         return BacktestResult(periods, None, None)
     weeks, recovery = _segment_recovery(scored[scored["in_segment"]], segment)

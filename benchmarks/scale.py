@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +66,8 @@ class Stages:
 
     def __call__(self, message: str, done: int = 0, total: int = 0) -> None:
         self.marks.append((message, time.perf_counter()))
+        # As it happens, on stderr: a run stopped early still tells where its time went
+        print(f"{self.marks[-1][1] - self.marks[0][1]:8.1f} s  {message}", file=sys.stderr)
 
     def _at(self, *starts: str) -> int | None:
         return next((i for i, (m, _) in enumerate(self.marks) if m.startswith(starts)), None)

@@ -2,6 +2,9 @@
 # The model comes from a mounted folder (CLAIMRISK_SERVE_MODEL=/models/NAME, the default
 # /models/current) or from the MLflow registry (CLAIMRISK_SERVE_MODEL=champion and
 # CLAIMRISK_TRACKING_URI=http://...). Build: docker build -t claimrisk .
+# The same image runs a Dask scheduler and workers for `--cluster tcp://...` (the dask CLI
+# comes with `distributed`): `dask scheduler` and `dask worker tcp://SCHEDULER:8786`, so
+# client, scheduler and workers run the same code and versions (compose.yaml, profile cluster).
 FROM python:3.11-slim AS build
 RUN pip install --no-cache-dir uv==0.13.9
 WORKDIR /app
@@ -38,7 +41,7 @@ ENV PATH=/app/.venv/bin:$PATH \
     CLAIMRISK_ARTIFACT_ROOT=/data/mlartifacts
 USER claimrisk
 WORKDIR /data
-EXPOSE 8000
+EXPOSE 8000 8786 8787
 HEALTHCHECK --interval=10s --timeout=3s --start-period=180s --retries=3 \
     CMD ["python", "-c", "import sys, urllib.request; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/ready', timeout=2).status != 200)"]
 CMD ["claimrisk", "serve", "--host", "0.0.0.0", "--port", "8000", "--workers", "2"]

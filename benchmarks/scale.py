@@ -20,6 +20,7 @@ import json
 import multiprocessing
 import os
 import resource
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -65,6 +66,8 @@ class Stages:
 
     def __call__(self, message: str, done: int = 0, total: int = 0) -> None:
         self.marks.append((message, time.perf_counter()))
+        # As it happens, on stderr: a run stopped early still tells where its time went
+        print(f"{self.marks[-1][1] - self.marks[0][1]:8.1f} s  {message}", file=sys.stderr)
 
     def _at(self, *starts: str) -> int | None:
         return next((i for i, (m, _) in enumerate(self.marks) if m.startswith(starts)), None)
@@ -106,13 +109,18 @@ def single(folder: Path, requests: int) -> dict[str, Any]:
     stages = Stages()
     result = train(history, progress=stages)
     seconds |= stages.seconds(time.perf_counter())
-    claims = parse_upload((folder / "requests.jsonl").read_text(), "jsonl")
+    lines = (folder / "requests.jsonl").read_text().splitlines()
+    chunks = [  # an upload holds at most MAX_BATCH claims
+        parse_upload("\n".join(lines[start : start + 5000]), "jsonl")
+        for start in range(0, len(lines), 5000)
+    ]
     scorer = Scorer(result.model, version="bench", source="bench")
     started = time.perf_counter()
-    for start in range(0, len(claims), 5000):
-        score_in_place(scorer, claims[start : start + 5000], "all")
+    for chunk in chunks:
+        score_in_place(scorer, chunk, "all")
     seconds["score"] = time.perf_counter() - started
-    return {"seconds": seconds, "auc": result.metrics["lgbm_roc_auc"], "scored": len(claims)}
+    scored = sum(len(chunk) for chunk in chunks)
+    return {"seconds": seconds, "auc": result.metrics["lgbm_roc_auc"], "scored": scored}
 
 
 def _peak_gb() -> float:

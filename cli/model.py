@@ -15,7 +15,6 @@ from rich.table import Table
 
 from cli.common import (
     Cluster,
-    HistoryDir,
     HistoryPlace,
     SkipInvalid,
     app,
@@ -233,27 +232,38 @@ def _period(every: str) -> str:
 
 @app.command()
 def backtest(
-    history: HistoryDir,
+    history: HistoryPlace,
     every: Annotated[
         str, typer.Option(help="Retrain period: 1M, 2W, 10D ...", callback=_period)
     ] = "1M",
+    cluster: Cluster = None,
 ) -> None:
     """Rolling retrain-and-score over the history; per-period AUC and policy-change recovery."""
     import json
 
-    from training.backtest import Segment
-    from training.backtest import backtest as run
+    from training.backtest import BacktestResult, Segment
 
-    loaded = load_checked(history, False)
-    world = history.parent / "world.json"
+    world = Path(history).parent / "world.json"  # a simulated world's, when local
     segment = None
     if world.exists():
         change = json.loads(world.read_text())["policy_changes"][0]
         segment = Segment(
             change["payer_id"], change["procedure_code"], pd.Timestamp(change["effective"])
         )
-    with steps("Backtest") as tell:
-        result = run(loaded, every=every, segment=segment, progress=tell)
+    with ExitStack() as stack:
+        run: Callable[..., BacktestResult]
+        if cluster is None:
+            from training.backtest import backtest as in_one_process
+
+            loaded: Any = load_checked(Path(history), False)
+            run = in_one_process
+        else:
+            from training.distributed_backtest import backtest_distributed
+
+            run = backtest_distributed
+            loaded = load_on_cluster(stack.enter_context(on_cluster(cluster)), history, False)
+        with steps("Backtest") as tell:
+            result = run(loaded, every=every, segment=segment, progress=tell)
     console.print(result.periods.to_string(index=False))
     if result.segment_weeks is not None and segment is not None:
         console.print(

@@ -28,9 +28,14 @@ def npi_is_valid(npis: np.ndarray) -> np.ndarray:
     return npi_check_digit(npis // 10) == npis % 10
 
 
-def make_npis(rng: np.random.Generator, n: int, first: int = 1) -> np.ndarray:
-    """n distinct valid NPIs (int64): type 1 (individual) start with 1, type 2 with 2."""
-    base = first * 10**8 + rng.choice(10**8, size=n, replace=False).astype(np.int64)
+def make_npis(
+    rng: np.random.Generator, n: int, first: int = 1, block: tuple[int, int] = (0, 1)
+) -> np.ndarray:
+    """n distinct valid NPIs (int64): type 1 (individual) start with 1, type 2 with 2; block
+    (k, blocks): drawn from the k-th of ``blocks`` equal ranges, so blocks never share one."""
+    k, blocks = block
+    size = 10**8 // blocks
+    base = first * 10**8 + k * size + rng.choice(size, size=n, replace=False).astype(np.int64)
     return base * 10 + npi_check_digit(base)
 
 

@@ -83,12 +83,13 @@ def _take_adj(adj: Adjudication, idx: np.ndarray) -> Adjudication:
 def run(
     seed: int, claims: int, requests: int, start: dt.date, months: int,
     progress: Callable[[str], None] | None = None, dialect: Dialect = DEFAULT,
+    block: tuple[int, int] = (0, 1),
 ) -> Simulation:  # fmt: skip
     say = progress or (lambda _msg: None)
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(17)]
     claims = dialect.claims or claims
     n_hist = math.ceil(claims * OVERSHOOT)
-    world = build_world(rngs[0], seed, n_hist, start, months, claims, dialect)
+    world = build_world(rngs[0], seed, n_hist, start, months, claims, dialect, block)
     n_req = max(math.ceil(n_hist / months), math.ceil(requests * 1.5))
     say(f"world: {len(world.practices)} practices, {len(world.providers.npi)} providers, "
         f"{len(world.patients.birth)} patients")  # fmt: skip

@@ -68,6 +68,37 @@ class SimulationSummary:
             rows=rows,
         )
 
+    @classmethod
+    def merged(cls, parts: list[SimulationSummary]) -> SimulationSummary:
+        """The summary of a world simulated in blocks, from its blocks' (the first block's
+        seed and policy changes: every block has the same)."""
+        first = parts[0]
+        claims = sum(p.claims for p in parts)
+        denied = [p.denial_rate * p.claims for p in parts]
+        weights = np.array(denied) / max(sum(denied), 1e-12)
+
+        def shares(of: list[dict[str, tuple[float, float]]]) -> dict[str, tuple[float, float]]:
+            return {
+                k: (float(sum(w * o[k][0] for w, o in zip(weights, of, strict=True))), t)
+                for k, (_, t) in of[0].items()
+            }
+
+        return cls(
+            out=first.out,
+            fmt=first.fmt,
+            seed=first.seed,
+            claims=claims,
+            lines=sum(p.lines for p in parts),
+            outcomes=sum(p.outcomes for p in parts),
+            pending=sum(p.pending for p in parts),
+            requests=sum(p.requests for p in parts),
+            denial_rate=sum(denied) / max(claims, 1),
+            index_shares=shares([p.index_shares for p in parts]),
+            category_shares=shares([p.category_shares for p in parts]),
+            policy_changes=first.policy_changes,
+            rows={k: sum(p.rows.get(k, 0) for p in parts) for k in first.rows},
+        )
+
     def facts(self) -> dict[str, Any]:
         """The deterministic part (no timing), for world.json."""
         return {

@@ -124,7 +124,7 @@ class World:
         return [day(p.effective) for p in self.policy]
 
 
-def _practices(rng: np.random.Generator, n: int) -> Practices:
+def _practices(rng: np.random.Generator, n: int, block: tuple[int, int]) -> Practices:
     specialty = np.array([SPECIALTIES.index(_CYCLE[i % len(_CYCLE)]) for i in range(n)])
 
     def u(lo: float, hi: float) -> np.ndarray:
@@ -159,17 +159,18 @@ def _practices(rng: np.random.Generator, n: int) -> Practices:
     solo = (np.arange(n) >= 3) & (rng.random(n) < 0.15)
     return Practices(
         specialty=specialty,
-        billing_npi=make_npis(rng, n, first=2),  # type 2 (organisation) NPIs
+        billing_npi=make_npis(rng, n, first=2, block=block),  # type 2 (organisation) NPIs
         solo=solo,
         volume=(v := rng.lognormal(0, 0.15, n)) / v.sum(),
         habits=habits,
     )
 
 
-def _providers(rng: np.random.Generator, practices: Practices, start: int, end: int) -> Providers:
+def _providers(rng: np.random.Generator, practices: Practices, start: int, end: int,
+               block: tuple[int, int]) -> Providers:  # fmt: skip
     n_prov = np.where(practices.solo, 1, rng.integers(2, 9, len(practices)))
     practice = np.repeat(np.arange(len(practices)), n_prov)
-    npi = make_npis(rng, len(practice), first=1)
+    npi = make_npis(rng, len(practice), first=1, block=block)
     # the solo provider bills under its own NPI
     first = np.concatenate([[0], np.cumsum(n_prov)[:-1]])
     practices.billing_npi[practices.solo] = npi[first[practices.solo]]
@@ -304,17 +305,20 @@ def _coverages(
 
 def build_world(
     rng: np.random.Generator, seed: int, n_encounters: int, start: dt.date, months: int,
-    claims: int, dialect: Dialect = DEFAULT,
+    claims: int, dialect: Dialect = DEFAULT, block: tuple[int, int] = (0, 1),
 ) -> World:  # fmt: skip
-    """Practices, providers, patients and coverage for about n_encounters encounters."""
+    """Practices, providers, patients and coverage for about n_encounters encounters; the
+    practices of ``block`` (k, blocks) of a world simulated in blocks (their own NPIs)."""
     y, m = divmod(start.month - 1 + months, 12)
     end_date = dt.date(start.year + y, m + 1, 1) - dt.timedelta(days=1)
     y2, m2 = divmod(start.month + months, 12)
     req_end_date = dt.date(start.year + y2, m2 + 1, 1) - dt.timedelta(days=1)
     s, e, r = day(start), day(end_date), day(req_end_date)
 
-    practices = _practices(rng, dialect.practices or max(3, round(claims / CLAIMS_PER_PRACTICE)))
-    providers = _providers(rng, practices, s, e)
+    practices = _practices(
+        rng, dialect.practices or max(3, round(claims / CLAIMS_PER_PRACTICE)), block
+    )
+    providers = _providers(rng, practices, s, e, block)
     n_pat = np.maximum(
         50, np.round(practices.volume * n_encounters / ENCOUNTERS_PER_PATIENT)
     ).astype(int)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, BinaryIO, Literal
 
 import numpy as np
 import orjson
@@ -54,9 +54,10 @@ def _csv_ready(table: pa.Table) -> pa.Table:
     return pa.table(columns, names=table.column_names)
 
 
-def _write_months(table: pa.Table, folder: Path) -> Path:
+def _write_months(table: pa.Table, folder: Path, block: int) -> Path:
     """A Parquet dataset in ``month=YYYY-MM`` folders (``none`` without a date), rows in
-    their order within each month."""
+    their order within each month; block k > 0 of a world simulated in blocks adds its own
+    files (``part-0000k-0.parquet``, after block 0's ``part-0.parquet``)."""
     dates = table.column(MONTH_OF[folder.name])
     month = pc.fill_null(pc.strftime(dates, format="%Y-%m"), "none")
     pq.write_to_dataset(
@@ -64,14 +65,16 @@ def _write_months(table: pa.Table, folder: Path) -> Path:
         folder,
         partition_cols=["month"],
         compression="zstd",
-        basename_template="part-{i}.parquet",
+        basename_template="part-{i}.parquet" if block == 0 else f"part-{block:05d}-{{i}}.parquet",
     )
     return folder
 
 
-def write_table(table: pa.Table, path: Path, fmt: Format) -> Path:
+def write_table(table: pa.Table, path: Path, fmt: Format, block: int = 0) -> Path:
     if fmt == "partitioned":
-        return _write_months(table, path)
+        return _write_months(table, path, block)
+    if block:
+        raise ValueError(f"only partitioned output is written in blocks, not {fmt}")
     target = path.with_suffix(f".{fmt}")
     if fmt == "parquet":
         pq.write_table(table, target, compression="zstd")
@@ -80,8 +83,9 @@ def write_table(table: pa.Table, path: Path, fmt: Format) -> Path:
     return target
 
 
-def write_history(builder: Builder, folder: Path, fmt: Format) -> dict[str, int]:
-    """The six contract tables as of the history end; returns row counts."""
+def write_history(builder: Builder, folder: Path, fmt: Format, block: int = 0) -> dict[str, int]:
+    """The six contract tables as of the history end (of one block of a world simulated in
+    blocks: partitioned output only); returns row counts."""
     sim = builder.sim
     w = sim.world
     folder.mkdir(parents=True, exist_ok=True)
@@ -102,32 +106,49 @@ def write_history(builder: Builder, folder: Path, fmt: Format) -> dict[str, int]
         "provider_enrollments": builder.provider_enrollments(),
     }
     for name, table in tables.items():
-        write_table(table, folder / name, fmt)
+        write_table(table, folder / name, fmt, block)
     return {name: t.num_rows for name, t in tables.items()}
 
 
-def write_requests(builder: Builder, path: Path, rng: np.random.Generator) -> int:
+def write_requests(builder: Builder, out: BinaryIO, rng: np.random.Generator) -> int:
+    """The requests as JSON lines into ``out``; returns how many."""
     lines = request_lines(builder, rng)
-    path.write_bytes(b"".join(line + b"\n" for line in lines))
+    out.write(b"".join(line + b"\n" for line in lines))
     return len(lines)
 
 
-def write_ground_truth(builder: Builder, path: Path) -> None:
-    pq.write_table(builder.ground_truth(), path, compression="zstd")
+class GroundTruthWriter:
+    """ground_truth.parquet, written a block of claims at a time."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.writer: pq.ParquetWriter | None = None
+
+    def write(self, builder: Builder) -> None:
+        table = builder.ground_truth()
+        if self.writer is None:
+            self.writer = pq.ParquetWriter(self.path, table.schema, compression="zstd")
+        self.writer.write_table(table.cast(self.writer.schema))
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
 
 
-def world_document(world: World, summary: dict[str, Any]) -> dict[str, Any]:
+def practice_documents(world: World, share: float, first: int = 0) -> list[dict[str, Any]]:
+    """The world's practices for world.json, numbered from ``first`` + 1; ``share``: the
+    world's share of all encounters (a block's, in a world simulated in blocks)."""
     pr, prov = world.practices, world.providers
     practices = []
     for i in range(len(pr)):
         mine = np.flatnonzero(prov.practice == i)
         practices.append(
             {
-                "name": f"Practice {i + 1} ({C.SPECIALTIES[pr.specialty[i]]})",
+                "name": f"Practice {first + i + 1} ({C.SPECIALTIES[pr.specialty[i]]})",
                 "specialty": C.SPECIALTIES[pr.specialty[i]],
                 "billing_npi": str(pr.billing_npi[i]),
                 "solo": bool(pr.solo[i]),
-                "share_of_encounters": round(float(pr.volume[i]), 4),
+                "share_of_encounters": round(float(pr.volume[i] * share), 4),
                 "providers": [
                     {
                         "npi": str(prov.npi[j]),
@@ -140,6 +161,15 @@ def world_document(world: World, summary: dict[str, Any]) -> dict[str, Any]:
                 "habits": {k: round(float(v[i]), 4) for k, v in pr.habits.items()},
             }
         )
+    return practices
+
+
+def world_document(world: World, summary: dict[str, Any],
+                   practices: list[dict[str, Any]] | None = None) -> dict[str, Any]:  # fmt: skip
+    """world.json: ``world``'s dates, payers and policy changes, and ``practices`` (default:
+    the world's own)."""
+    if practices is None:
+        practices = practice_documents(world, 1.0)
     document: dict[str, Any] = {
         "seed": world.seed,
         "history": {"start": to_date(world.start), "end": to_date(world.end)},
@@ -165,12 +195,15 @@ def world_document(world: World, summary: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-def write_world(world: World, path: Path, summary: dict[str, Any]) -> None:
+def write_world(world: World, path: Path, summary: dict[str, Any],
+                practices: list[dict[str, Any]] | None = None) -> None:  # fmt: skip
     def default(obj: object) -> object:
         if isinstance(obj, dt.date):
             return obj.isoformat()
         raise TypeError(type(obj))
 
     path.write_bytes(
-        orjson.dumps(world_document(world, summary), default=default, option=orjson.OPT_INDENT_2)
+        orjson.dumps(
+            world_document(world, summary, practices), default=default, option=orjson.OPT_INDENT_2
+        )
     )

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import datetime as dt
 import warnings
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import dask.dataframe as dd
@@ -129,15 +131,24 @@ def _rows(frame: pd.DataFrame, which: str, share: float = 1.0, seed: int = 0,
     return frame[chosen]
 
 
-def _rows_of(which: str, *frames: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([_rows(frame, which) for frame in frames])
+Select = Callable[[pd.DataFrame], pd.DataFrame]  # a group's frame -> the rows a fit learns from
+
+
+def in_window(which: str) -> Select:
+    """The rows of one window (or every labelled row) of a group's training frame."""
+    return partial(_rows, which=which)
+
+
+def _rows_of(select: Select, *frames: pd.DataFrame) -> pd.DataFrame:
+    return pd.concat([select(frame) for frame in frames])
 
 
 def _empty(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[:0]
 
 
-def _submission_range(frame: pd.DataFrame) -> tuple[int, int]:
+def submission_range(frame: pd.DataFrame) -> tuple[int, int]:
+    """A group's first and last submission day (an empty group's range is empty)."""
     days = frame[SUB_DAY].to_numpy()
     return (int(days.min()), int(days.max())) if len(days) else (1 << 30, -1)
 
@@ -185,10 +196,10 @@ def _denied_sample(client: Client, frames: list[Future], which: str, denials: fl
     return _window(rows, names)
 
 
-def _fit(client: Client, frames: list[Future], names: list[str], params: dict[str, Any],
-         rounds: int, which: str) -> lgb.Booster:  # fmt: skip
-    """A fixed-round ``lightgbm.dask`` fit on the rows ``which`` of the groups; the booster,
-    local."""
+def fit_on_cluster(client: Client, frames: list[Future], names: list[str],
+                   params: dict[str, Any], rounds: int, select: Select) -> lgb.Booster:  # fmt: skip
+    """A fixed-round ``lightgbm.dask`` fit on the rows ``select`` picks of each group's frame
+    (``features.distributed.group_features`` columns); the booster, local."""
     from lightgbm.dask import DaskLGBMClassifier
 
     # One part per worker, its groups in order, the workers in the order of their first
@@ -202,7 +213,7 @@ def _fit(client: Client, frames: list[Future], names: list[str], params: dict[st
     for frame in frames:
         holders.setdefault(sorted(who_has[frame.key])[0], []).append(frame)
     parts = [
-        client.submit(_rows_of, which, *held, workers=[worker], allow_other_workers=False)
+        client.submit(_rows_of, select, *held, workers=[worker], allow_other_workers=False)
         for worker, held in holders.items()
     ]
     meta = client.submit(_empty, parts[0]).result()
@@ -233,7 +244,9 @@ def _refit(client: Client, chosen: Candidate, frames: list[Future],
     if not isinstance(chosen.estimator, lgb.Booster):
         rows = _gather(client, frames, LABELED)
         return chosen.refit(rows[names].to_numpy(float), rows[LABEL].to_numpy(float), names)
-    return _fit(client, frames, names, chosen.params, chosen.refit_rounds, LABELED)
+    return fit_on_cluster(
+        client, frames, names, chosen.params, chosen.refit_rounds, in_window(LABELED)
+    )
 
 
 def train_distributed(
@@ -282,7 +295,9 @@ def train_distributed(
     chosen = best(candidates)
     if isinstance(chosen.estimator, lgb.Booster):  # a small history's blend saw the whole window
         progress(f"fitting LightGBM on {n_train:,} claims on the cluster", 2, steps)
-        booster = _fit(client, frames, names, chosen.params, chosen.rounds, "train")
+        booster = fit_on_cluster(
+            client, frames, names, chosen.params, chosen.rounds, in_window("train")
+        )
         chosen = Candidate(
             chosen.name, booster, chosen.params, chosen.rounds, chosen.validation_auc
         )
@@ -309,7 +324,7 @@ def train_distributed(
             _refit(client, chosen, refit_frames, names),
             _denied_sample(client, frames, LABELED, totals[LABELED][1], names),
         )
-    ranges = client.gather([client.submit(_submission_range, f) for f in frames])
+    ranges = client.gather([client.submit(submission_range, f) for f in frames])
     window = training_window(np.array([min(r[0] for r in ranges), max(r[1] for r in ranges)]))
     return finish(
         model,

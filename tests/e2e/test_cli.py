@@ -189,3 +189,9 @@ def test_features_and_score_on_a_cluster(env, dask_client, partitioned_history: 
                   str(tmp_path / "s2"), "--model", str(model_dir), "--cluster", address,
                   ok=False)  # fmt: skip
     assert missing.returncode == 2 and "no Parquet file" in missing.stdout
+
+    backtested = run(env, "backtest", "--history", str(partitioned_history), "--every", "4M",
+                     "--cluster", address)  # fmt: skip
+    assert (
+        "roc_auc" in backtested.stdout and "Weeks until the model learned it" in backtested.stdout
+    )

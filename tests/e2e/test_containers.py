@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,8 @@ from tests.e2e.conftest import REPO, free_port
 
 def test_the_files_wire_api_mlflow_and_prometheus_together():
     compose = yaml.safe_load((REPO / "compose.yaml").read_text())
-    assert set(compose["services"]) == {"api", "mlflow", "prometheus"}
+    default = {name for name, s in compose["services"].items() if "profiles" not in s}
+    assert default == {"api", "mlflow", "prometheus"}
     prometheus = yaml.safe_load((REPO / "deploy" / "prometheus.yml").read_text())
     targets = prometheus["scrape_configs"][0]["static_configs"][0]["targets"]
     assert targets == ["api:8000"] and prometheus["scrape_configs"][0]["metrics_path"] == "/metrics"
@@ -33,6 +35,30 @@ def test_the_files_wire_api_mlflow_and_prometheus_together():
     dockerfile = (REPO / "Dockerfile").read_text()
     assert "USER claimrisk" in dockerfile and "/ready" in dockerfile.split("HEALTHCHECK")[1]
     assert '"--workers", "2"' in dockerfile
+
+
+def test_the_image_runs_the_dask_scheduler_and_workers_of_the_cluster_profile():
+    """`docker compose --profile cluster up` adds a scheduler and workers of the API's image,
+    the workers pointed at the scheduler; the dask CLI they run is in the locked runtime
+    dependencies (the image installs no dev group) and answers here."""
+    import tomllib
+
+    services = yaml.safe_load((REPO / "compose.yaml").read_text())["services"]
+    cluster = {name: s for name, s in services.items() if "cluster" in s.get("profiles", [])}
+    assert set(cluster) == {"scheduler", "worker"}
+    assert {s["image"] for s in cluster.values()} == {services["mlflow"]["image"]}
+    assert services["api"]["image"] == services["mlflow"]["image"]
+    assert cluster["scheduler"]["command"][:4] == ["dask", "scheduler", "--port", "8786"]
+    assert cluster["worker"]["command"][:3] == ["dask", "worker", "tcp://scheduler:8786"]
+    assert cluster["worker"]["depends_on"]["scheduler"]["condition"] == "service_healthy"
+    for service in cluster.values():  # not the image's API check
+        assert "/health" in service["healthcheck"]["test"][-1]
+    runtime = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    assert {d.split(">")[0].split("[")[0] for d in runtime} >= {"dask", "distributed"}
+    dask = Path(sys.executable).parent / "dask"
+    for command in ("scheduler", "worker"):
+        shown = subprocess.run([dask, command, "--help"], capture_output=True, text=True)
+        assert shown.returncode == 0 and "--dashboard-address" in shown.stdout, shown.stderr
 
 
 def test_the_image_copies_every_package_the_wheel_holds():

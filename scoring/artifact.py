@@ -27,6 +27,7 @@ from features.rules import RULES
 from scoring.calibration import Calibrator, RiskBands
 from scoring.category_map import CategoryMap
 from scoring.linear import LinearModel
+from scoring.treeshap import contributions
 
 BOOSTER_FILE, LINEAR_FILE, CATEGORY_MAP_FILE, STATE_FILE, CALIBRATION_FILE, META_FILE = (
     "booster.txt",
@@ -94,9 +95,7 @@ class ClaimRiskModel:
         the linear model): one column per feature, then the base value."""
         if isinstance(self.booster, LinearModel):
             return self.booster.contributions(x)
-        return np.asarray(
-            self.booster.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float
-        )
+        return contributions(self.booster, x, _threads(x))
 
     def category_contributions(
         self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray

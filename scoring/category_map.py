@@ -53,6 +53,7 @@ class CategoryMap:
     identity: list[str] = field(default_factory=list)  # features whose values are levels
     by_level: dict[str, dict[str, Category]] = field(default_factory=dict)  # feature -> level
     _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _identity: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
 
     def category(self, feature: str, payer: str | None) -> Category:
         mapped = self.by_payer.get(payer or "", {})
@@ -78,24 +79,55 @@ class CategoryMap:
         facts_only = contributions[:, :-1].copy()
         facts_only[:, identity] = 0.0
         result = np.empty((len(contributions), len(CATEGORIES)))
-        payers = np.asarray(payers, dtype=object)
-        for payer in set(payers.tolist()):
-            rows = payers == payer
+        payer_list = np.asarray(payers, dtype=object).tolist()
+        distinct_payers = list(dict.fromkeys(payer_list))
+        payer_position = {payer: i for i, payer in enumerate(distinct_payers)}
+        payer_of_row = np.array([payer_position[p] for p in payer_list], dtype=np.int64)
+        for i, payer in enumerate(distinct_payers):
+            rows = payer_of_row == i
             result[rows] = facts_only[rows] @ self.matrix(payer)
         pointed = np.maximum(result, 0.0)
         total = pointed.sum(axis=1, keepdims=True)
         share = np.divide(pointed, total, out=np.zeros_like(pointed), where=total > 0)
-        for name, j in zip(self.identity, identity, strict=True):
-            levels = self.by_level.get(name, {})
-            for row, value in enumerate(x[:, j].tolist()):
-                weight = contributions[row, j]
-                target = levels.get(_level_key(value))
-                if target is None and total[row, 0] > 0:
-                    result[row] += weight * share[row]
-                    continue
-                target = target or self.category(name, payers[row])
-                result[row, CATEGORIES.index(target)] += weight
+        # Each identity feature in turn adds its weight: spread in proportion to ``share``
+        # when its level has no category and the facts point somewhere, else to one category
+        # (its level's, or where the feature's denials went for the payer).
+        weight = contributions[:, identity]  # (claims x identity features)
+        learned = np.zeros((len(x), len(identity)), dtype=np.int64)  # -1: level has none
+        for i, (name, j) in enumerate(zip(self.identity, identity, strict=True)):
+            learned[:, i] = self._level_targets(name, x[:, j])
+        by_payer = np.zeros((len(distinct_payers), len(identity)), dtype=np.int64)
+        for i, payer in enumerate(distinct_payers):
+            by_payer[i] = self._identity_categories(payer)
+        target = np.where(learned < 0, by_payer[payer_of_row], learned)
+        spread = (learned < 0) & (total > 0)
+        one = np.eye(len(CATEGORIES))[target]
+        added = np.where(spread[..., None], share[:, None, :], one) * weight[..., None]
+        for feature in range(len(identity)):
+            result += added[:, feature]
         return result
+
+    def _identity_categories(self, payer: str | None) -> list[int]:
+        """Positions of the categories the identity features go to for ``payer`` (by the map
+        of the payer, or over all payers), built once per payer like ``matrix``."""
+        key = payer if payer and payer in self.by_payer else ""
+        if key not in self._identity:
+            self._identity[key] = [CATEGORIES.index(self.category(n, key)) for n in self.identity]
+        return self._identity[key]
+
+    def _level_targets(self, name: str, values: np.ndarray) -> np.ndarray:
+        """Per value of identity feature ``name``: the position of the category its level's
+        denials went to, -1 where the level has none."""
+        levels = self.by_level.get(name, {})
+        known: dict[float, int] = {}  # NaN is never found: looked up each time
+        targets = []
+        for value in values.tolist():
+            found = known.get(value)
+            if found is None:
+                target = levels.get(_level_key(value))
+                found = known[value] = -1 if target is None else CATEGORIES.index(target)
+            targets.append(found)
+        return np.array(targets, dtype=np.int64)
 
     @staticmethod
     def declared(categories: dict[str, Category]) -> CategoryMap:

@@ -28,6 +28,7 @@ from features.categories import CATEGORIES, Category
 from scoring.reasons import REASON_FLOOR
 
 PRIOR_DENIALS = 5.0
+_ONE_HOT = np.eye(len(CATEGORIES))
 MIN_LEVEL_DENIALS = 10
 
 
@@ -54,6 +55,9 @@ class CategoryMap:
     by_level: dict[str, dict[str, Category]] = field(default_factory=dict)  # feature -> level
     _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
     _identity: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _features_in: dict[tuple[str, Category], list[int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def category(self, feature: str, payer: str | None) -> Category:
         mapped = self.by_payer.get(payer or "", {})
@@ -69,6 +73,15 @@ class CategoryMap:
             self._matrices[key] = matrix
         return self._matrices[key]
 
+    def features_in(self, category: Category, payer: str | None) -> list[int]:
+        """Positions of the features whose SHAP is summed into ``category`` for claims of
+        ``payer`` (this is asked for every reason of every scored claim: cached)."""
+        key = (payer if payer and payer in self.by_payer else "", category)
+        if key not in self._features_in:
+            column = self.matrix(key[0])[:, CATEGORIES.index(category)]
+            self._features_in[key] = np.flatnonzero(column).tolist()
+        return self._features_in[key]
+
     def by_category(
         self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray
     ) -> np.ndarray:
@@ -80,32 +93,45 @@ class CategoryMap:
         facts_only[:, identity] = 0.0
         result = np.empty((len(contributions), len(CATEGORIES)))
         payer_list = np.asarray(payers, dtype=object).tolist()
-        distinct_payers = list(dict.fromkeys(payer_list))
-        payer_position = {payer: i for i, payer in enumerate(distinct_payers)}
-        payer_of_row = np.array([payer_position[p] for p in payer_list], dtype=np.int64)
-        for i, payer in enumerate(distinct_payers):
-            rows = payer_of_row == i
-            result[rows] = facts_only[rows] @ self.matrix(payer)
+        distinct = list(dict.fromkeys(payer_list))
+        if len(distinct) == 1:
+            result[:] = facts_only @ self.matrix(distinct[0])
+        else:
+            payer_of_row = np.array(payer_list, dtype=object)
+            for payer in distinct:
+                rows = payer_of_row == payer
+                result[rows] = facts_only[rows] @ self.matrix(payer)
         pointed = np.maximum(result, 0.0)
         total = pointed.sum(axis=1, keepdims=True)
         share = np.divide(pointed, total, out=np.zeros_like(pointed), where=total > 0)
-        # Each identity feature in turn adds its weight: spread in proportion to ``share``
-        # when its level has no category and the facts point somewhere, else to one category
-        # (its level's, or where the feature's denials went for the payer).
-        weight = contributions[:, identity]  # (claims x identity features)
-        learned = np.zeros((len(x), len(identity)), dtype=np.int64)  # -1: level has none
-        for i, (name, j) in enumerate(zip(self.identity, identity, strict=True)):
-            learned[:, i] = self._level_targets(name, x[:, j])
-        by_payer = np.zeros((len(distinct_payers), len(identity)), dtype=np.int64)
-        for i, payer in enumerate(distinct_payers):
-            by_payer[i] = self._identity_categories(payer)
-        target = np.where(learned < 0, by_payer[payer_of_row], learned)
-        spread = (learned < 0) & (total > 0)
-        one = np.eye(len(CATEGORIES))[target]
-        added = np.where(spread[..., None], share[:, None, :], one) * weight[..., None]
-        for feature in range(len(identity)):
-            result += added[:, feature]
+        # Each identity feature in turn adds its weight: to its level's category; where the
+        # level has none, spread in proportion to ``share`` if the facts point somewhere,
+        # else to the category the feature's denials went to for the payer.
+        level_of = self._level_category(x[:, identity], payer_list)
+        spread = (level_of >= len(CATEGORIES)) & (total > 0)
+        one = _ONE_HOT[level_of % len(CATEGORIES)]
+        added = np.where(spread[..., None], share[:, None, :], one)
+        added *= contributions[:, identity][..., None]
+        for part in added.transpose(1, 0, 2):  # one identity feature after another
+            result += part
         return result
+
+    def _level_category(self, values: np.ndarray, payers: list[str | None]) -> np.ndarray:
+        """Per claim and identity feature (``values``: their levels): the position of the
+        category the level's denials went to; where the level has none, the number of
+        categories plus the position of the category of the feature for the payer."""
+        levels = [self.by_level.get(name, {}) for name in self.identity]
+        known: list[dict[float, int]] = [{} for _ in self.identity]  # NaN: looked up each time
+        fallback = {payer: self._identity_categories(payer) for payer in dict.fromkeys(payers)}
+        codes = []
+        for payer, row in zip(payers, values.tolist(), strict=True):
+            for i, value in enumerate(row):
+                found = known[i].get(value)
+                if found is None:
+                    target = levels[i].get(_level_key(value))
+                    found = known[i][value] = -1 if target is None else CATEGORIES.index(target)
+                codes.append(found if found >= 0 else len(CATEGORIES) + fallback[payer][i])
+        return np.array(codes, dtype=np.int64).reshape(values.shape)
 
     def _identity_categories(self, payer: str | None) -> list[int]:
         """Positions of the categories the identity features go to for ``payer`` (by the map
@@ -114,20 +140,6 @@ class CategoryMap:
         if key not in self._identity:
             self._identity[key] = [CATEGORIES.index(self.category(n, key)) for n in self.identity]
         return self._identity[key]
-
-    def _level_targets(self, name: str, values: np.ndarray) -> np.ndarray:
-        """Per value of identity feature ``name``: the position of the category its level's
-        denials went to, -1 where the level has none."""
-        levels = self.by_level.get(name, {})
-        known: dict[float, int] = {}  # NaN is never found: looked up each time
-        targets = []
-        for value in values.tolist():
-            found = known.get(value)
-            if found is None:
-                target = levels.get(_level_key(value))
-                found = known[value] = -1 if target is None else CATEGORIES.index(target)
-            targets.append(found)
-        return np.array(targets, dtype=np.int64)
 
     @staticmethod
     def declared(categories: dict[str, Category]) -> CategoryMap:

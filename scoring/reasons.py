@@ -18,17 +18,14 @@ MAX_REASONS = 4
 
 def top_reasons(category_contributions: np.ndarray) -> list[list[tuple[Category, float]]]:
     """Per row: (category, contribution) of its reasons, strongest first."""
-    # Strongest first, ties in category order (a stable sort); those over the floor lead.
-    order = np.argsort(-category_contributions, axis=1, kind="stable")[:, :MAX_REASONS]
-    strongest = np.take_along_axis(category_contributions, order, axis=1)
-    return [
-        [
-            (CATEGORIES[i], value)
-            for i, value in zip(row, values, strict=True)
-            if value >= REASON_FLOOR
-        ]
-        for row, values in zip(order.tolist(), strongest.tolist(), strict=True)
-    ]
+    result = []
+    for row in category_contributions:
+        order = sorted(
+            (i for i in range(len(CATEGORIES)) if row[i] >= REASON_FLOOR),
+            key=lambda i: (-row[i], i),
+        )[:MAX_REASONS]
+        result.append([(CATEGORIES[i], float(row[i])) for i in order])
+    return result
 
 
 def top_reason(category_contributions: np.ndarray) -> np.ndarray:

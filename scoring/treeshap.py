@@ -9,6 +9,11 @@ the tree's splits, LightGBM's decision rules), LightGBM's own ``pred_contrib`` f
 tree on one row per way, spread back to every row that goes that way. The values are
 ``pred_contrib``'s, summed per tree before they are added up (differences of about 1e-14).
 
+LightGBM keeps the range of trees a prediction uses in the booster itself, set by each call
+(under a lock that lets predictions run together), so a call for one tree would change what
+another thread's prediction on the same booster uses. The calls for one tree therefore go to a
+private copy of the booster, one call at a time.
+
 Two rows share a way only when no split can tell them apart: a numeric split compares
 ``value <= threshold`` after treating NaN and (near) zero as missing, so rows share a way when
 both are NaN, or both (near) zero, or neither, and as many thresholds lie below each; a
@@ -19,6 +24,7 @@ only with itself).
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,7 +45,7 @@ def contributions(booster: lgb.Booster, x: np.ndarray, threads: int) -> np.ndarr
         return np.asarray(booster.predict(x, pred_contrib=True, num_threads=threads), float)
     if booster not in _WAYS:
         _WAYS[booster] = TreeWays.of(booster)
-    return _WAYS[booster].contributions(booster, x, threads)
+    return _WAYS[booster].contributions(x, threads)
 
 
 @dataclass(frozen=True)
@@ -64,6 +70,8 @@ class TreeWays:
 
     trees: tuple[tuple[_Split, ...], ...]
     thresholds: dict[int, np.ndarray]
+    booster: lgb.Booster  # a private copy, for predictions of one tree
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @staticmethod
     def of(booster: lgb.Booster) -> TreeWays:
@@ -73,16 +81,18 @@ class TreeWays:
             if node["decision_type"] != "==":
                 numeric.setdefault(node["split_feature"], set()).add(float(node["threshold"]))
         thresholds = {f: np.array(sorted(values)) for f, values in numeric.items()}
-        return TreeWays(tuple(_tree_splits(tree, thresholds) for tree in nodes), thresholds)
+        trees = tuple(_tree_splits(tree, thresholds) for tree in nodes)
+        return TreeWays(trees, thresholds, lgb.Booster(model_str=booster.model_to_string()))
 
-    def contributions(self, booster: lgb.Booster, x: np.ndarray, threads: int) -> np.ndarray:
+    def contributions(self, x: np.ndarray, threads: int) -> np.ndarray:
         """``booster.predict(x, pred_contrib=True)``: one column per feature, then the base."""
         n, width = len(x), x.shape[1] + 1
         total = np.zeros((width, n))  # features as rows: a tree adds to a few of them
         columns = _Columns(np.ascontiguousarray(x.T), self.thresholds)
         for tree, splits in enumerate(self.trees):
             way, first = _first_of_each(_ways(splits, columns))
-            own = np.asarray(_one_tree(booster, tree, x[first], threads), dtype=float)
+            with self.lock:
+                own = np.asarray(_one_tree(self.booster, tree, x[first], threads), dtype=float)
             used = [s.feature for s in splits] + [width - 1]
             total[used] += own[:, used].T[:, way]
         return total.T.copy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import lightgbm as lgb
@@ -95,3 +96,30 @@ def test_the_model_explains_requests_as_pred_contrib_does(model_dir: Path, world
     assert len(x) >= treeshap.FROM_ROWS
     expected = model.booster.predict(x, pred_contrib=True, num_threads=1)
     np.testing.assert_allclose(model.contributions(x), expected, rtol=0, atol=TOLERANCE)
+
+
+def test_predictions_on_the_model_meanwhile_are_left_alone():
+    """A thread scoring one claim at a time on the booster while another explains a batch:
+    neither sees the other's range of trees."""
+    booster, x = _booster(False)
+    rows = x[:1000]
+    expected_batch = booster.predict(rows, pred_contrib=True, num_threads=1)
+    expected_rows = booster.predict(x[:200], pred_contrib=True, num_threads=1)
+    failures: list[str] = []
+
+    def one_at_a_time() -> None:
+        for _ in range(5):
+            for i in range(len(expected_rows)):
+                got = booster.predict(x[i : i + 1], pred_contrib=True, num_threads=1)
+                if not np.allclose(got[0], expected_rows[i], rtol=0, atol=TOLERANCE):
+                    failures.append(f"row {i}")
+
+    other = threading.Thread(target=one_at_a_time)
+    other.start()
+    batches = []
+    while other.is_alive() or not batches:
+        batches.append(treeshap.contributions(booster, rows, threads=1))
+    other.join()
+    assert not failures
+    for got in batches:
+        np.testing.assert_allclose(got, expected_batch, rtol=0, atol=TOLERANCE)

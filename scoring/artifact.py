@@ -28,6 +28,7 @@ from scoring.blend import Blend
 from scoring.calibration import Calibrator, RiskBands
 from scoring.category_map import CategoryMap
 from scoring.linear import LinearModel
+from scoring.treeshap import contributions as tree_contributions
 
 (
     BOOSTER_FILE,
@@ -77,7 +78,7 @@ def estimator_contributions(estimator: Estimator, x: np.ndarray) -> np.ndarray:
         )
     if isinstance(estimator, LinearModel):
         return estimator.contributions(x)
-    return np.asarray(estimator.predict(x, pred_contrib=True, num_threads=_threads(x)), dtype=float)
+    return tree_contributions(estimator, x, _threads(x))
 
 
 @dataclass

@@ -28,6 +28,7 @@ from features.categories import CATEGORIES, Category
 from scoring.reasons import REASON_FLOOR
 
 PRIOR_DENIALS = 5.0
+_ONE_HOT = np.eye(len(CATEGORIES))
 MIN_LEVEL_DENIALS = 10
 
 
@@ -53,6 +54,10 @@ class CategoryMap:
     identity: list[str] = field(default_factory=list)  # features whose values are levels
     by_level: dict[str, dict[str, Category]] = field(default_factory=dict)  # feature -> level
     _matrices: dict[str, np.ndarray] = field(default_factory=dict, repr=False, compare=False)
+    _identity: dict[str, list[int]] = field(default_factory=dict, repr=False, compare=False)
+    _features_in: dict[tuple[str, Category], list[int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def category(self, feature: str, payer: str | None) -> Category:
         mapped = self.by_payer.get(payer or "", {})
@@ -68,6 +73,15 @@ class CategoryMap:
             self._matrices[key] = matrix
         return self._matrices[key]
 
+    def features_in(self, category: Category, payer: str | None) -> list[int]:
+        """Positions of the features whose SHAP is summed into ``category`` for claims of
+        ``payer`` (this is asked for every reason of every scored claim: cached)."""
+        key = (payer if payer and payer in self.by_payer else "", category)
+        if key not in self._features_in:
+            column = self.matrix(key[0])[:, CATEGORIES.index(category)]
+            self._features_in[key] = np.flatnonzero(column).tolist()
+        return self._features_in[key]
+
     def by_category(
         self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray
     ) -> np.ndarray:
@@ -78,24 +92,54 @@ class CategoryMap:
         facts_only = contributions[:, :-1].copy()
         facts_only[:, identity] = 0.0
         result = np.empty((len(contributions), len(CATEGORIES)))
-        payers = np.asarray(payers, dtype=object)
-        for payer in set(payers.tolist()):
-            rows = payers == payer
-            result[rows] = facts_only[rows] @ self.matrix(payer)
+        payer_list = np.asarray(payers, dtype=object).tolist()
+        distinct = list(dict.fromkeys(payer_list))
+        if len(distinct) == 1:
+            result[:] = facts_only @ self.matrix(distinct[0])
+        else:
+            payer_of_row = np.array(payer_list, dtype=object)
+            for payer in distinct:
+                rows = payer_of_row == payer
+                result[rows] = facts_only[rows] @ self.matrix(payer)
         pointed = np.maximum(result, 0.0)
         total = pointed.sum(axis=1, keepdims=True)
         share = np.divide(pointed, total, out=np.zeros_like(pointed), where=total > 0)
-        for name, j in zip(self.identity, identity, strict=True):
-            levels = self.by_level.get(name, {})
-            for row, value in enumerate(x[:, j].tolist()):
-                weight = contributions[row, j]
-                target = levels.get(_level_key(value))
-                if target is None and total[row, 0] > 0:
-                    result[row] += weight * share[row]
-                    continue
-                target = target or self.category(name, payers[row])
-                result[row, CATEGORIES.index(target)] += weight
+        # Each identity feature in turn adds its weight: to its level's category; where the
+        # level has none, spread in proportion to ``share`` if the facts point somewhere,
+        # else to the category the feature's denials went to for the payer.
+        level_of = self._level_category(x[:, identity], payer_list)
+        spread = (level_of >= len(CATEGORIES)) & (total > 0)
+        one = _ONE_HOT[level_of % len(CATEGORIES)]
+        added = np.where(spread[..., None], share[:, None, :], one)
+        added *= contributions[:, identity][..., None]
+        for part in added.transpose(1, 0, 2):  # one identity feature after another
+            result += part
         return result
+
+    def _level_category(self, values: np.ndarray, payers: list[str | None]) -> np.ndarray:
+        """Per claim and identity feature (``values``: their levels): the position of the
+        category the level's denials went to; where the level has none, the number of
+        categories plus the position of the category of the feature for the payer."""
+        levels = [self.by_level.get(name, {}) for name in self.identity]
+        known: list[dict[float, int]] = [{} for _ in self.identity]  # NaN: looked up each time
+        fallback = {payer: self._identity_categories(payer) for payer in dict.fromkeys(payers)}
+        codes = []
+        for payer, row in zip(payers, values.tolist(), strict=True):
+            for i, value in enumerate(row):
+                found = known[i].get(value)
+                if found is None:
+                    target = levels[i].get(_level_key(value))
+                    found = known[i][value] = -1 if target is None else CATEGORIES.index(target)
+                codes.append(found if found >= 0 else len(CATEGORIES) + fallback[payer][i])
+        return np.array(codes, dtype=np.int64).reshape(values.shape)
+
+    def _identity_categories(self, payer: str | None) -> list[int]:
+        """Positions of the categories the identity features go to for ``payer`` (by the map
+        of the payer, or over all payers), built once per payer like ``matrix``."""
+        key = payer if payer and payer in self.by_payer else ""
+        if key not in self._identity:
+            self._identity[key] = [CATEGORIES.index(self.category(n, key)) for n in self.identity]
+        return self._identity[key]
 
     @staticmethod
     def declared(categories: dict[str, Category]) -> CategoryMap:

@@ -6,13 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from features.batch import batch_from_requests
-from features.categories import CATEGORIES, Category
+from features.categories import Category
 from features.contract import ClaimIn, ClaimProblem
 from features.facts import Facts, build_facts
 from features.pipeline import feature_matrix, remember_submissions
@@ -48,7 +49,7 @@ class Scorer:
         default_factory=lambda: dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     )
 
-    @property
+    @cached_property
     def ref(self) -> ModelRef:
         meta = self.model.meta
         return ModelRef(
@@ -128,14 +129,14 @@ class Scorer:
             explained = np.array([BAND_RANK[b] >= floor for b in bands], dtype=bool)
         rows = np.flatnonzero(explained)
         reasons_of: dict[int, list[tuple[Category, float]]] = {}
-        contributions: dict[int, np.ndarray] = {}
+        contributions: dict[int, list[float]] = {}
         if len(rows):
             if shap_values is None:
                 shap_values = model.contributions(x[rows])
             payers = np.array([claims[row].payer_id for row in rows.tolist()], dtype=object)
             by_category = model.category_contributions(shap_values, x[rows], payers)
             reasons_of = dict(zip(rows.tolist(), top_reasons(by_category), strict=True))
-            contributions = dict(zip(rows.tolist(), shap_values, strict=True))
+            contributions = dict(zip(rows.tolist(), shap_values.tolist(), strict=True))
         names = model.feature_names
         batch = ScoredBatch(facts, model.state.fitted)
         views = {
@@ -186,7 +187,7 @@ class Scorer:
             )
         return results, x
 
-    def _speakers(self, category: Category, payer: str, shap: np.ndarray) -> list[Category]:
+    def _speakers(self, category: Category, payer: str, shap: list[float]) -> list[Category]:
         """The rules that speak for a reason: those whose features the payer's category map
         sums into ``category`` and that pushed toward denial by at least ``SPEAKS``, strongest
         first, at most two; the category's own rule when none did. Usually that is the
@@ -198,17 +199,15 @@ class Scorer:
         for i in self._mapped(category, payer):
             if shap[i] > 0:
                 rule = rules[names[i]]
-                pushed[rule] = pushed.get(rule, 0.0) + float(shap[i])
+                pushed[rule] = pushed.get(rule, 0.0) + shap[i]
         strong = sorted((r for r, v in pushed.items() if v >= SPEAKS), key=lambda r: -pushed[r])
         return strong[:2] or [category]
 
     def _mapped(self, category: Category, payer: str) -> list[int]:
-        """Positions of the features the payer's category map sums into ``category`` (read off
-        the map's cached matrix: this runs for every reason of every scored claim)."""
-        column = self.model.categories.matrix(payer)[:, CATEGORIES.index(category)]
-        return np.flatnonzero(column).tolist()
+        """Positions of the features the payer's category map sums into ``category``."""
+        return self.model.categories.features_in(category, payer)
 
-    def _strongest_feature(self, category: Category, view: ClaimView, shap: np.ndarray) -> str:
+    def _strongest_feature(self, category: Category, view: ClaimView, shap: list[float]) -> str:
         """Evidence of last resort: the reason's feature that pushed hardest, in words."""
         names = self.model.feature_names
         best = max(self._mapped(category, view.claim.payer_id), key=lambda i: (shap[i], names[i]))

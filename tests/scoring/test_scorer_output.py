@@ -1,0 +1,56 @@
+"""The scorer's whole answer for a batch is pinned: probabilities, bands, reasons, evidence
+and what-if. Making scoring faster must leave every answer as it was."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+
+from features.contract import ClaimIn
+from scoring.artifact import ClaimRiskModel
+from scoring.schemas import ScoreOut
+from scoring.scorer import Scorer
+
+# The answers for the session world's requests, pinned when the scorer explained a batch with
+# one pred_contrib pass and a loop per claim (80038fc). A change of the model or of the
+# features changes them on purpose (update the digest here, as GOLDEN_SHA in
+# tests/features/test_rules.py); a change of the scoring code alone must not.
+GOLDEN_ANSWERS = "3fa0b2955823342e1ef024deb050635f6f5e05d141b5c1ad00e87491ab4ce941"
+
+
+@pytest.fixture(scope="module")
+def scorer(model_dir: Path) -> Scorer:
+    return Scorer(ClaimRiskModel.load(model_dir), "1", str(model_dir))
+
+
+@pytest.fixture(scope="module")
+def requests(world: Path) -> list[ClaimIn]:
+    lines = (world / "requests.jsonl").read_text().splitlines()
+    return [ClaimIn.model_validate_json(line) for line in lines]
+
+
+def _answers(scored: list[ScoreOut]) -> list[dict[str, object]]:
+    return [answer.model_dump(mode="json") for answer in scored]
+
+
+def test_the_answers_for_a_batch_are_as_pinned(scorer, requests):
+    answers = {
+        "together, every claim explained": _answers(scorer.score(requests)),
+        "together, medium and high explained": _answers(scorer.score(requests, "medium")),
+        "apart": _answers(scorer.score_with_features(requests, together=False)[0]),
+    }
+    explained = answers["together, every claim explained"]
+    assert sum(bool(a["reasons"]) for a in explained) > len(requests) / 5
+    assert any(r["what_if"] for a in explained for r in a["reasons"] or [])
+    text = json.dumps(answers, sort_keys=True)
+    assert hashlib.sha256(text.encode()).hexdigest() == GOLDEN_ANSWERS
+
+
+def test_a_claim_scored_in_a_batch_is_answered_as_alone(scorer, requests):
+    """Whatever a batch shares (TreeSHAP per way through a tree, per-payer category maps,
+    the what-if pass), no claim's answer depends on the others scored apart with it."""
+    batch = scorer.score_with_features(requests, together=False)[0]
+    assert batch == [scorer.score([claim])[0] for claim in requests]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -21,3 +22,16 @@ def claim_json(**changes: Any) -> dict[str, Any]:
 
 def claim(**changes: Any) -> ClaimIn:
     return ClaimIn.model_validate(claim_json(**changes))
+
+
+def resent(claims: list[ClaimIn], days: int, suffix: str) -> list[ClaimIn]:
+    """The claims sent again ``days`` later as new originals (their ids with ``suffix``)."""
+    return [
+        c.model_copy(
+            update={
+                "claim_id": f"{c.claim_id}{suffix}",
+                "submission_date": c.submission_date + dt.timedelta(days=days),
+            }
+        )
+        for c in claims
+    ]

@@ -19,14 +19,14 @@ the two apart reliably; their average does not need to.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import lightgbm as lgb
 import numpy as np
 from sklearn.metrics import roc_auc_score
 
 from features.rules import REGISTRY
-from scoring.artifact import Estimator
+from scoring.artifact import Estimator, estimator_margin
 from scoring.blend import Blend
 from scoring.calibration import Calibrator
 from scoring.linear import LinearModel
@@ -114,7 +114,7 @@ class Candidate:
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated probability."""
-        return _raw(self.estimator, self.rounds, x)
+        return _raw(self.estimator, x)
 
     @property
     def refit_rounds(self) -> int:
@@ -141,17 +141,10 @@ def _linear(x: np.ndarray, y: np.ndarray, names: list[str]) -> LinearModel:
     return LinearModel.fit(x, y, names, [i for i, n in enumerate(names) if n in codes])
 
 
-def _raw(estimator: Estimator, rounds: int, x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-_margin(estimator, rounds, x)))
-
-
-def _margin(estimator: Estimator, rounds: int, x: np.ndarray) -> np.ndarray:
-    if isinstance(estimator, Blend):
-        trees = _margin(estimator.trees, rounds, x)
-        return estimator.combine(trees, _margin(estimator.linear, rounds, x))
-    if isinstance(estimator, LinearModel):
-        return estimator.margin(x)
-    return np.asarray(estimator.predict(x, num_iteration=rounds, raw_score=True), dtype=float)
+def _raw(estimator: Estimator, x: np.ndarray) -> np.ndarray:
+    """Uncalibrated probability (a booster early-stopped on validation predicts with its best
+    iteration, which is its ``rounds``)."""
+    return 1.0 / (1.0 + np.exp(-estimator_margin(estimator, x)))
 
 
 def fit_candidates(
@@ -172,15 +165,15 @@ def fit_candidates(
         cap = max(EARLY_STOPPING_ROUNDS, TREESHAP_BUDGET // int(params["num_leaves"]))
         booster = fit_booster(x_train, y_train, x_valid, y_valid, names, params, max_rounds=cap)
         rounds = booster.best_iteration or booster.current_iteration()
-        auc = float(roc_auc_score(y_valid, _raw(booster, rounds, x_valid)))
+        auc = float(roc_auc_score(y_valid, _raw(booster, x_valid)))
         candidates.append(Candidate(name, booster, params, rounds, auc))
     if len(y_train) < SMALL_DATA_ROWS and not overrides:
         linear = _linear(x_train, y_train, names)
-        auc = float(roc_auc_score(y_valid, _raw(linear, 0, x_valid)))
+        auc = float(roc_auc_score(y_valid, _raw(linear, x_valid)))
         candidates.append(Candidate("linear", linear, {}, 0, auc))
         trees = _highest(candidates[:-1])
-        blend = Blend(trees.estimator, linear)  # type: ignore[arg-type]
-        auc = float(roc_auc_score(y_valid, _raw(blend, trees.rounds, x_valid)))
+        blend = Blend(cast(lgb.Booster, trees.estimator), linear)  # a shape's: a booster
+        auc = float(roc_auc_score(y_valid, _raw(blend, x_valid)))
         candidates.append(Candidate("blend", blend, trees.params, trees.rounds, auc))
     return candidates
 

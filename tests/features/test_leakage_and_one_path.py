@@ -21,6 +21,7 @@ from features.pipeline import (
     outcomes_for,
     remember_submissions,
 )
+from tests.claims import resent
 from tests.history_requests import request_for
 
 
@@ -184,15 +185,7 @@ def test_a_member_id_unlike_the_patients_last_one_at_the_payer_is_flagged(histor
     changed = feature_matrix(build_facts(batch_from_requests(typo)), state)[:, column]
     assert (changed == 1).all()
     # a first claim under the new id, then the next one: the batch remembers the new id
-    later = [
-        t.model_copy(
-            update={
-                "claim_id": f"{t.claim_id}-next",
-                "submission_date": t.submission_date + dt.timedelta(days=5),
-            }
-        )
-        for t in typo
-    ]
+    later = resent(typo, 5, "-next")
     together = build_facts(batch_from_requests([*typo, *later]))
     both = feature_matrix(together, remember_submissions(state, together))[:, column]
     assert (both[: len(typo)] == 1).all() and (both[len(typo) :] == 0).all()

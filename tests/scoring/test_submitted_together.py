@@ -3,7 +3,6 @@ scored apart, or a file scored in chunks, give what their sending says."""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +11,7 @@ import pytest
 from features.contract import ClaimIn
 from scoring.artifact import ClaimRiskModel
 from scoring.scorer import Scorer
+from tests.claims import resent
 
 
 @pytest.fixture(scope="module")
@@ -24,16 +24,7 @@ def sent(world: Path) -> list[ClaimIn]:
     """Twenty requests, then each sent again three days later as a new original."""
     lines = (world / "requests.jsonl").read_text().splitlines()[:20]
     first = [ClaimIn.model_validate_json(line) for line in lines]
-    again = [
-        c.model_copy(
-            update={
-                "claim_id": f"{c.claim_id}-again",
-                "submission_date": c.submission_date + dt.timedelta(days=3),
-            }
-        )
-        for c in first
-    ]
-    return first + again
+    return first + resent(first, 3, "-again")
 
 
 def _prior(scorer: Scorer, x: np.ndarray) -> np.ndarray:

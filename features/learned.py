@@ -97,6 +97,7 @@ class DecayedRate:
         rows = self._rows(facts) & (outcomes.adj_day[claim] >= 0)
         days = outcomes.adj_day[claim][rows]
         ref_day = int(days.min()) if len(days) else 0
+        last_day = int(days.max()) if len(days) else 0
         weight = np.exp((days - ref_day) / self.tau_days)
         denied = outcomes.denied_in(self.category)[claim][rows]
         values = {"n": weight, "d": weight * denied}
@@ -104,14 +105,21 @@ class DecayedRate:
             AsOfTable.build(keys[rows], days, values, {"n": "sum", "d": "sum"})
             for keys in self._keys(facts)
         )
-        return FittedRate(self, tables, ref_day)
+        return FittedRate(self, tables, ref_day, last_day)
 
 
 @dataclass(frozen=True)
 class FittedRate:
+    """The decayed counts of a ``DecayedRate``. Outcomes are weighted by their age on the
+    looked-up day, but no later than ``last_day``, the last outcome the history holds: a
+    request scored months after the history weighs that evidence as the history's last day
+    did, instead of watching every rate fade towards its parent while no newer outcome came
+    (the features it was trained on never faded that way)."""
+
     spec: DecayedRate
     tables: tuple[AsOfTable, ...]  # full key, parent key, global
     ref_day: int
+    last_day: int
 
     @staticmethod
     def merge(parts: Sequence[FittedRate]) -> FittedRate:
@@ -130,13 +138,13 @@ class FittedRate:
             )
             for level in range(len(learned[0].tables))
         )  # fmt: skip
-        return FittedRate(learned[0].spec, tables, ref_day)
+        return FittedRate(learned[0].spec, tables, ref_day, max(p.last_day for p in learned))
 
     def lookup(self, facts: Facts) -> np.ndarray:
         """The shrunk rate per row of the spec's level; NaN for rows outside ``where``."""
         spec = self.spec
         days = facts.claims["sub_day"][_claim_of(facts, spec.level)]
-        decay = np.exp(-(days - self.ref_day) / spec.tau_days)
+        decay = np.exp(-(np.minimum(days, self.last_day) - self.ref_day) / spec.tau_days)
         keys = spec._keys(facts)
         rate = self._after_history(keys, days, decay) if len(days) <= FEW else None
         if rate is None:

@@ -130,6 +130,25 @@ def test_one_request_at_a_time_matches_the_vectorised_batch(history, world):
     assert (np.nan_to_num(batch[:, columns]) > 0).mean() > 0.5  # the rates are really looked up
 
 
+def test_learned_rates_do_not_fade_while_no_newer_outcome_comes(history, world):
+    """A request scored half a year after the history reads the payers' rates as the
+    history's last outcome left them (as the rows the model learned from read them), by the
+    batch path and the few-row path alike."""
+    facts = build_facts(batch_from_history(history))
+    state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
+    lines = (world / "requests.jsonl").read_text().splitlines()[:120]
+    requests = [ClaimIn.model_validate_json(line) for line in lines]
+    columns = [state.feature_names.index(n) for n in state.feature_names if n.endswith("_rate")]
+
+    def rates(claims: list[ClaimIn]) -> np.ndarray:
+        return feature_matrix(build_facts(batch_from_requests(claims)), state)[:, columns]
+
+    now, later = rates(requests), rates(resent(requests, 180, "-later"))
+    np.testing.assert_allclose(later, now, rtol=1e-12)
+    np.testing.assert_allclose(rates(resent(requests[:1], 180, "-later")), now[:1], rtol=1e-12)
+    assert (np.nan_to_num(now) > 0).mean() > 0.5  # the rates are really looked up
+
+
 def _resubmitted(claim: ClaimIn, days: int) -> ClaimIn:
     """The same claim sent again ``days`` later as a new original."""
     later = claim.submission_date + dt.timedelta(days=days)

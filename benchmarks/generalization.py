@@ -45,7 +45,7 @@ from training.train import train
 
 SEED = 21
 SIZES = {"full": (20_000, 6_000), "quick": (12_000, 2_500)}  # history claims, requests
-TINY_REQUESTS = 1_500
+TINY_REQUESTS = 750
 MIN_CATEGORY = 30  # single-cause denials a category needs for its own figure
 
 
@@ -135,8 +135,10 @@ def evaluate_world(name: str, folder: Path) -> WorldResult:
 
 
 def zoo_world(name: str, root: Path, claims: int, requests: int, seed: int = SEED) -> Path:
-    """Simulate a zoo world (or the default one) into root/name. A world of fixed size (a
-    tiny practice sends about 100 claims a month) gets at most TINY_REQUESTS requests."""
+    """Simulate a zoo world (or the default one) into root/name. Requests come at the world's
+    own pace (the simulator spreads them over as many months as that takes: 11 for the full
+    size); a world of fixed size (a tiny practice sends about 100 claims a month) gets at most
+    TINY_REQUESTS requests, a year of its claims."""
     folder = root / name
     dialect = DEFAULT if name == "default" else WORLDS[name]
     if dialect.claims is not None:

@@ -33,7 +33,10 @@ def simulate(
     out: Annotated[Path, typer.Option(help="Folder to write the simulated world into.")],
     claims: Annotated[int, typer.Option(min=1000, help="Claims in the history.")] = 100_000,
     seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same files.")] = 0,
-    requests: Annotated[int, typer.Option(help="Claim requests for the month after.")] = 2000,
+    requests: Annotated[
+        int,
+        typer.Option(help="Claim requests after the history, at the practices' own monthly pace."),
+    ] = 2000,
     fmt: Annotated[
         Literal["parquet", "csv", "partitioned"],
         typer.Option(

@@ -36,10 +36,11 @@ def simulate(
     dialect: Dialect = DEFAULT,
 ) -> SimulationSummary:
     """Simulate `claims` history claims over `months` from `start`, plus `requests` claim
-    requests for the month after, into `out`. Same seed, same bytes. A dialect (see
-    ``simulator.zoo``) changes the world's mechanisms. Partitioned output of more than
-    ``simulator.blocks.BLOCK_CLAIMS`` claims is simulated and written a block of practices at
-    a time (``simulator.blocks``), so memory does not grow with ``claims``."""
+    requests for the months after (as many as the practices' monthly volume needs to hold
+    them), into `out`. Same seed, same bytes. A dialect (see ``simulator.zoo``) changes the
+    world's mechanisms. Partitioned output of more than ``simulator.blocks.BLOCK_CLAIMS``
+    claims is simulated and written a block of practices at a time (``simulator.blocks``), so
+    memory does not grow with ``claims``."""
     if claims < 1 or months < 1 or requests < 0:
         raise ValueError("claims and months must be positive, requests not negative")
     began = time.perf_counter()

@@ -1,4 +1,4 @@
-"""Claim requests (contract section 2) for the month after the history: each claim with the
+"""Claim requests (contract section 2) for the months after the history: each claim with the
 context a PM system holds inlined. Only this small set is built row by row."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Run the world forward: encounters, claims, context, adjudication, then split the result
-into the history (submitted by the history end) and the request month after it."""
+into the history (submitted by the history end) and the request window after it."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ from simulator.exports import (
 from simulator.world import World, build_world
 
 OVERSHOOT = 1.04  # encounters per wanted history claim; the excess is trimmed
+REQUEST_OVERSHOOT = 1.5  # encounters in the request window per wanted request
 CORRECTED_SHARE = 0.35  # denied claims with a fixable cause that are corrected (frequency 7)
 _FIXABLE = np.array(sorted(CAUSE_INDEX[c] for c in FIXABLE))
 
@@ -89,8 +90,15 @@ def run(
     rngs = [np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(17)]
     claims = dialect.claims or claims
     n_hist = math.ceil(claims * OVERSHOOT)
-    world = build_world(rngs[0], seed, n_hist, start, months, claims, dialect, block)
-    n_req = max(math.ceil(n_hist / months), math.ceil(requests * 1.5))
+    # The requests come at the practice's own pace: as many months after the history as its
+    # monthly volume needs to hold them (a window packed tighter brings the same patients
+    # back for the same codes far more often than the history ever shows).
+    monthly = n_hist / months
+    request_months = max(1, math.ceil(requests * REQUEST_OVERSHOOT / monthly))
+    world = build_world(
+        rngs[0], seed, n_hist, start, months, claims, dialect, block, request_months
+    )
+    n_req = math.ceil(monthly * request_months)
     say(f"world: {len(world.practices)} practices, {len(world.providers.npi)} providers, "
         f"{len(world.patients.birth)} patients")  # fmt: skip
     enc = make_encounters(
@@ -146,7 +154,7 @@ def run(
     all_adj = _concat_adj([adj, judge(rngs[12], fixed)])
     say(f"adjudicated {len(all_claims):,} claims")
 
-    # split: history = submitted by the history end; requests = submitted in the month after
+    # split: history = submitted by the history end; requests = submitted in the window after
     sub = all_claims.submission
     history = sub <= world.end
     candidates = np.flatnonzero((sub > world.end) & (sub <= world.request_end))

@@ -109,7 +109,7 @@ class World:
     seed: int
     start: int  # first history day
     end: int  # last history day
-    request_end: int  # last day of the request month
+    request_end: int  # last day of the request window
     practices: Practices
     providers: Providers
     patients: Patients
@@ -303,17 +303,25 @@ def _coverages(
     return np.arange(n, dtype=np.int32), cov2, coverages, members
 
 
+def _month_end(start: dt.date, months: int) -> dt.date:
+    """The last day of the ``months``-th month from ``start``'s month."""
+    y, m = divmod(start.month - 1 + months, 12)
+    return dt.date(start.year + y, m + 1, 1) - dt.timedelta(days=1)
+
+
 def build_world(
     rng: np.random.Generator, seed: int, n_encounters: int, start: dt.date, months: int,
     claims: int, dialect: Dialect = DEFAULT, block: tuple[int, int] = (0, 1),
+    request_months: int = 1,
 ) -> World:  # fmt: skip
-    """Practices, providers, patients and coverage for about n_encounters encounters; the
-    practices of ``block`` (k, blocks) of a world simulated in blocks (their own NPIs)."""
-    y, m = divmod(start.month - 1 + months, 12)
-    end_date = dt.date(start.year + y, m + 1, 1) - dt.timedelta(days=1)
-    y2, m2 = divmod(start.month + months, 12)
-    req_end_date = dt.date(start.year + y2, m2 + 1, 1) - dt.timedelta(days=1)
-    s, e, r = day(start), day(end_date), day(req_end_date)
+    """Practices, providers, patients and coverage for about n_encounters encounters over
+    ``months`` of history and the ``request_months`` after it; the practices of ``block``
+    (k, blocks) of a world simulated in blocks (their own NPIs)."""
+    s, e, r = (
+        day(start),
+        day(_month_end(start, months)),
+        day(_month_end(start, months + request_months)),
+    )
 
     practices = _practices(
         rng, dialect.practices or max(3, round(claims / CLAIMS_PER_PRACTICE)), block

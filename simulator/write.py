@@ -173,7 +173,7 @@ def world_document(world: World, summary: dict[str, Any],
     document: dict[str, Any] = {
         "seed": world.seed,
         "history": {"start": to_date(world.start), "end": to_date(world.end)},
-        "requests_month": {"start": to_date(world.end + 1), "end": to_date(world.request_end)},
+        "requests_window": {"start": to_date(world.end + 1), "end": to_date(world.request_end)},
         "billing_company": BILLING_COMPANY,
         "practices": practices,
         "payers": [payer_rules(p) for p in PAYERS],

@@ -104,8 +104,8 @@ def test_requests_validate_as_claim_requests(out: Path, world_doc: dict) -> None
     lines = (out / "requests.jsonl").read_bytes().splitlines()
     assert len(lines) == 500
     requests = [ClaimIn.model_validate_json(line) for line in lines]
-    first = dt.date.fromisoformat(world_doc["requests_month"]["start"])
-    last = dt.date.fromisoformat(world_doc["requests_month"]["end"])
+    first = dt.date.fromisoformat(world_doc["requests_window"]["start"])
+    last = dt.date.fromisoformat(world_doc["requests_window"]["end"])
     assert all(first <= r.submission_date <= last for r in requests)
     with_auths = sum(r.authorizations is not None for r in requests) / len(requests)
     with_enrollment = sum(r.provider_enrollment is not None for r in requests) / len(requests)

@@ -5,7 +5,10 @@ For each world: train on its history and score all its later requests as a user 
 compare with the ground truth. Per world: AUC, AUC / oracle AUC (the AUC of the true
 probabilities), recall at 95% precision, ECE (beside the true probabilities' own ECE on the
 same claims: what sampling noise alone gives), the top reason's category against the true
-cause of single-cause denials (overall and per category), and the untuned reference
+cause of single-cause denials (overall, per category, and for those the world made likely:
+true probability at least ``LIKELY``, where the claim's facts, not chance, brought the
+denial: a records request nobody answered, denied at a few percent of claims, cannot be
+told from the claim), and the untuned reference
 (``benchmarks.reference``) trained on the same history. The headline is the worst world.
 
 Run: python -m benchmarks.generalization [--quick] [--world DIR ...] [--only NAME ...]
@@ -47,6 +50,7 @@ SEED = 21
 SIZES = {"full": (20_000, 6_000), "quick": (12_000, 2_500)}  # history claims, requests
 TINY_REQUESTS = 750
 MIN_CATEGORY = 30  # single-cause denials a category needs for its own figure
+LIKELY = 0.5  # true probability from which a denial counts as one the world made likely
 
 
 @dataclass
@@ -66,6 +70,8 @@ class WorldResult:
     oracle_ece: float  # the true probabilities' ECE on the same claims: the noise floor
     top_reason: float  # share of single-cause denials whose top reason is the true category
     single_cause: int
+    top_reason_likely: float  # the same share among those with true probability >= LIKELY
+    likely: int
     per_category: dict[str, tuple[float, int]] = field(default_factory=dict)
     seconds: float = 0.0
     note: str = ""
@@ -111,6 +117,7 @@ def evaluate_world(name: str, folder: Path) -> WorldResult:
     single = y & (gt["n_fired"].to_numpy() == 1)
     true_category = gt["true_category"].to_numpy(dtype=object)
     hits = top[single] == true_category[single]
+    likely = gt["true_probability"].to_numpy()[single] >= LIKELY
     per_category = {
         str(category): (float(hits[true_category[single] == category].mean()), int(count))
         for category, count in pd.Series(true_category[single]).value_counts().items()
@@ -129,6 +136,8 @@ def evaluate_world(name: str, folder: Path) -> WorldResult:
         oracle_ece=expected_calibration_error(y, gt["true_probability"].to_numpy()),
         top_reason=float(hits.mean()) if len(hits) else float("nan"),
         single_cause=int(single.sum()),
+        top_reason_likely=float(hits[likely].mean()) if likely.any() else float("nan"),
+        likely=int(likely.sum()),
         per_category=per_category,
         seconds=time.perf_counter() - started,
     )
@@ -151,20 +160,21 @@ def table(results: Iterable[WorldResult]) -> str:
     """The per-world table (markdown), then each world's categories with enough denials."""
     rows = [
         "| world | history | requests | AUC | AUC/oracle | oracle | reference | margin "
-        "| recall@95%P (ref) | ECE (oracle's) | top reason = true cause |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "| recall@95%P (ref) | ECE (oracle's) | top reason = true cause | made likely |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     details = []
     for r in results:
         if r.note:
-            rows.append(f"| {r.name} | {r.note} |||||||||||")
+            rows.append(f"| {r.name} | {r.note} ||||||||||||")
             continue
         refused = f" ({r.refused} unread)" if r.refused else ""
         rows.append(
             f"| {r.name} | {r.history_claims:,} | {r.requests:,}{refused} | {r.auc:.4f} "
             f"| {r.of_oracle:.3f} | {r.oracle_auc:.4f} | {r.reference_auc:.4f} "
             f"| {r.margin:+.4f} | {r.recall_at_95:.3f} ({r.reference_recall_at_95:.3f}) "
-            f"| {r.ece:.4f} ({r.oracle_ece:.4f}) | {r.top_reason:.1%} of {r.single_cause:,} |"
+            f"| {r.ece:.4f} ({r.oracle_ece:.4f}) | {r.top_reason:.1%} of {r.single_cause:,} "
+            f"| {r.top_reason_likely:.1%} of {r.likely:,} |"
         )
         shown = [
             f"{c} {share:.0%} of {n}" for c, (share, n) in r.per_category.items()
@@ -199,7 +209,9 @@ def run(names: list[str], extra: list[Path], claims: int, requests: int, root: P
         try:
             result = evaluate_world(name, folder)
         except TooFewClaims as error:  # a user would be told the same by `claimrisk train`
-            result = WorldResult(name, 0, 0, 0, *(float("nan"),) * 7, 0.0, 0, note=str(error))
+            result = WorldResult(
+                name, 0, 0, 0, *(float("nan"),) * 7, 0.0, 0, float("nan"), 0, note=str(error)
+            )
         print(f"{name}: {result.seconds:.0f} s", flush=True)
         results.append(result)
     return results

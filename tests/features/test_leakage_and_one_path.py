@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import replace
 
 import numpy as np
@@ -149,14 +148,6 @@ def test_learned_rates_do_not_fade_while_no_newer_outcome_comes(history, world):
     assert (np.nan_to_num(now) > 0).mean() > 0.5  # the rates are really looked up
 
 
-def _resubmitted(claim: ClaimIn, days: int) -> ClaimIn:
-    """The same claim sent again ``days`` later as a new original."""
-    later = claim.submission_date + dt.timedelta(days=days)
-    return claim.model_copy(
-        update={"claim_id": f"{claim.claim_id}-again", "submission_date": later}
-    )
-
-
 def test_a_batch_counts_its_own_earlier_submissions(history, world):
     """A resubmission whose first copy is in the same batch is an earlier submission, as it
     would be in the history; claims scored apart never see each other."""
@@ -164,7 +155,7 @@ def test_a_batch_counts_its_own_earlier_submissions(history, world):
     state = fit_state(facts, outcomes_for(history, history.claims["claim_id"]))
     lines = (world / "requests.jsonl").read_text().splitlines()[:30]
     requests = [ClaimIn.model_validate_json(line) for line in lines]
-    batch = [*requests, *(_resubmitted(r, 4) for r in requests)]
+    batch = [*requests, *resent(requests, 4, "-again")]
     batch_facts = build_facts(batch_from_requests(batch))
     column = state.feature_names.index("dup_prior_submissions")
     apart = feature_matrix(batch_facts, state)[:, column]

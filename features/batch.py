@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from features.contract import CONTEXT_OF_TABLE, CONTEXT_TABLES, CONTEXTS, ClaimIn, table_spec
+from features.packed import list_values
 
 if TYPE_CHECKING:
     from features.history import History
@@ -91,6 +92,8 @@ def _from_frame(table: str, frame: pd.DataFrame) -> Table:
             columns[spec.name] = np.where(np.isnat(days), np.nan, days.astype(np.int64))
         elif spec.kind in ("number", "int", "bool"):
             columns[spec.name] = values.to_numpy(dtype=float, na_value=np.nan)
+        elif spec.kind.startswith("list"):
+            columns[spec.name] = list_values(values)
         else:
             columns[spec.name] = values.to_numpy(dtype=object, na_value=None)
     return columns

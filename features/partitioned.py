@@ -12,7 +12,9 @@ The claims are then regrouped on the workers into ``parts`` member groups (a has
 member id): a claim, its lines and outcome, and the member's eligibility checks and
 authorizations land in the same group, so member-level history is whole in one partition.
 Provider enrollments (keyed by provider) are small and go to every group. Each group is a
-``History`` kept in worker memory; from there the single-process feature code runs unchanged.
+``History`` kept in worker memory, its list columns packed as Arrow arrays from the moment a
+file is validated (``features.packed``); from there the single-process feature code runs
+unchanged.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from features.history import (
     _drop_invalid,
 )
 from features.labels import label_outcomes
+from features.packed import pack_lists, unpack_lists
 from features.tables import Issue, MissingColumnsError, empty_table, normalize_table
 
 FILE, ROW, BAD = "_file", "_row", "_bad"  # where a row came from; whether it is invalid
@@ -109,8 +112,8 @@ def normalize_part(raw: pd.DataFrame, table: str, name: str, index: int) -> Part
     try:
         normalized = normalize_table(table, raw)
     except MissingColumnsError as error:
-        return Part(empty_table(table), [f"{name}: {error}"], len(raw), [])
-    frame = normalized.frame
+        return Part(pack_lists(empty_table(table), table), [f"{name}: {error}"], len(raw), [])
+    frame = pack_lists(normalized.frame, table)
     frame[FILE] = name
     frame[ROW] = np.arange(len(frame))
     frame[ORDER] = (index << 32) + frame[ROW].to_numpy(np.int64)
@@ -172,14 +175,17 @@ def member_history(
         pieces = member_pieces[table]
         tables[table] = pd.concat(pieces, ignore_index=True) if pieces else empty_table(table)
     tables["provider_enrollments"] = enrollments
-    tables = {  # claims keep their place in the history (ORDER)
-        t: f.drop(
-            columns=[FILE, ROW, BAD] + ([] if t == "claims" else [ORDER]), errors="ignore"
-        ).reset_index(drop=True)
+    tables = {  # claims keep their place in the history (ORDER); list columns stay packed
+        t: pack_lists(
+            f.drop(
+                columns=[FILE, ROW, BAD] + ([] if t == "claims" else [ORDER]), errors="ignore"
+            ).reset_index(drop=True),
+            t,
+        )
         for t, f in tables.items()
     }
     report = LoadReport(Path("."), missing_context=list(missing_context))
-    labels = label_outcomes(tables["outcomes"])
+    labels = label_outcomes(unpack_lists(tables["outcomes"], "outcomes"))
     return History(report=report, labels=labels, **tables)
 
 
@@ -235,7 +241,9 @@ class PartitionedHistory:
         shared = self.client.scatter(wanted, broadcast=True)
         parts: list[History] = self.client.gather(self.map(_claims_of, shared))
         tables = {
-            table: pd.concat([part.table(table) for part in parts], ignore_index=True)
+            table: unpack_lists(
+                pd.concat([part.table(table) for part in parts], ignore_index=True), table
+            )
             for table in TABLE_MODELS
             if table != "provider_enrollments"
         }

@@ -371,9 +371,12 @@ def load_partitioned(
         counts = client.gather([client.submit(_invalid_count, f) for f in files[table]])
         skipped[f"{table}: invalid rows"] += sum(counts)
         files[table] = [client.submit(_valid_rows, f) for f in files[table]]
-    # Claims, lines and outcomes by claim id: every copy of a claim id meets its lines.
+    # Claims, lines and outcomes by claim id: every copy of a claim id meets its lines. Each
+    # stage's futures are dropped as soon as the next stage is submitted, so Dask frees every
+    # intermediate copy once it is used, not at the end of the load (at 10M claims, copies
+    # held to the end were three times what the workers' memory holds).
     by_claim = {
-        t: [client.submit(_split_part, f, "claim_id", parts) for f in files[t]]
+        t: [client.submit(_split_part, f, "claim_id", parts) for f in files.pop(t)]
         for t in CLAIM_TABLES
     }
     groups = [
@@ -385,6 +388,7 @@ def load_partitioned(
         )
         for g in range(parts)
     ]
+    del by_claim
     checked = client.gather([client.submit(_check_summary, g) for g in groups])
     cross = [p for problems_, _ in checked for p in problems_]
     if cross and not skip_invalid:
@@ -394,10 +398,11 @@ def load_partitioned(
         skipped.update(counts)
     report.skipped = skipped
     by_member = {
-        t: [client.submit(split_by, f, "member_id", parts) for f in files[t]] for t in MEMBER_TABLES
+        t: [client.submit(split_by, f, "member_id", parts) for f in files.pop(t)]
+        for t in MEMBER_TABLES
     }
     enrollments = client.submit(
-        _concat_or_empty, "provider_enrollments", *files["provider_enrollments"]
+        _concat_or_empty, "provider_enrollments", *files.pop("provider_enrollments")
     )
     workers = list(client.scheduler_info()["workers"])
     histories = [  # spread over the workers: a distributed fit needs data on every one
@@ -414,6 +419,7 @@ def load_partitioned(
         )
         for g in range(parts)
     ]
+    del groups, by_member
     kept = client.gather([client.submit(_counts, h) for h in histories])
     for table in CONTEXT_TABLES + REQUIRED_TABLES:
         if table == "provider_enrollments":

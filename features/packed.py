@@ -12,6 +12,8 @@ Python lists back from ``list_values`` when it builds a batch.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -62,13 +64,13 @@ def list_values(values: pd.Series) -> np.ndarray:
     flat = array.flatten()
     if pa.types.is_string(flat.type):
         encoded = pc.dictionary_encode(flat)
-        words = np.array(encoded.dictionary.to_pylist() + [None], dtype=object)
+        words = np.array([*encoded.dictionary.to_pylist(), None], dtype=object)
         items = words[encoded.indices.fill_null(len(words) - 1).to_numpy()].tolist()
     else:
         items = flat.to_numpy(zero_copy_only=False).tolist()
     offsets = array.offsets.to_numpy()
     bounds = (offsets - offsets[0]).tolist()
     result = np.empty(len(array), dtype=object)
-    for row, (start, end) in enumerate(zip(bounds[:-1], bounds[1:], strict=True)):
+    for row, (start, end) in enumerate(pairwise(bounds)):
         result[row] = items[start:end]
     return result

@@ -4,8 +4,11 @@ matrix is the single-process one, row for row."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +17,7 @@ import pytest
 from distributed import Client
 
 from features.batch import batch_from_history
+from features.cluster import SCRATCH_PREFIX, sweep_abandoned_scratch
 from features.distributed import (
     META_COLUMNS,
     broadcast,
@@ -85,3 +89,16 @@ def test_a_contract_error_in_one_partition_names_file_row_and_column(
     loaded = load_partitioned(dask_client, broken, parts=3, skip_invalid=True)
     assert loaded.report.skipped["claim_lines: invalid rows"] == 1
     assert loaded.report.skipped["claims: dropped with an invalid line"] == 1
+
+
+def test_a_killed_runs_spill_folder_is_swept_and_a_live_ones_kept(tmp_path: Path):
+    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                              capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"{SCRATCH_PREFIX}{finished.stdout.strip()}-abc"
+    alive = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-def"
+    other = tmp_path / "claimrisk-dask-notes"  # not a pid: not ours to judge
+    for folder in (dead, alive, other):
+        (folder / "spill").mkdir(parents=True)
+        (folder / "spill" / "block").write_bytes(b"x" * 1024)
+    assert sweep_abandoned_scratch(tmp_path) == [dead]
+    assert not dead.exists() and alive.exists() and other.exists()

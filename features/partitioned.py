@@ -23,7 +23,7 @@ import hashlib
 import operator
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ import fsspec
 import numpy as np
 import pandas as pd
 import pyarrow.parquet as pq
+from dask.sizeof import sizeof
 from distributed import Client, Future
 
 from features.asof import column_hash, day_numbers
@@ -44,7 +45,7 @@ from features.history import (
     _cross_table_issues,
     _drop_invalid,
 )
-from features.labels import label_outcomes
+from features.labels import LabelSummary, label_outcomes
 from features.packed import pack_lists, unpack_lists
 from features.tables import Issue, MissingColumnsError, empty_table, normalize_table
 
@@ -187,6 +188,17 @@ def member_history(
     report = LoadReport(Path("."), missing_context=list(missing_context))
     labels = label_outcomes(unpack_lists(tables["outcomes"], "outcomes"))
     return History(report=report, labels=labels, **tables)
+
+
+def _sizeof_fields(value: Any) -> int:
+    return sum(sizeof(getattr(value, field.name)) for field in fields(value))
+
+
+# What a worker holds between tasks is these records of frames: Dask must count them at their
+# size (its default is the size of the bare object, a few bytes), or it never spills them and
+# takes the whole history for memory it cannot manage.
+for _held in (History, LabelSummary, Part, ClaimGroup):
+    sizeof.register(_held)(_sizeof_fields)
 
 
 def _submission_range(history: History) -> tuple[int, int]:

@@ -14,10 +14,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from dask.sizeof import sizeof
 from distributed import Client
 
 from features.batch import batch_from_history
 from features.cluster import SCRATCH_PREFIX, sweep_abandoned_scratch
+from features.contract import TABLE_MODELS
 from features.distributed import (
     META_COLUMNS,
     broadcast,
@@ -102,3 +104,9 @@ def test_a_killed_runs_spill_folder_is_swept_and_a_live_ones_kept(tmp_path: Path
         (folder / "spill" / "block").write_bytes(b"x" * 1024)
     assert sweep_abandoned_scratch(tmp_path) == [dead]
     assert not dead.exists() and alive.exists() and other.exists()
+
+
+def test_dask_counts_a_held_history_at_its_size_so_it_can_spill_it(history: History):
+    frames = sum(history.table(t).memory_usage().sum() for t in TABLE_MODELS)
+    assert frames > 1_000_000
+    assert sizeof(history) >= frames

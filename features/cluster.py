@@ -4,30 +4,17 @@ or the address of an existing scheduler (``tcp://HOST:8786``)."""
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 import dask
-import psutil
 from distributed import Client, LocalCluster
 
+from features.scratch import owned_prefix, sweep_abandoned
+
 ROWS_PER_GROUP = 250_000  # claims per member group: a few hundred MB of facts on a worker
-SCRATCH_PREFIX = "claimrisk-dask-"  # then the pid of the process that owns the folder
-
-
-def sweep_abandoned_scratch(root: Path) -> list[Path]:
-    """Remove the spill folders under ``root`` whose owning process is gone (a run killed
-    before it could clean up after itself can leave gigabytes there); what was removed."""
-    removed = []
-    for folder in root.glob(f"{SCRATCH_PREFIX}*"):
-        owner = folder.name.removeprefix(SCRATCH_PREFIX).split("-", 1)[0]
-        if folder.is_dir() and owner.isdigit() and not psutil.pid_exists(int(owner)):
-            shutil.rmtree(folder, ignore_errors=True)
-            removed.append(folder)
-    return removed
+SCRATCH_PREFIX = "claimrisk-dask-"  # the spill folder of a local cluster
 
 
 @contextmanager
@@ -39,9 +26,9 @@ def connect(address: str) -> Iterator[Client]:
         with Client(address) as client:
             yield client
         return
-    sweep_abandoned_scratch(Path(tempfile.gettempdir()))
+    sweep_abandoned(SCRATCH_PREFIX)
     with (
-        tempfile.TemporaryDirectory(prefix=f"{SCRATCH_PREFIX}{os.getpid()}-") as spill,
+        tempfile.TemporaryDirectory(prefix=owned_prefix(SCRATCH_PREFIX)) as spill,
         dask.config.set(
             {"distributed.worker.memory.spill": 0.7, "distributed.worker.memory.target": 0.6}
         ),

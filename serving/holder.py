@@ -15,12 +15,14 @@ from pathlib import Path
 
 import numpy as np
 
+from features.scratch import owned_prefix, sweep_abandoned
 from scoring.artifact import ClaimRiskModel
 from scoring.scorer import SMOKE_CLAIM, Scorer
 from serving.model_check import ModelRefused, check_in_child
 from serving.settings import ServeSettings
 
 log = logging.getLogger("claimrisk.serving")
+MODEL_COPY_PREFIX = "claimrisk-model-"  # the private copy of the model a server process holds
 __all__ = ["ModelHolder", "ModelRefused", "loader_for", "smoke_test"]
 
 
@@ -47,7 +49,8 @@ def loader_for(
     source = settings.model
 
     def load() -> Scorer:
-        private = Path(tempfile.mkdtemp(prefix="claimrisk-model-"))
+        sweep_abandoned(MODEL_COPY_PREFIX)  # copies of servers that were killed
+        private = Path(tempfile.mkdtemp(prefix=owned_prefix(MODEL_COPY_PREFIX)))
         try:
             if is_folder_source(source):
                 path = Path(source)
@@ -76,7 +79,7 @@ def _private_root(scorer: Scorer | None) -> Path | None:
     if scorer is None or scorer.folder is None:
         return None
     for parent in scorer.folder.parents:
-        if parent.name.startswith("claimrisk-model-") and parent.parent == Path(
+        if parent.name.startswith(MODEL_COPY_PREFIX) and parent.parent == Path(
             tempfile.gettempdir()
         ):
             return parent

@@ -4,11 +4,8 @@ matrix is the single-process one, row for row."""
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +15,6 @@ from dask.sizeof import sizeof
 from distributed import Client
 
 from features.batch import batch_from_history
-from features.cluster import SCRATCH_PREFIX, sweep_abandoned_scratch
 from features.contract import TABLE_MODELS
 from features.distributed import (
     META_COLUMNS,
@@ -91,19 +87,6 @@ def test_a_contract_error_in_one_partition_names_file_row_and_column(
     loaded = load_partitioned(dask_client, broken, parts=3, skip_invalid=True)
     assert loaded.report.skipped["claim_lines: invalid rows"] == 1
     assert loaded.report.skipped["claims: dropped with an invalid line"] == 1
-
-
-def test_a_killed_runs_spill_folder_is_swept_and_a_live_ones_kept(tmp_path: Path):
-    finished = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
-                              capture_output=True, text=True, check=True)  # fmt: skip
-    dead = tmp_path / f"{SCRATCH_PREFIX}{finished.stdout.strip()}-abc"
-    alive = tmp_path / f"{SCRATCH_PREFIX}{os.getpid()}-def"
-    other = tmp_path / "claimrisk-dask-notes"  # not a pid: not ours to judge
-    for folder in (dead, alive, other):
-        (folder / "spill").mkdir(parents=True)
-        (folder / "spill" / "block").write_bytes(b"x" * 1024)
-    assert sweep_abandoned_scratch(tmp_path) == [dead]
-    assert not dead.exists() and alive.exists() and other.exists()
 
 
 def test_dask_counts_a_held_history_at_its_size_so_it_can_spill_it(history: History):

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
-import dask.dataframe as dd
+import dask.array as da
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
@@ -139,12 +139,12 @@ def in_window(which: str) -> Select:
     return partial(_rows, which=which)
 
 
-def _rows_of(select: Select, *frames: pd.DataFrame) -> pd.DataFrame:
-    return pd.concat([select(frame) for frame in frames])
+def _features_of(select: Select, names: list[str], *frames: pd.DataFrame) -> np.ndarray:
+    return np.concatenate([select(frame)[names].to_numpy(float) for frame in frames])
 
 
-def _empty(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.iloc[:0]
+def _labels_of(select: Select, *frames: pd.DataFrame) -> np.ndarray:
+    return np.concatenate([select(frame)[LABEL].to_numpy(float) for frame in frames]).astype(int)
 
 
 def submission_range(frame: pd.DataFrame) -> tuple[int, int]:
@@ -212,12 +212,23 @@ def fit_on_cluster(client: Client, frames: list[Future], names: list[str],
     who_has = client.who_has(frames)
     for frame in frames:
         holders.setdefault(sorted(who_has[frame.key])[0], []).append(frame)
-    parts = [
-        client.submit(_rows_of, select, *held, workers=[worker], allow_other_workers=False)
+    # Each worker's part is the float64 matrix LightGBM reads in place, and its labels: a
+    # frame would be copied twice more on the way (column selection, then to NumPy), which
+    # at 10M claims was more than a worker's memory.
+    place = {"allow_other_workers": False}
+    x_parts = [
+        client.submit(_features_of, select, names, *held, workers=[worker], **place)
         for worker, held in holders.items()
     ]
-    meta = client.submit(_empty, parts[0]).result()
-    data = dd.from_delayed(parts, meta=meta)
+    y_parts = [
+        client.submit(_labels_of, select, *held, workers=[worker], **place)
+        for worker, held in holders.items()
+    ]
+    rows = client.gather([client.submit(len, y) for y in y_parts])
+    x = da.concatenate(
+        [da.from_delayed(p, (n, len(names)), float) for p, n in zip(x_parts, rows, strict=True)]
+    )
+    y = da.concatenate([da.from_delayed(p, (n,), int) for p, n in zip(y_parts, rows, strict=True)])
     # num_threads: lightgbm.dask gives each worker's fit that worker's threads.
     native = {k: v for k, v in params.items() if k not in ("num_threads", "verbosity", "seed")}
     model = DaskLGBMClassifier(
@@ -232,7 +243,7 @@ def fit_on_cluster(client: Client, frames: list[Future], names: list[str],
     with Lock(FIT_LOCK), warnings.catch_warnings():
         # The sklearn wrapper always passes n_jobs; lightgbm.dask sets each worker's threads.
         warnings.filterwarnings("ignore", "Parameter n_jobs will be ignored")
-        model.fit(data[names], data[LABEL].astype(int), categorical_feature=codes)
+        model.fit(x, y, feature_name=names, categorical_feature=codes)
     booster: lgb.Booster = model.to_local().booster_
     return booster
 
@@ -314,17 +325,16 @@ def train_distributed(
         lambda message, done: progress(message, done + 1, steps),
     )
     model = evaluation.model
+    ranges = client.gather([client.submit(submission_range, f) for f in frames])
     if refit:
         progress(f"refitting on all {totals[LABELED][0]:,} labelled claims", 5, steps)
+        denied = _denied_sample(client, frames, LABELED, totals[LABELED][1], names)
         refit_frames = [
             client.submit(refit_frame, f, h, shared, seed)
             for seed, (f, h) in enumerate(zip(frames, history.groups, strict=True))
         ]
-        model = evaluation.refitted(
-            _refit(client, chosen, refit_frames, names),
-            _denied_sample(client, frames, LABELED, totals[LABELED][1], names),
-        )
-    ranges = client.gather([client.submit(submission_range, f) for f in frames])
+        del frames  # each is freed once its refit frame exists: the workers keep one copy
+        model = evaluation.refitted(_refit(client, chosen, refit_frames, names), denied)
     window = training_window(np.array([min(r[0] for r in ranges), max(r[1] for r in ranges)]))
     return finish(
         model,

@@ -9,8 +9,10 @@ The world (``--world``, default a folder under the system temp dir) is simulated
 in a child process, as single files and as month-partitioned datasets. Stages: load and
 validate, features (the feature state and every claim's features), fit (the evaluation fit),
 the rest of training (calibration, evaluation, refit), and scoring ``--requests`` claim
-requests with reasons for every claim. Prints one JSON document: seconds and claims/s per
-stage, the peak memory of this process and (cluster) of every worker, and the test AUC.
+requests with reasons for every claim (``--score-rounds R`` scores them R times over, as R
+times as many files on a cluster, for a steady-state rate). Prints one JSON document: seconds
+and claims/s per stage (scoring also per core), the peak memory of this process and (cluster)
+of every worker, and the test AUC.
 """
 
 from __future__ import annotations
@@ -97,7 +99,7 @@ def _rates(seconds: dict[str, float], claims: int, requests: int) -> dict[str, f
     return {stage: round(counts[stage] / seconds[stage]) for stage in counts if stage in seconds}
 
 
-def single(folder: Path, requests: int) -> dict[str, Any]:
+def single(folder: Path, rounds: int) -> dict[str, Any]:
     from features.history import load_history
     from features.uploads import parse_upload
     from scoring.scorer import Scorer, score_in_place
@@ -115,6 +117,7 @@ def single(folder: Path, requests: int) -> dict[str, Any]:
         for start in range(0, len(lines), 5000)
     ]
     scorer = Scorer(result.model, version="bench", source="bench")
+    chunks *= rounds
     started = time.perf_counter()
     for chunk in chunks:
         score_in_place(scorer, chunk, "all")
@@ -127,7 +130,16 @@ def _peak_gb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / GB
 
 
-def cluster(folder: Path, address: str, out: Path) -> dict[str, Any]:
+def _repeated(files: Path, rounds: int, into: Path) -> Path:
+    """A folder holding every request file ``rounds`` times (as links)."""
+    into.mkdir(parents=True)
+    for r in range(rounds):
+        for file in sorted(files.glob("*.parquet")):
+            (into / f"{r}-{file.name}").symlink_to(file.resolve())
+    return into
+
+
+def cluster(folder: Path, address: str, out: Path, rounds: int) -> dict[str, Any]:
     from features.cluster import connect
     from features.partitioned import load_partitioned
     from scoring.distributed import score_on_cluster
@@ -144,7 +156,8 @@ def cluster(folder: Path, address: str, out: Path) -> dict[str, Any]:
         seconds |= stages.seconds(time.perf_counter())
         scorer = Scorer(result.model, version="bench", source="bench")
         started = time.perf_counter()
-        files = score_on_cluster(client, scorer, str(folder / "requests"), str(out), "all")
+        requests = _repeated(folder / "requests", rounds, out / "requests")
+        files = score_on_cluster(client, scorer, str(requests), str(out / "scores"), "all")
         seconds["score"] = time.perf_counter() - started
         peaks = client.run(_peak_gb)
         return {
@@ -168,6 +181,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--path", choices=("single", "cluster"), required=True)
     parser.add_argument("--cluster", default="local")
+    parser.add_argument("--score-rounds", type=int, default=1)
     parser.add_argument(
         "--world", type=Path, default=Path(tempfile.gettempdir()) / "claimrisk-scale"
     )
@@ -179,13 +193,18 @@ def main() -> None:
     os.dup2(2, 1)
     folder = world(args.world, args.claims, args.requests, partitioned=args.path == "cluster")
     if args.path == "single":
-        figures = single(folder, args.requests)
+        figures = single(folder, args.score_rounds)
+        cores = 1
     else:
-        with tempfile.TemporaryDirectory() as scores:
-            figures = cluster(folder, args.cluster, Path(scores) / "scores")
+        with tempfile.TemporaryDirectory() as scratch:
+            figures = cluster(folder, args.cluster, Path(scratch), args.score_rounds)
+        cores = sum(w["threads"] for w in figures["workers"].values())
     figures["claims"] = args.claims
     figures["path"] = args.path
     figures["claims_per_second"] = _rates(figures["seconds"], args.claims, figures["scored"])
+    figures["scoring_claims_per_second_per_core"] = round(
+        figures["claims_per_second"]["score"] / cores
+    )
     figures["seconds"] = {k: round(v, 1) for k, v in figures["seconds"].items()}
     figures["seconds"]["total"] = round(sum(figures["seconds"].values()), 1)
     figures["client_peak_gb"] = round(_peak_gb(), 2)

@@ -127,6 +127,12 @@ class ClaimRiskModel:
         """Exact contributions in log-odds: one column per feature, then the base value."""
         return estimator_contributions(self.booster, x)
 
+    def prepare(self) -> ClaimRiskModel:
+        """Explain a claim now, so that the first claim a server explains does not wait while
+        TreeSHAP's tables are made (and their code compiled or loaded)."""
+        self.contributions(np.zeros((1, len(self.feature_names))))
+        return self
+
     def category_contributions(
         self, contributions: np.ndarray, x: np.ndarray, payers: np.ndarray
     ) -> np.ndarray:

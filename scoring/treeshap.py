@@ -1,208 +1,343 @@
-"""LightGBM's exact TreeSHAP for a batch, each tree's work done once per way through it.
+"""LightGBM's exact TreeSHAP, computed leaf by leaf from tables made once per model.
 
-``pred_contrib`` runs TreeSHAP for every row and every tree, which costs about what scoring a
-claim with reasons may cost in all. Yet a tree's contributions to a row depend only on which
-way the row goes at each of the tree's splits (TreeSHAP follows both branches of every split,
-so all splits count, not only those on the row's path), and the rows of a batch go a few
-hundred ways through a tree of 15 leaves. So, per tree: each row's way through it (read off
-the tree's splits, LightGBM's decision rules), LightGBM's own ``pred_contrib`` for that one
-tree on one row per way, spread back to every row that goes that way. The values are
-``pred_contrib``'s, summed per tree before they are added up (differences of about 1e-14).
+``pred_contrib`` walks every tree for every row and pays O(leaves x depth²) per tree, which is
+most of what scoring a claim with reasons costs. This module computes the same values in
+O(leaves x depth) per tree (Fast TreeSHAP v2, Yang 2021, arXiv:2109.09847):
 
-LightGBM keeps the range of trees a prediction uses in the booster itself, set by each call
-(under a lock that lets predictions run together), so a call for one tree would change what
-another thread's prediction on the same booster uses. The calls for one tree therefore go to a
-private copy of the booster, one call at a time.
+A tree's contribution to feature i is a sum over its leaves. For a leaf whose path splits on
+the distinct features P (d of them), with value v, and z_j the share of training rows that
+follow the path at its splits on feature j (the product of their cover ratios), let O be the
+features of P whose every split on the path the row follows. Then, with
+``psi(O) = sum over S ⊆ O of |S|!(d-|S|-1)!/d! * prod over j in P \\ S of z_j``,
+the leaf gives a feature i outside O ``-v psi(O)`` and a feature i in O
+``v (1 - z_i) / z_i * psi(O \\ {i})``. ``psi`` takes 2^d values per leaf (d <= 8 for the
+shapes training tries: a few MB), made once per model; a row then costs, per leaf, reading
+which of its splits it follows and d look-ups. The values are ``pred_contrib``'s, added up in
+another order (differences of about 1e-15).
 
-Two rows share a way only when no split can tell them apart: a numeric split compares
-``value <= threshold`` after treating NaN and (near) zero as missing, so rows share a way when
-both are NaN, or both (near) zero, or neither, and as many thresholds lie below each; a
-categorical split sends a level left when it is in the split's set, so rows share a way when
-their levels are in the same sets (any other value, NaN, negative or fractional, shares a way
-only with itself).
+Which way a row goes at a split follows LightGBM's own decision rules (``tree.h``): a value
+within 1e-35 of zero is zero (LightGBM drops it from the row), NaN is zero unless the split's
+missing type is NaN, a missing value takes the split's default side; a categorical split sends
+a value left when its integer part is one of the split's levels (NaN and negatives go right).
 """
 
 from __future__ import annotations
 
-import threading
+import itertools
+import os
 import weakref
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 import lightgbm as lgb
+import numba
 import numpy as np
-import pandas as pd
 
-FROM_ROWS = 256  # fewer rows: one pred_contrib call costs less than a call per tree
-# LightGBM's kZeroThreshold (1e-35f, a float): a value this close to zero may count as missing
+# LightGBM's kZeroThreshold (1e-35f, a float): a value this close to zero is zero
 ZERO = float(np.float32(1e-35))
-_KEY_ROOM = 2**62
+_MISSING = {"None": 0, "Zero": 1, "NaN": 2}
+MAX_LEAVES = 64  # a tree's way is a bit per split in an int64 (63 splits)
+_ROWS_PER_THREAD = 64  # fewer rows per thread: starting the thread costs more
 
 
 def contributions(booster: lgb.Booster, x: np.ndarray, threads: int) -> np.ndarray:
-    """``booster.predict(x, pred_contrib=True)``: one column per feature, then the base."""
-    if len(x) < FROM_ROWS:
+    """``booster.predict(x, pred_contrib=True)``: one column per feature, then the base.
+    ``threads`` 0: as many as LightGBM's OpenMP would use."""
+    tables = tables_of(booster)
+    if tables is None:
         return np.asarray(booster.predict(x, pred_contrib=True, num_threads=threads), float)
-    if booster not in _WAYS:
-        _WAYS[booster] = TreeWays.of(booster)
-    return _WAYS[booster].contributions(x, threads)
+    return tables.contributions(x, threads or _cores())
+
+
+def tables_of(booster: lgb.Booster) -> TreeTables | None:
+    """The booster's tables, made on first use and kept while it lives (None: a model these
+    tables cannot explain, which ``pred_contrib`` then does)."""
+    if booster not in _TABLES:
+        _TABLES[booster] = TreeTables.of(booster)
+    return _TABLES[booster]
+
+
+_TABLES: weakref.WeakKeyDictionary[lgb.Booster, TreeTables | None] = weakref.WeakKeyDictionary()
+
+
+def _cores() -> int:
+    available = len(os.sched_getaffinity(0))
+    limit = os.environ.get("OMP_NUM_THREADS", "")
+    return min(available, int(limit)) if limit.isdigit() and int(limit) > 0 else available
 
 
 @dataclass(frozen=True)
-class _Split:
-    """What one tree's splits on one feature tell apart, as a code per value class.
+class TreeTables:
+    """Every tree's splits (``split_*``, one entry per split of all trees), each leaf's
+    distinct features (``slot_*``) and its ``psi`` table. A row's way through a tree is a bit
+    mask of the tree's splits it takes to the left; it follows a leaf's path on a feature when
+    its mask agrees with ``slot_left`` on the bits ``slot_splits`` names (that feature's splits
+    on the path)."""
 
-    Numeric: ``code`` maps a value's class over all trees (3 x how many of the feature's
-    thresholds lie below it, + 0 NaN, 1 near zero, 2 other) to its class in this tree (the
-    same with this tree's thresholds). Categorical: ``code`` holds, per level, a bit per split
-    that sends the level left. Codes lie below ``count``."""
-
-    feature: int
-    numeric: bool
-    code: np.ndarray
-    count: int
-
-
-@dataclass(frozen=True)
-class TreeWays:
-    """Each tree's splits, grouped by feature, and every numeric feature's thresholds over
-    all trees (sorted), read once from a booster."""
-
-    trees: tuple[tuple[_Split, ...], ...]
-    thresholds: dict[int, np.ndarray]
-    booster: lgb.Booster  # a private copy, for predictions of one tree
-    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    tree_split: np.ndarray  # where each tree's splits start, then their count
+    tree_leaf: np.ndarray  # where each tree's leaves start, then their count
+    split_feature: np.ndarray
+    split_threshold: np.ndarray
+    split_categorical: np.ndarray
+    split_missing: np.ndarray
+    split_default_left: np.ndarray
+    level_start: np.ndarray  # categorical splits: their levels' left flags in ``level_left``
+    level_left: np.ndarray
+    slot_start: np.ndarray
+    slot_feature: np.ndarray
+    slot_splits: np.ndarray
+    slot_left: np.ndarray
+    slot_gain: np.ndarray  # v (1 - z) / z
+    leaf_value: np.ndarray
+    psi_start: np.ndarray
+    psi: np.ndarray
+    base: float  # the trees' expected values, summed
+    width: int  # features + 1
 
     @staticmethod
-    def of(booster: lgb.Booster) -> TreeWays:
-        nodes = [_split_nodes(tree["tree_structure"]) for tree in _trees(booster)]
-        numeric: dict[int, set[float]] = {}
-        for node in (node for tree in nodes for node in tree):
-            if node["decision_type"] != "==":
-                numeric.setdefault(node["split_feature"], set()).add(float(node["threshold"]))
-        thresholds = {f: np.array(sorted(values)) for f, values in numeric.items()}
-        trees = tuple(_tree_splits(tree, thresholds) for tree in nodes)
-        return TreeWays(trees, thresholds, lgb.Booster(model_str=booster.model_to_string()))
+    def of(booster: lgb.Booster) -> TreeTables | None:
+        model = booster.dump_model()
+        if model.get("num_tree_per_iteration", 1) != 1:
+            raise ValueError("one tree per iteration expected (a binary model)")
+        built = _Builder()
+        for tree in model["tree_info"]:
+            if tree["num_leaves"] > MAX_LEAVES:
+                return None  # its ways would not fit a 64-bit mask
+            built.add_tree(tree["tree_structure"])
+        if built.slot_z and min(built.slot_z) <= 0:
+            return None  # a split no training row followed: psi(O \ {i}) / z_i is undefined
+        return built.tables(model["max_feature_idx"] + 2)
 
     def contributions(self, x: np.ndarray, threads: int) -> np.ndarray:
-        """``booster.predict(x, pred_contrib=True)``: one column per feature, then the base."""
-        n, width = len(x), x.shape[1] + 1
-        total = np.zeros((width, n))  # features as rows: a tree adds to a few of them
-        columns = _Columns(np.ascontiguousarray(x.T), self.thresholds)
-        for tree, splits in enumerate(self.trees):
-            way, first = _first_of_each(_ways(splits, columns))
-            with self.lock:
-                own = np.asarray(_one_tree(self.booster, tree, x[first], threads), dtype=float)
-            used = [s.feature for s in splits] + [width - 1]
-            total[used] += own[:, used].T[:, way]
-        return total.T.copy()
+        x = np.ascontiguousarray(x, dtype=np.float64)
+        if x.ndim != 2 or x.shape[1] != self.width - 1:
+            raise ValueError(f"{self.width - 1} feature columns expected, got {x.shape}")
+        out = np.zeros((len(x), self.width))
+        chunks = min(threads, max(1, len(x) // _ROWS_PER_THREAD))
+        if chunks == 1:
+            self._explain(x, out)
+            return out
+        bounds = np.linspace(0, len(x), chunks + 1).astype(int)
+        with ThreadPoolExecutor(chunks) as pool:  # the kernel releases the GIL
+            done = [
+                pool.submit(self._explain, x[a:b], out[a:b]) for a, b in itertools.pairwise(bounds)
+            ]
+            for future in done:
+                future.result()
+        return out
+
+    def _explain(self, x: np.ndarray, out: np.ndarray) -> None:
+        _explain(
+            x, out, self.tree_split, self.tree_leaf, self.split_feature, self.split_threshold,
+            self.split_categorical, self.split_missing, self.split_default_left,
+            self.level_start, self.level_left, self.slot_start, self.slot_feature,
+            self.slot_splits, self.slot_left, self.slot_gain, self.leaf_value, self.psi_start,
+            self.psi, self.base,
+        )  # fmt: skip
 
 
-def _one_tree(booster: lgb.Booster, tree: int, x: np.ndarray, threads: int) -> Any:
-    """``pred_contrib`` of one tree (its base value in the last column)."""
-    return booster.predict(
-        x, pred_contrib=True, start_iteration=tree, num_iteration=1, num_threads=threads
-    )
+class _Builder:
+    """Flattens dumped trees into ``TreeTables``' arrays."""
+
+    def __init__(self) -> None:
+        self.split_feature: list[int] = []
+        self.split_threshold: list[float] = []
+        self.split_categorical: list[bool] = []
+        self.split_missing: list[int] = []
+        self.split_default_left: list[bool] = []
+        self.level_left: list[np.ndarray] = []
+        self.slot_start, self.psi_start = [0], [0]
+        self.tree_split, self.tree_leaf = [0], [0]
+        self.slot_feature: list[int] = []
+        self.slot_splits: list[int] = []
+        self.slot_left: list[int] = []
+        self.slot_z: list[float] = []
+        self.leaf_value: list[float] = []
+        self.base = 0.0
+
+    def add_tree(self, root: dict[str, Any]) -> None:
+        total = root.get("internal_count", root.get("leaf_count", 0))
+        pending: list[tuple[dict[str, Any], list[tuple[int, bool, int, float]]]] = [(root, [])]
+        while pending:
+            node, path = pending.pop()
+            if "leaf_value" in node:
+                self._add_leaf(node, path, total)
+                continue
+            index = len(self.split_feature)
+            self._add_split(node)
+            count = node["internal_count"]
+            for child, left in ((node["left_child"], True), (node["right_child"], False)):
+                share = _count(child) / count
+                pending.append((child, [*path, (index, left, node["split_feature"], share)]))
+        self.tree_split.append(len(self.split_feature))
+        self.tree_leaf.append(len(self.leaf_value))
+
+    def _add_split(self, node: dict[str, Any]) -> None:
+        categorical = node["decision_type"] == "=="
+        levels = np.zeros(0, dtype=np.bool_)
+        if categorical:
+            left = [int(level) for level in str(node["threshold"]).split("||")]
+            levels = np.zeros(max(left) + 1, dtype=np.bool_)
+            levels[left] = True
+        self.split_feature.append(node["split_feature"])
+        self.split_threshold.append(0.0 if categorical else float(node["threshold"]))
+        self.split_categorical.append(categorical)
+        self.split_missing.append(_MISSING[node.get("missing_type", "None")])
+        self.split_default_left.append(bool(node["default_left"]))
+        self.level_left.append(levels)
+
+    def _add_leaf(
+        self, leaf: dict[str, Any], path: list[tuple[int, bool, int, float]], total: float
+    ) -> None:
+        value = float(leaf["leaf_value"])
+        self.base += value * (_count(leaf) / total if path else 1.0)
+        features: list[int] = []
+        z: list[float] = []
+        splits: list[int] = []
+        lefts: list[int] = []
+        first = self.tree_split[-1]
+        for split, left, feature, share in path:
+            if feature not in features:
+                features += [feature]
+                z += [1.0]
+                splits += [0]
+                lefts += [0]
+            slot, bit = features.index(feature), 1 << (split - first)
+            z[slot] *= share
+            splits[slot] |= bit
+            lefts[slot] |= bit if left else 0
+        self.slot_feature += features
+        self.slot_splits += splits
+        self.slot_left += lefts
+        self.slot_z += z
+        self.leaf_value.append(value)
+        self.slot_start.append(len(self.slot_feature))
+        self.psi_start.append(self.psi_start[-1] + (1 << len(features) if features else 0))
+
+    def tables(self, width: int) -> TreeTables:
+        slot_start = np.array(self.slot_start, dtype=np.int64)
+        slot_z = np.array(self.slot_z, dtype=np.float64)
+        leaf_value = np.array(self.leaf_value, dtype=np.float64)
+        leaf_of_slot = np.repeat(np.arange(len(leaf_value)), np.diff(slot_start))
+        psi_start = np.array(self.psi_start, dtype=np.int64)
+        psi = np.zeros(psi_start[-1])
+        _fill_psi(slot_start, slot_z, psi_start, psi)
+        return TreeTables(
+            tree_split=np.array(self.tree_split, dtype=np.int64),
+            tree_leaf=np.array(self.tree_leaf, dtype=np.int64),
+            split_feature=np.array(self.split_feature, dtype=np.int64),
+            split_threshold=np.array(self.split_threshold, dtype=np.float64),
+            split_categorical=np.array(self.split_categorical, dtype=np.bool_),
+            split_missing=np.array(self.split_missing, dtype=np.int8),
+            split_default_left=np.array(self.split_default_left, dtype=np.bool_),
+            level_start=np.cumsum([0] + [len(levels) for levels in self.level_left]),
+            level_left=np.concatenate([np.zeros(0, np.bool_), *self.level_left]),
+            slot_start=slot_start,
+            slot_feature=np.array(self.slot_feature, dtype=np.int64),
+            slot_splits=np.array(self.slot_splits, dtype=np.int64),
+            slot_left=np.array(self.slot_left, dtype=np.int64),
+            slot_gain=leaf_value[leaf_of_slot] * (1 - slot_z) / slot_z,
+            leaf_value=leaf_value,
+            psi_start=psi_start,
+            psi=psi,
+            base=self.base,
+            width=width,
+        )
 
 
-@dataclass
-class _Columns:
-    """A batch's feature values by column, and what every tree reads of a column, once."""
-
-    values: np.ndarray  # features x rows
-    thresholds: dict[int, np.ndarray]
-    ranks: dict[int, np.ndarray] = field(default_factory=dict)
-    levels: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
-
-    def rank(self, feature: int) -> np.ndarray:
-        """Per row of a numeric feature, its value's class over all trees (see ``_Split``)."""
-        if feature not in self.ranks:
-            values = self.values[feature]
-            kind = np.where(np.isnan(values), 0, 1 + (np.abs(values) > ZERO))
-            self.ranks[feature] = np.searchsorted(self.thresholds[feature], values) * 3 + kind
-        return self.ranks[feature]
-
-    def levels_of(self, feature: int) -> tuple[np.ndarray, np.ndarray]:
-        """A categorical column's distinct values as levels (-1 for a value that is none),
-        and each row's position among them."""
-        if feature not in self.levels:
-            distinct, position = np.unique(self.values[feature], return_inverse=True)
-            level = (distinct >= 0) & (distinct < 2**31) & (distinct == np.floor(distinct))
-            self.levels[feature] = (np.where(level, distinct, -1).astype(np.int64), position)
-        return self.levels[feature]
+def _count(node: dict[str, Any]) -> float:
+    return float(node["leaf_count"] if "leaf_value" in node else node["internal_count"])
 
 
-_WAYS: weakref.WeakKeyDictionary[lgb.Booster, TreeWays] = weakref.WeakKeyDictionary()
+def _compiled(function: Callable[..., None]) -> Callable[..., None]:
+    """Compiled on first use, and kept in numba's cache (beside this file, or in the user's
+    cache folder) where one is writable: compiling takes seconds, loading it milliseconds."""
+    try:
+        return numba.njit(nogil=True, cache=True)(function)
+    except RuntimeError:  # no writable cache folder
+        return numba.njit(nogil=True)(function)
 
 
-def _trees(booster: lgb.Booster) -> list[dict[str, Any]]:
-    model = booster.dump_model()
-    if model.get("num_tree_per_iteration", 1) != 1:
-        raise ValueError("one tree per iteration expected (a binary model)")
-    return list(model["tree_info"])
+@_compiled
+def _fill_psi(slot_start, slot_z, psi_start, psi):
+    """Per leaf and subset O of its features (a bit mask): psi(O), see the module's doc."""
+    for leaf in range(len(slot_start) - 1):
+        first, d = slot_start[leaf], slot_start[leaf + 1] - slot_start[leaf]
+        if d == 0:
+            continue
+        weight = np.zeros(d + 1)  # |S|!(d-|S|-1)!/d!; |S| = d is never asked for
+        weight[0] = 1.0 / d
+        for size in range(1, d):
+            weight[size] = weight[size - 1] * size / (d - size)
+        poly = np.zeros(d + 1)
+        for subset in range(1 << d):
+            # prod over j in O of (t + z_j): the coefficient of t^k sums, over the S of size k,
+            # the product of z over O \ S; the features outside O give their z to every term
+            poly[:] = 0.0
+            poly[0] = 1.0
+            degree, outside = 0, 1.0
+            for j in range(d):
+                z = slot_z[first + j]
+                if subset >> j & 1:
+                    degree += 1
+                    for k in range(degree, 0, -1):
+                        poly[k] = poly[k - 1] + z * poly[k]
+                    poly[0] *= z
+                else:
+                    outside *= z
+            total = 0.0
+            for k in range(degree + 1):
+                total += weight[k] * poly[k]
+            psi[psi_start[leaf] + subset] = outside * total
 
 
-def _split_nodes(root: dict[str, Any]) -> list[dict[str, Any]]:
-    nodes: list[dict[str, Any]] = []
-    pending = [root]
-    while pending:
-        node = pending.pop()
-        if "split_feature" in node:
-            nodes.append(node)
-            pending += [node["left_child"], node["right_child"]]
-    return nodes
-
-
-def _tree_splits(
-    nodes: list[dict[str, Any]], thresholds: dict[int, np.ndarray]
-) -> tuple[_Split, ...]:
-    splits = []
-    for feature in sorted({node["split_feature"] for node in nodes}):
-        mine = [node for node in nodes if node["split_feature"] == feature]
-        if mine[0]["decision_type"] == "==":
-            sets = [[int(level) for level in str(node["threshold"]).split("||")] for node in mine]
-            left = np.zeros(max(max(levels) for levels in sets) + 1, dtype=np.int64)
-            for bit, levels in enumerate(sets):
-                left[levels] |= 1 << bit
-            splits.append(_Split(feature, False, left, 1 << len(sets)))
-        else:
-            own = np.isin(thresholds[feature], [float(node["threshold"]) for node in mine])
-            below = np.concatenate([[0], np.cumsum(own)])
-            code = np.repeat(below * 3, 3) + np.tile([0, 1, 2], len(below))
-            splits.append(_Split(feature, True, code, 3 * (int(below[-1]) + 1)))
-    return tuple(splits)
-
-
-def _ways(splits: tuple[_Split, ...], columns: _Columns) -> np.ndarray:
-    """Per row, a number naming its way through the tree whose ``splits`` these are."""
-    key = np.zeros(columns.values.shape[1], dtype=np.int64)
-    room = 1
-    for split in splits:
-        if split.numeric:
-            code, count = split.code[columns.rank(split.feature)], split.count
-        else:
-            code, count = _categorical(split, columns)
-        if room * count >= _KEY_ROOM:  # renumber the ways so far densely
-            key = _first_of_each(key)[0]
-            room = int(key.max()) + 1
-        key = key * count + code
-        room *= count
-    return key
-
-
-def _first_of_each(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each row's key renumbered 0, 1, ... in order of first appearance, and the row where
-    each number first appears."""
-    number = pd.factorize(key)[0].astype(np.int64)
-    seen_before = np.maximum.accumulate(np.concatenate([[-1], number[:-1]]))
-    return number, np.flatnonzero(number > seen_before)
-
-
-def _categorical(split: _Split, columns: _Columns) -> tuple[np.ndarray, int]:
-    """Rows whose level the same splits send left share a code; a value that is no level
-    (NaN, negative, fractional) has a code of its own."""
-    level, position = columns.levels_of(split.feature)
-    known = (level >= 0) & (level < len(split.code))
-    left = np.where(known, split.code[np.where(known, level, 0)], 0)
-    code = np.where(level >= 0, left, split.count + np.arange(len(level)))
-    return code[position], split.count + len(level)
+@_compiled
+def _explain(
+    x, out, tree_split, tree_leaf, split_feature, split_threshold, split_categorical,
+    split_missing, split_default_left, level_start, level_left, slot_start, slot_feature,
+    slot_splits, slot_left, slot_gain, leaf_value, psi_start, psi, base,
+):  # fmt: skip
+    """Tree by tree, row by row: one tree's tables stay in the cache while every row uses them."""
+    for tree in range(len(tree_split) - 1):
+        for row in range(x.shape[0]):
+            values, phi = x[row], out[row]
+            way = np.int64(0)
+            for s in range(tree_split[tree], tree_split[tree + 1]):
+                value = values[split_feature[s]]
+                missing = np.isnan(value)
+                if not missing and abs(value) <= ZERO:
+                    value = 0.0
+                if split_categorical[s]:
+                    goes_left = False
+                    if not missing and -1.0 < value < 2147483648.0:
+                        level = int(value)
+                        if level < level_start[s + 1] - level_start[s]:
+                            goes_left = level_left[level_start[s] + level]
+                elif missing and split_missing[s] == 2:
+                    goes_left = split_default_left[s]
+                else:
+                    if missing:
+                        value = 0.0
+                    if split_missing[s] == 1 and value == 0.0:
+                        goes_left = split_default_left[s]
+                    else:
+                        goes_left = value <= split_threshold[s]
+                way |= np.int64(goes_left) << (s - tree_split[tree])
+            for leaf in range(tree_leaf[tree], tree_leaf[tree + 1]):
+                first, d = slot_start[leaf], slot_start[leaf + 1] - slot_start[leaf]
+                followed = 0
+                for j in range(d):
+                    if (way ^ slot_left[first + j]) & slot_splits[first + j] == 0:
+                        followed |= 1 << j
+                table = psi_start[leaf]
+                outside = -leaf_value[leaf] * psi[table + followed]
+                for j in range(d):
+                    if followed >> j & 1:
+                        inside = slot_gain[first + j] * psi[table + (followed ^ (1 << j))]
+                        phi[slot_feature[first + j]] += inside
+                    else:
+                        phi[slot_feature[first + j]] += outside
+    for row in range(x.shape[0]):
+        out[row, out.shape[1] - 1] += base

@@ -65,7 +65,7 @@ def loader_for(
                 origin = f"models:/{get_settings().model_name}"
                 alias = None if source.isdigit() else source
             check(folder)
-            model = ClaimRiskModel.load(folder)
+            model = ClaimRiskModel.load(folder).prepare()
         except BaseException:
             shutil.rmtree(private, ignore_errors=True)
             raise

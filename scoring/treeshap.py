@@ -2,7 +2,8 @@
 
 ``pred_contrib`` walks every tree for every row and pays O(leaves x depth²) per tree, which is
 most of what scoring a claim with reasons costs. This module computes the same values in
-O(leaves x depth) per tree (Fast TreeSHAP v2, Yang 2021, arXiv:2109.09847):
+O(leaves x depth) per tree (Fast TreeSHAP v2, Yang 2021, arXiv:2109.09847), and only once per
+way a batch's rows go through the tree:
 
 A tree's contribution to feature i is a sum over its leaves. For a leaf whose path splits on
 the distinct features P (d of them), with value v, and z_j the share of training rows that
@@ -11,9 +12,15 @@ features of P whose every split on the path the row follows. Then, with
 ``psi(O) = sum over S ⊆ O of |S|!(d-|S|-1)!/d! * prod over j in P \\ S of z_j``,
 the leaf gives a feature i outside O ``-v psi(O)`` and a feature i in O
 ``v (1 - z_i) / z_i * psi(O \\ {i})``. ``psi`` takes 2^d values per leaf (d <= 8 for the
-shapes training tries: a few MB), made once per model; a row then costs, per leaf, reading
-which of its splits it follows and d look-ups. The values are ``pred_contrib``'s, added up in
-another order (differences of about 1e-15).
+shapes training tries: a few MB; a model whose tables would pass ``MAX_PSI`` is left to
+``pred_contrib``), made once per model; a row then costs, per leaf, reading which of its
+splits it follows and d look-ups.
+
+O depends only on the row's way through the tree: the side it takes at each of the tree's
+splits (all of them, not only those on its own path), a bit mask. Rows of a batch go a few
+hundred to a few thousand ways through a tree, so each way's share is worked out once and
+added to every row that goes that way. The values are ``pred_contrib``'s, added up in another
+order (differences of about 1e-14).
 
 Which way a row goes at a split follows LightGBM's own decision rules (``tree.h``): a value
 within 1e-35 of zero is zero (LightGBM drops it from the row), NaN is zero unless the split's
@@ -39,7 +46,14 @@ import numpy as np
 ZERO = float(np.float32(1e-35))
 _MISSING = {"None": 0, "Zero": 1, "NaN": 2}
 MAX_LEAVES = 64  # a tree's way is a bit per split in an int64 (63 splits)
+MAX_PSI = 1 << 24  # 128 MB of psi at most (deep trees without a depth limit need 2^depth a leaf)
 _ROWS_PER_THREAD = 64  # fewer rows per thread: starting the thread costs more
+BLOCK = 2048  # rows explained together: their ways through a tree are worked out once each
+_SLOTS = 2 * BLOCK  # a block's ways in an open-addressing table, at most half full
+# A way hashes to the top bits of its product with 2^64 / golden ratio (as a signed 64-bit
+# number: numba multiplies int64, wrapping around)
+_SHIFT = 64 - (_SLOTS.bit_length() - 1)
+_GOLDEN = 0x9E3779B97F4A7C15 - (1 << 64)
 
 
 def contributions(booster: lgb.Booster, x: np.ndarray, threads: int) -> np.ndarray:
@@ -78,6 +92,8 @@ class TreeTables:
 
     tree_split: np.ndarray  # where each tree's splits start, then their count
     tree_leaf: np.ndarray  # where each tree's leaves start, then their count
+    tree_column_start: np.ndarray  # where each tree's features start in ``tree_column``
+    tree_column: np.ndarray  # the features a tree splits on, by the tree's column number
     split_feature: np.ndarray
     split_threshold: np.ndarray
     split_categorical: np.ndarray
@@ -86,7 +102,7 @@ class TreeTables:
     level_start: np.ndarray  # categorical splits: their levels' left flags in ``level_left``
     level_left: np.ndarray
     slot_start: np.ndarray
-    slot_feature: np.ndarray
+    slot_column: np.ndarray  # the slot's feature, by its tree's column number
     slot_splits: np.ndarray
     slot_left: np.ndarray
     slot_gain: np.ndarray  # v (1 - z) / z
@@ -108,6 +124,8 @@ class TreeTables:
             built.add_tree(tree["tree_structure"])
         if built.slot_z and min(built.slot_z) <= 0:
             return None  # a split no training row followed: psi(O \ {i}) / z_i is undefined
+        if built.psi_start[-1] > MAX_PSI:
+            return None
         return built.tables(model["max_feature_idx"] + 2)
 
     def contributions(self, x: np.ndarray, threads: int) -> np.ndarray:
@@ -130,11 +148,11 @@ class TreeTables:
 
     def _explain(self, x: np.ndarray, out: np.ndarray) -> None:
         _explain(
-            x, out, self.tree_split, self.tree_leaf, self.split_feature, self.split_threshold,
-            self.split_categorical, self.split_missing, self.split_default_left,
-            self.level_start, self.level_left, self.slot_start, self.slot_feature,
-            self.slot_splits, self.slot_left, self.slot_gain, self.leaf_value, self.psi_start,
-            self.psi, self.base,
+            x, out, self.tree_split, self.tree_leaf, self.tree_column_start, self.tree_column,
+            self.split_feature, self.split_threshold, self.split_categorical,
+            self.split_missing, self.split_default_left, self.level_start, self.level_left,
+            self.slot_start, self.slot_column, self.slot_splits, self.slot_left, self.slot_gain,
+            self.leaf_value, self.psi_start, self.psi, self.base,
         )  # fmt: skip
 
 
@@ -149,8 +167,9 @@ class _Builder:
         self.split_default_left: list[bool] = []
         self.level_left: list[np.ndarray] = []
         self.slot_start, self.psi_start = [0], [0]
-        self.tree_split, self.tree_leaf = [0], [0]
-        self.slot_feature: list[int] = []
+        self.tree_split, self.tree_leaf, self.tree_column_start = [0], [0], [0]
+        self.tree_column: list[int] = []
+        self.slot_column: list[int] = []
         self.slot_splits: list[int] = []
         self.slot_left: list[int] = []
         self.slot_z: list[float] = []
@@ -173,6 +192,7 @@ class _Builder:
                 pending.append((child, [*path, (index, left, node["split_feature"], share)]))
         self.tree_split.append(len(self.split_feature))
         self.tree_leaf.append(len(self.leaf_value))
+        self.tree_column_start.append(len(self.tree_column))
 
     def _add_split(self, node: dict[str, Any]) -> None:
         categorical = node["decision_type"] == "=="
@@ -208,12 +228,17 @@ class _Builder:
             z[slot] *= share
             splits[slot] |= bit
             lefts[slot] |= bit if left else 0
-        self.slot_feature += features
+        columns = self.tree_column[self.tree_column_start[-1] :]
+        for feature in features:
+            if feature not in columns:
+                columns.append(feature)
+                self.tree_column.append(feature)
+        self.slot_column += [columns.index(feature) for feature in features]
         self.slot_splits += splits
         self.slot_left += lefts
         self.slot_z += z
         self.leaf_value.append(value)
-        self.slot_start.append(len(self.slot_feature))
+        self.slot_start.append(len(self.slot_column))
         self.psi_start.append(self.psi_start[-1] + (1 << len(features) if features else 0))
 
     def tables(self, width: int) -> TreeTables:
@@ -227,6 +252,8 @@ class _Builder:
         return TreeTables(
             tree_split=np.array(self.tree_split, dtype=np.int64),
             tree_leaf=np.array(self.tree_leaf, dtype=np.int64),
+            tree_column_start=np.array(self.tree_column_start, dtype=np.int64),
+            tree_column=np.array(self.tree_column, dtype=np.int64),
             split_feature=np.array(self.split_feature, dtype=np.int64),
             split_threshold=np.array(self.split_threshold, dtype=np.float64),
             split_categorical=np.array(self.split_categorical, dtype=np.bool_),
@@ -235,7 +262,7 @@ class _Builder:
             level_start=np.cumsum([0] + [len(levels) for levels in self.level_left]),
             level_left=np.concatenate([np.zeros(0, np.bool_), *self.level_left]),
             slot_start=slot_start,
-            slot_feature=np.array(self.slot_feature, dtype=np.int64),
+            slot_column=np.array(self.slot_column, dtype=np.int64),
             slot_splits=np.array(self.slot_splits, dtype=np.int64),
             slot_left=np.array(self.slot_left, dtype=np.int64),
             slot_gain=leaf_value[leaf_of_slot] * (1 - slot_z) / slot_z,
@@ -295,49 +322,89 @@ def _fill_psi(slot_start, slot_z, psi_start, psi):
 
 @_compiled
 def _explain(
-    x, out, tree_split, tree_leaf, split_feature, split_threshold, split_categorical,
-    split_missing, split_default_left, level_start, level_left, slot_start, slot_feature,
-    slot_splits, slot_left, slot_gain, leaf_value, psi_start, psi, base,
+    x, out, tree_split, tree_leaf, tree_column_start, tree_column, split_feature,
+    split_threshold, split_categorical, split_missing, split_default_left, level_start,
+    level_left, slot_start, slot_column, slot_splits, slot_left, slot_gain, leaf_value,
+    psi_start, psi, base,
 ):  # fmt: skip
-    """Tree by tree, row by row: one tree's tables stay in the cache while every row uses them."""
-    for tree in range(len(tree_split) - 1):
-        for row in range(x.shape[0]):
-            values, phi = x[row], out[row]
-            way = np.int64(0)
-            for s in range(tree_split[tree], tree_split[tree + 1]):
-                value = values[split_feature[s]]
-                missing = np.isnan(value)
-                if not missing and abs(value) <= ZERO:
-                    value = 0.0
-                if split_categorical[s]:
-                    goes_left = False
-                    if not missing and -1.0 < value < 2147483648.0:
-                        level = int(value)
-                        if level < level_start[s + 1] - level_start[s]:
-                            goes_left = level_left[level_start[s] + level]
-                elif missing and split_missing[s] == 2:
-                    goes_left = split_default_left[s]
-                else:
-                    if missing:
+    """A block of rows at a time, tree by tree: the tree's tables stay in the cache while the
+    block uses them, and each way through the tree is worked out once, then added to every
+    row that goes that way (a tree's share of a row depends only on its way)."""
+    seen_in = np.full(_SLOTS, -1, dtype=np.int64)  # which tree and block filled the slot
+    seen_way = np.zeros(_SLOTS, dtype=np.int64)
+    seen_at = np.zeros(_SLOTS, dtype=np.int64)
+    widest = np.max(np.diff(tree_column_start)) if len(tree_column_start) > 1 else 0
+    share = np.zeros((BLOCK, max(widest, 1)))  # per distinct way: the tree's contributions
+    trees = len(tree_split) - 1
+    for block in range(0, x.shape[0], BLOCK):
+        rows = min(BLOCK, x.shape[0] - block)
+        for tree in range(trees):
+            stamp = block // BLOCK * trees + tree
+            columns = tree_column[tree_column_start[tree] : tree_column_start[tree + 1]]
+            ways = 0
+            for row in range(block, block + rows):
+                values = x[row]
+                way = np.int64(0)
+                for s in range(tree_split[tree], tree_split[tree + 1]):
+                    value = values[split_feature[s]]
+                    missing = np.isnan(value)
+                    if not missing and abs(value) <= ZERO:
                         value = 0.0
-                    if split_missing[s] == 1 and value == 0.0:
+                    if split_categorical[s]:
+                        goes_left = False
+                        if not missing and -1.0 < value < 2147483648.0:
+                            level = int(value)
+                            if level < level_start[s + 1] - level_start[s]:
+                                goes_left = level_left[level_start[s] + level]
+                    elif missing and split_missing[s] == 2:
                         goes_left = split_default_left[s]
                     else:
-                        goes_left = value <= split_threshold[s]
-                way |= np.int64(goes_left) << (s - tree_split[tree])
-            for leaf in range(tree_leaf[tree], tree_leaf[tree + 1]):
-                first, d = slot_start[leaf], slot_start[leaf + 1] - slot_start[leaf]
-                followed = 0
-                for j in range(d):
-                    if (way ^ slot_left[first + j]) & slot_splits[first + j] == 0:
-                        followed |= 1 << j
-                table = psi_start[leaf]
-                outside = -leaf_value[leaf] * psi[table + followed]
-                for j in range(d):
-                    if followed >> j & 1:
-                        inside = slot_gain[first + j] * psi[table + (followed ^ (1 << j))]
-                        phi[slot_feature[first + j]] += inside
-                    else:
-                        phi[slot_feature[first + j]] += outside
+                        if missing:
+                            value = 0.0
+                        if split_missing[s] == 1 and value == 0.0:
+                            goes_left = split_default_left[s]
+                        else:
+                            goes_left = value <= split_threshold[s]
+                    way |= np.int64(goes_left) << (s - tree_split[tree])
+                slot = (way * _GOLDEN) >> _SHIFT & (_SLOTS - 1)
+                while seen_in[slot] == stamp and seen_way[slot] != way:
+                    slot = (slot + 1) % _SLOTS
+                if seen_in[slot] == stamp:
+                    known = seen_at[slot]
+                else:
+                    known = ways
+                    ways += 1
+                    seen_in[slot], seen_way[slot], seen_at[slot] = stamp, way, known
+                    _tree_share(
+                        way, share[known], tree_leaf[tree], tree_leaf[tree + 1], slot_start,
+                        slot_column, slot_splits, slot_left, slot_gain, leaf_value, psi_start, psi,
+                    )  # fmt: skip
+                for c in range(len(columns)):
+                    out[row, columns[c]] += share[known, c]
     for row in range(x.shape[0]):
         out[row, out.shape[1] - 1] += base
+
+
+@_compiled
+def _tree_share(
+    way, share, first_leaf, end_leaf, slot_start, slot_column, slot_splits, slot_left,
+    slot_gain, leaf_value, psi_start, psi,
+):  # fmt: skip
+    """One tree's contributions for the rows that go ``way`` through it, by the tree's own
+    column numbers (see the module's doc for the sum over its leaves)."""
+    share[:] = 0.0
+    for leaf in range(first_leaf, end_leaf):
+        first, d = slot_start[leaf], slot_start[leaf + 1] - slot_start[leaf]
+        followed = 0
+        for j in range(d):
+            if (way ^ slot_left[first + j]) & slot_splits[first + j] == 0:
+                followed |= 1 << j
+        table = psi_start[leaf]
+        outside = -leaf_value[leaf] * psi[table + followed]
+        for j in range(d):
+            if followed >> j & 1:
+                share[slot_column[first + j]] += (
+                    slot_gain[first + j] * psi[table + (followed ^ (1 << j))]
+                )
+            else:
+                share[slot_column[first + j]] += outside

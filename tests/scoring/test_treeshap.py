@@ -117,6 +117,15 @@ def test_trees_too_wide_for_a_way_mask_are_left_to_pred_contrib():
     np.testing.assert_array_equal(treeshap.contributions(booster, x[:50], threads=1), expected)
 
 
+def test_trees_whose_tables_would_be_too_large_are_left_to_pred_contrib(monkeypatch):
+    booster, _ = _booster(False)
+    needed = treeshap.TreeTables.of(booster).psi.size  # type: ignore[union-attr]
+    monkeypatch.setattr(treeshap, "MAX_PSI", needed - 1)
+    assert treeshap.TreeTables.of(booster) is None
+    monkeypatch.setattr(treeshap, "MAX_PSI", needed)
+    assert treeshap.TreeTables.of(booster) is not None
+
+
 def test_the_model_explains_requests_as_pred_contrib_does(model_dir: Path, world: Path):
     model = ClaimRiskModel.load(model_dir)
     assert isinstance(model.booster, lgb.Booster)

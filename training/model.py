@@ -14,6 +14,14 @@ claims each, 480-1,500 requests), the requests' mean AUC as a share of the oracl
 alone 0.845, linear alone 0.831, the better of the two on validation 0.850, the blend 0.863;
 the blend beat both on 10 of the 12. A validation window of a few hundred claims cannot tell
 the two apart reliably; their average does not need to.
+
+For the same reason a small history's tree shape and rounds are chosen by 5-fold
+cross-validated log loss on the whole training window instead of early stopping on the
+validation window, and the refit's rounds grow with its claims. On the same 12 worlds the
+mean AUC / oracle went from 0.8823 to 0.8858 (10 better or equal, none worse by more than
+0.002); the mean ECE from 0.0395 to 0.0414, each world's moving by up to 0.018 either way
+(any change of the model moves these few hundred requests' ECE that much; no calibrator
+fitted on the history, Platt, isotonic or beta, on one window or out of fold, lowered it).
 """
 
 from __future__ import annotations
@@ -60,6 +68,7 @@ SHAPES: dict[str, dict[str, Any]] = {
 }
 TREESHAP_BUDGET = 6000  # leaves x rounds: about 1 ms of exact TreeSHAP for one claim here
 SMALL_DATA_ROWS = 5000  # below this many training claims a linear model competes
+CV_FOLDS = 5  # a small history's shape and rounds are chosen by this many folds
 
 
 def params_for(n_rows: int, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -83,13 +92,7 @@ def fit_booster(
     max_rounds: int = MAX_ROUNDS,
 ) -> lgb.Booster:
     """Fit with early stopping on validation, or for a fixed number of ``rounds``."""
-    train = lgb.Dataset(
-        x_train,
-        y_train,
-        feature_name=feature_names,
-        categorical_feature=[n for n in feature_names if n in categorical_features()],
-        free_raw_data=False,
-    )
+    train = _dataset(x_train, y_train, feature_names)
     if rounds is not None:
         return lgb.train(params, train, num_boost_round=rounds)
     valid = lgb.Dataset(x_valid, y_valid, reference=train)
@@ -102,6 +105,39 @@ def fit_booster(
     )
 
 
+def _dataset(x: np.ndarray, y: np.ndarray, feature_names: list[str]) -> lgb.Dataset:
+    return lgb.Dataset(
+        x,
+        y,
+        feature_name=feature_names,
+        categorical_feature=[n for n in feature_names if n in categorical_features()],
+        free_raw_data=False,
+    )
+
+
+def rounds_cap(params: dict[str, Any]) -> int:
+    """The most rounds a shape may have inside the TreeSHAP budget."""
+    return max(EARLY_STOPPING_ROUNDS, TREESHAP_BUDGET // int(params["num_leaves"]))
+
+
+def cross_validated(
+    x: np.ndarray, y: np.ndarray, feature_names: list[str], params: dict[str, Any]
+) -> tuple[float, int]:
+    """A shape's ``CV_FOLDS``-fold cross-validated log loss (stratified, seeded) and the rounds
+    that reach it, early-stopped within the shape's cap."""
+    folds = lgb.cv(
+        {**params, "metric": "binary_logloss"},
+        _dataset(x, y, feature_names),
+        num_boost_round=rounds_cap(params),
+        nfold=CV_FOLDS,
+        stratified=True,
+        seed=0,
+        callbacks=[lgb.early_stopping(EARLY_STOPPING_ROUNDS, verbose=False)],
+    )
+    losses = cast(list[float], folds["valid binary_logloss-mean"])  # up to the best round
+    return float(losses[-1]), len(losses)
+
+
 @dataclass(frozen=True)
 class Candidate:
     """One model fitted on the training window and scored on the validation window."""
@@ -111,6 +147,8 @@ class Candidate:
     params: dict[str, Any]
     rounds: int  # 0 for the linear model
     validation_auc: float
+    cv_loss: float | None = None  # cross-validated log loss (a small history's shapes)
+    cv_rows: int = 0  # claims whose cross-validation chose ``rounds``; 0: early-stopped
 
     def raw(self, x: np.ndarray) -> np.ndarray:
         """Uncalibrated probability."""
@@ -121,11 +159,19 @@ class Candidate:
         """Rounds of the refit on all labelled claims: 10% more for 15-30% more data."""
         return round(self.rounds * 1.1)
 
+    def rounds_for(self, n_rows: int) -> int:
+        """Rounds of a refit on ``n_rows`` claims: cross-validated rounds in proportion to the
+        claims (within the TreeSHAP budget), early-stopped ones ``refit_rounds``."""
+        if not self.cv_rows:
+            return self.refit_rounds
+        return min(rounds_cap(self.params), round(self.rounds * n_rows / self.cv_rows))
+
     def refit(self, x: np.ndarray, y: np.ndarray, names: list[str]) -> Estimator:
         """The same model on more claims."""
         if isinstance(self.estimator, LinearModel):
             return _linear(x, y, names)
-        trees = fit_booster(x, y, None, None, names, self.params, rounds=self.refit_rounds)
+        rounds = self.rounds_for(len(y))
+        trees = fit_booster(x, y, None, None, names, self.params, rounds=rounds)
         if isinstance(self.estimator, Blend):
             return Blend(trees, _linear(x, y, names), self.estimator.weight)
         return trees
@@ -157,24 +203,38 @@ def fit_candidates(
 ) -> list[Candidate]:
     """Every shape, scored on validation; on a small history also the linear model and the
     blend of the best shape with it. Explicit ``overrides`` of the shape's parameters fix the
-    shape: only it is fitted."""
+    shape: only it is fitted.
+
+    A shape's rounds are early-stopped on validation; on a small history (below
+    ``SMALL_DATA_ROWS``) they are cross-validated on the training window instead, and the
+    shape of the lowest cross-validated log loss goes into the blend: a few thousand claims'
+    folds judge more claims than a validation window of a few hundred."""
     shapes = SHAPES if not overrides else {"given": {}}
+    small = len(y_train) < SMALL_DATA_ROWS and not overrides
     candidates = []
     for name, shape in shapes.items():
         params = params_for(len(y_train), {**shape, **(overrides or {})})
-        cap = max(EARLY_STOPPING_ROUNDS, TREESHAP_BUDGET // int(params["num_leaves"]))
+        if small:
+            loss, rounds = cross_validated(x_train, y_train, names, params)
+            booster = fit_booster(x_train, y_train, None, None, names, params, rounds=rounds)
+            auc = float(roc_auc_score(y_valid, _raw(booster, x_valid)))
+            candidates.append(Candidate(name, booster, params, rounds, auc, loss, len(y_train)))
+            continue
+        cap = rounds_cap(params)
         booster = fit_booster(x_train, y_train, x_valid, y_valid, names, params, max_rounds=cap)
         rounds = booster.best_iteration or booster.current_iteration()
         auc = float(roc_auc_score(y_valid, _raw(booster, x_valid)))
         candidates.append(Candidate(name, booster, params, rounds, auc))
-    if len(y_train) < SMALL_DATA_ROWS and not overrides:
+    if small:
         linear = _linear(x_train, y_train, names)
         auc = float(roc_auc_score(y_valid, _raw(linear, x_valid)))
         candidates.append(Candidate("linear", linear, {}, 0, auc))
-        trees = _highest(candidates[:-1])
+        trees = min(candidates[:-1], key=lambda c: cast(float, c.cv_loss))
         blend = Blend(cast(lgb.Booster, trees.estimator), linear)  # a shape's: a booster
         auc = float(roc_auc_score(y_valid, _raw(blend, x_valid)))
-        candidates.append(Candidate("blend", blend, trees.params, trees.rounds, auc))
+        candidates.append(
+            Candidate("blend", blend, trees.params, trees.rounds, auc, trees.cv_loss, trees.cv_rows)
+        )
     return candidates
 
 

@@ -13,7 +13,14 @@ from scoring.blend import Blend
 from scoring.linear import LinearModel
 from scoring.scorer import Scorer
 from tests.claims import claim
-from training.model import SHAPES, SMALL_DATA_ROWS, TREESHAP_BUDGET, best, fit_candidates
+from training.model import (
+    SHAPES,
+    SMALL_DATA_ROWS,
+    TREESHAP_BUDGET,
+    Candidate,
+    best,
+    fit_candidates,
+)
 from training.promotion import first_promotion
 from training.train import TrainResult
 
@@ -49,7 +56,7 @@ def test_a_linear_model_is_a_whole_artifact_the_scorer_serves(trained, windows, 
     assert result.reasons and result.reasons[0].category == "eligibility"
 
 
-def test_small_histories_get_the_best_shape_blended_with_a_linear_model(windows):
+def test_small_histories_get_the_cross_validated_shape_blended_with_a_linear_model(windows):
     x_train, y_train, x_valid, y_valid, names = windows
     small = slice(0, SMALL_DATA_ROWS - 1)
     candidates = fit_candidates(x_train[small], y_train[small], x_valid, y_valid, names)
@@ -57,11 +64,31 @@ def test_small_histories_get_the_best_shape_blended_with_a_linear_model(windows)
     shapes = candidates[: len(SHAPES)]
     for candidate in shapes:
         assert candidate.rounds * candidate.params["num_leaves"] <= TREESHAP_BUDGET
+        assert candidate.cv_loss is not None and candidate.cv_rows == len(y_train[small])
     chosen = best(candidates)
     assert chosen.name == "blend" and isinstance(chosen.estimator, Blend)
-    trees = max(shapes, key=lambda c: c.validation_auc)
+    trees = min(shapes, key=lambda c: c.cv_loss)  # folds of the training window, not validation
     assert chosen.estimator.trees is trees.estimator and chosen.rounds == trees.rounds
-    assert best(shapes) is trees  # a large history: the highest validation AUC
+    assert chosen.estimator.trees.current_iteration() == trees.rounds
+    refit = chosen.refit(x_train, y_train, names)
+    assert isinstance(refit, Blend)
+    assert refit.trees.current_iteration() == chosen.rounds_for(len(y_train))
+
+
+def test_cross_validated_rounds_grow_with_the_refit_claims_inside_the_budget():
+    shallow = {"num_leaves": 7}
+    cross_validated = Candidate("shallow", None, shallow, 100, 0.9, 0.3, cv_rows=1000)
+    assert cross_validated.rounds_for(1500) == 150
+    assert cross_validated.rounds_for(1_000_000) == TREESHAP_BUDGET // 7
+    early_stopped = Candidate("shallow", None, shallow, 100, 0.9)
+    assert early_stopped.rounds_for(1500) == early_stopped.refit_rounds == 110
+
+
+def test_given_parameters_fix_the_shape_early_stopped_on_validation(windows):
+    x_train, y_train, x_valid, y_valid, names = windows
+    shapes = fit_candidates(x_train, y_train, x_valid, y_valid, names, {"num_leaves": 7})
+    assert [c.name for c in shapes] == ["given"] and shapes[0].cv_rows == 0
+    assert best(shapes) is shapes[0]
 
 
 def test_a_blend_is_exact_and_a_whole_artifact_the_scorer_serves(trained, windows, tmp_path):

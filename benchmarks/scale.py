@@ -194,7 +194,7 @@ def main() -> None:
     folder = world(args.world, args.claims, args.requests, partitioned=args.path == "cluster")
     if args.path == "single":
         figures = single(folder, args.score_rounds)
-        cores = os.cpu_count() or 1  # LightGBM's TreeSHAP runs on every core
+        cores = os.cpu_count() or 1  # a batch's TreeSHAP runs on every core
     else:
         with tempfile.TemporaryDirectory() as scratch:
             figures = cluster(folder, args.cluster, Path(scratch), args.score_rounds)

@@ -177,7 +177,7 @@ class _Builder:
         self.base = 0.0
 
     def add_tree(self, root: dict[str, Any]) -> None:
-        total = root.get("internal_count", root.get("leaf_count", 0))
+        total = _count(root)
         pending: list[tuple[dict[str, Any], list[tuple[int, bool, int, float]]]] = [(root, [])]
         while pending:
             node, path = pending.pop()
@@ -278,7 +278,7 @@ def _count(node: dict[str, Any]) -> float:
     return float(node["leaf_count"] if "leaf_value" in node else node["internal_count"])
 
 
-def _compiled(function: Callable[..., None]) -> Callable[..., None]:
+def _compiled(function: Callable[..., Any]) -> Callable[..., Any]:
     """Compiled on first use, and kept in numba's cache (beside this file, or in the user's
     cache folder) where one is writable: compiling takes seconds, loading it milliseconds."""
     try:
@@ -343,29 +343,11 @@ def _explain(
             columns = tree_column[tree_column_start[tree] : tree_column_start[tree + 1]]
             ways = 0
             for row in range(block, block + rows):
-                values = x[row]
-                way = np.int64(0)
-                for s in range(tree_split[tree], tree_split[tree + 1]):
-                    value = values[split_feature[s]]
-                    missing = np.isnan(value)
-                    if not missing and abs(value) <= ZERO:
-                        value = 0.0
-                    if split_categorical[s]:
-                        goes_left = False
-                        if not missing and -1.0 < value < 2147483648.0:
-                            level = int(value)
-                            if level < level_start[s + 1] - level_start[s]:
-                                goes_left = level_left[level_start[s] + level]
-                    elif missing and split_missing[s] == 2:
-                        goes_left = split_default_left[s]
-                    else:
-                        if missing:
-                            value = 0.0
-                        if split_missing[s] == 1 and value == 0.0:
-                            goes_left = split_default_left[s]
-                        else:
-                            goes_left = value <= split_threshold[s]
-                    way |= np.int64(goes_left) << (s - tree_split[tree])
+                way = _way(
+                    x[row], tree_split[tree], tree_split[tree + 1], split_feature,
+                    split_threshold, split_categorical, split_missing, split_default_left,
+                    level_start, level_left,
+                )  # fmt: skip
                 slot = (way * _GOLDEN) >> _SHIFT & (_SLOTS - 1)
                 while seen_in[slot] == stamp and seen_way[slot] != way:
                     slot = (slot + 1) % _SLOTS
@@ -383,6 +365,34 @@ def _explain(
                     out[row, columns[c]] += share[known, c]
     for row in range(x.shape[0]):
         out[row, out.shape[1] - 1] += base
+
+
+@_compiled
+def _way(
+    values, first_split, end_split, split_feature, split_threshold, split_categorical,
+    split_missing, split_default_left, level_start, level_left,
+):  # fmt: skip
+    """A row's way through a tree: a bit per split of the tree, set when the row goes left
+    (LightGBM's decision rules, see the module's doc)."""
+    way = np.int64(0)
+    for s in range(first_split, end_split):
+        value = values[split_feature[s]]
+        missing = np.isnan(value)
+        if not missing and abs(value) <= ZERO:
+            value = 0.0
+        if split_categorical[s]:
+            level = int(value) if not missing and -1.0 < value < 2147483648.0 else -1
+            known = 0 <= level < level_start[s + 1] - level_start[s]
+            goes_left = known and level_left[level_start[s] + level]
+        else:  # the default side takes NaN (missing type NaN), or NaN and zero (type Zero)
+            nan_side = split_missing[s] == 2 and missing
+            zero_side = split_missing[s] == 1 and (missing or value == 0.0)
+            if nan_side or zero_side:
+                goes_left = split_default_left[s]
+            else:
+                goes_left = (0.0 if missing else value) <= split_threshold[s]
+        way |= np.int64(goes_left) << (s - first_split)
+    return way
 
 
 @_compiled

@@ -23,6 +23,7 @@ import datetime as dt
 import warnings
 from collections.abc import Callable
 from functools import partial
+from operator import itemgetter
 from typing import Any
 
 import dask.array as da
@@ -139,12 +140,13 @@ def in_window(which: str) -> Select:
     return partial(_rows, which=which)
 
 
-def _features_of(select: Select, names: list[str], *frames: pd.DataFrame) -> np.ndarray:
-    return np.concatenate([select(frame)[names].to_numpy(float) for frame in frames])
-
-
-def _labels_of(select: Select, *frames: pd.DataFrame) -> np.ndarray:
-    return np.concatenate([select(frame)[LABEL].to_numpy(float) for frame in frames]).astype(int)
+def _matrix_of(
+    select: Select, names: list[str], *frames: pd.DataFrame
+) -> tuple[np.ndarray, np.ndarray]:
+    """The selected rows' features (float64) and labels, the frames' rows one after another."""
+    rows = [select(frame) for frame in frames]
+    x = np.concatenate([part[names].to_numpy(float) for part in rows])
+    return x, np.concatenate([part[LABEL].to_numpy(float) for part in rows]).astype(int)
 
 
 def submission_range(frame: pd.DataFrame) -> tuple[int, int]:
@@ -216,14 +218,12 @@ def fit_on_cluster(client: Client, frames: list[Future], names: list[str],
     # frame would be copied twice more on the way (column selection, then to NumPy), which
     # at 10M claims was more than a worker's memory.
     place = {"allow_other_workers": False}
-    x_parts = [
-        client.submit(_features_of, select, names, *held, workers=[worker], **place)
-        for worker, held in holders.items()
-    ]
-    y_parts = [
-        client.submit(_labels_of, select, *held, workers=[worker], **place)
-        for worker, held in holders.items()
-    ]
+    x_parts: list[Future] = []
+    y_parts: list[Future] = []
+    for worker, held in holders.items():
+        both = client.submit(_matrix_of, select, names, *held, workers=[worker], **place)
+        for parts, item in ((x_parts, 0), (y_parts, 1)):
+            parts.append(client.submit(itemgetter(item), both, workers=[worker], **place))
     rows = client.gather([client.submit(len, y) for y in y_parts])
     x = da.concatenate(
         [da.from_delayed(p, (n, len(names)), float) for p, n in zip(x_parts, rows, strict=True)]

@@ -249,15 +249,14 @@ def fit_on_cluster(client: Client, frames: list[Future], names: list[str],
 
 
 def _refit(client: Client, chosen: Candidate, frames: list[Future],
-           names: list[str]) -> Estimator:  # fmt: skip
-    """The chosen model on every labelled claim: trees on the cluster, a small history's
-    blend (a few thousand claims) here."""
+           names: list[str], labelled: int) -> Estimator:  # fmt: skip
+    """The chosen model on every labelled claim (``labelled`` of them): trees on the cluster,
+    a small history's blend (a few thousand claims) here."""
     if not isinstance(chosen.estimator, lgb.Booster):
         rows = _gather(client, frames, LABELED)
         return chosen.refit(rows[names].to_numpy(float), rows[LABEL].to_numpy(float), names)
-    return fit_on_cluster(
-        client, frames, names, chosen.params, chosen.refit_rounds, in_window(LABELED)
-    )
+    rounds = chosen.rounds_for(labelled)
+    return fit_on_cluster(client, frames, names, chosen.params, rounds, in_window(LABELED))
 
 
 def train_distributed(
@@ -334,7 +333,8 @@ def train_distributed(
             for seed, (f, h) in enumerate(zip(frames, history.groups, strict=True))
         ]
         del frames  # each is freed once its refit frame exists: the workers keep one copy
-        model = evaluation.refitted(_refit(client, chosen, refit_frames, names), denied)
+        refitted = _refit(client, chosen, refit_frames, names, totals[LABELED][0])
+        model = evaluation.refitted(refitted, denied)
     window = training_window(np.array([min(r[0] for r in ranges), max(r[1] for r in ranges)]))
     return finish(
         model,

@@ -199,11 +199,25 @@ def batch_from_requests(requests: Sequence[ClaimIn]) -> ClaimBatch:
         eligibility_checks=_owned(checks, checked),
         authorizations=_owned(authorizations, auth_owner),
         provider_enrollments=_owned(enrollments, enrolled),
-        known={
-            context: np.array([getattr(r, context) is not None for r in requests], dtype=bool)
-            for context in CONTEXTS
-        },
+        known=_known_context(requests),
     )
+
+
+def _known_context(requests: Sequence[ClaimIn]) -> dict[str, np.ndarray]:
+    """Per request and context, whether the context is known: sent, except for eligibility.
+
+    The contract has no way to say "no eligibility check on file" but to leave the block
+    out, so a request that carries other context (its PM system exports what it holds)
+    and no eligibility is scored as a claim without a check, as the history shows such
+    claims. A request with no context at all (an 837P alone) leaves eligibility unknown.
+    Either way the answer lists eligibility as not checked.
+    """
+    sent = {
+        context: np.array([getattr(r, context) is not None for r in requests], dtype=bool)
+        for context in CONTEXTS
+    }
+    others = np.logical_or.reduce([sent[c] for c in CONTEXTS if c != "eligibility"])
+    return {**sent, "eligibility": sent["eligibility"] | others}
 
 
 def _owned(table: Table, owners: list[int]) -> Table:

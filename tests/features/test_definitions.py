@@ -104,7 +104,16 @@ def test_lapsed_coverage():
 def test_eligibility_check_after_submission_does_not_count():
     x = one(eligibility={"checked_on": "2026-10-06", "status": "active"})
     assert x["elig_no_check"] == 1
-    assert math.isnan(one(eligibility=None)["elig_no_check"])
+
+
+def test_absent_eligibility_is_no_check_when_other_context_is_sent():
+    """The contract cannot say "no check on file" but by leaving the block out; a request
+    with no context at all (an 837P alone) leaves eligibility unknown."""
+    without_check = one(eligibility=None)
+    assert without_check["elig_no_check"] == 1
+    alone = one(eligibility=None, authorizations=None, provider_enrollment=None)
+    assert math.isnan(alone["elig_no_check"])
+    assert math.isnan(alone["elig_payer_state_rate"])
 
 
 def test_late_submission():

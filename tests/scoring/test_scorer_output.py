@@ -21,8 +21,10 @@ from scoring.scorer import Scorer
 # purpose: the duplicate evidence now names the earlier claim's submission date (with the old
 # wording put back, the answers give the 80038fc digest, checked). Updated again on purpose:
 # the learned rates no longer fade for requests after the history's last outcome (with the
-# old decay put back, the answers give e7b85f0a…, checked).
-GOLDEN_ANSWERS = "3a0625d1d3fe169de1077677e11c9a1c1b70c2e9157ce64cd983309f2860ecee"
+# old decay put back, the answers give e7b85f0a…, checked). And again: a request that sends
+# other context but no eligibility is scored as a claim without a check (with the old rule
+# put back, the answers give 3a0625d1…, checked).
+GOLDEN_ANSWERS = "eadeab0baeeefa888c876a834b2a1bac4a91baa5169b68f58abcf47317df0da3"
 
 
 @pytest.fixture(scope="module")

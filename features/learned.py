@@ -208,6 +208,31 @@ class DenialCount:
 
 
 @dataclass(frozen=True)
+class LastPaidService:
+    """Per member at a payer: the latest date of service the payer paid, as of each claim
+    (a payment is known from its adjudication day): coverage was active then."""
+
+    table: AsOfTable | None = None
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> LastPaidService:
+        paid = (outcomes.adj_day >= 0) & ~outcomes.denied
+        values = {"service_day": facts.claims["svc_day"][paid]}
+        table = AsOfTable.build(
+            facts.claims["member_key"][paid], outcomes.adj_day[paid], values, {"service_day": "max"}
+        )
+        return replace(self, table=table)
+
+    @staticmethod
+    def merge(parts: Sequence[LastPaidService]) -> LastPaidService:
+        return replace(parts[0], table=AsOfTable.merge([_fitted(p.table) for p in parts]))
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        """Per claim: the day of service last paid, NaN where none yet."""
+        keys, days = facts.claims["member_key"], facts.claims["sub_day"]
+        return _fitted(self.table).lookup(keys, days)[:, 0]
+
+
+@dataclass(frozen=True)
 class FilingLimit:
     """Per payer: shortest lag denied for timely filing, longest lag paid (as of each claim)."""
 

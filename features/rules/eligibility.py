@@ -6,7 +6,7 @@ import numpy as np
 
 from features.contract import EligibilityIn
 from features.facts import Facts
-from features.learned import DecayedRate, DenialCount, MemberIds, member_digest
+from features.learned import DecayedRate, DenialCount, LastPaidService, MemberIds, member_digest
 from features.registry import Fitted
 from features.rules.base import (
     ClaimView,
@@ -26,6 +26,8 @@ ELIG_RATE = learner(
 )
 ELIG_MEMBER_DENIALS = learner("elig_member_denials", DenialCount("eligibility", "member_key"))
 MEMBER_IDS = learner("member_ids", MemberIds())
+LAST_PAID = learner("last_paid_service", LastPaidService())
+UNPAID_WORTH_SAYING = 180  # days since the payer last paid for the member that merit a word
 
 
 @feature("elig_no_check", "eligibility", "No eligibility check on or before submission", "flag")
@@ -69,6 +71,16 @@ def _elig_before_start(f: Facts, _: Fitted) -> np.ndarray:
 
 
 @feature(
+    "elig_days_since_paid_service",
+    "eligibility",
+    "Days from the member's latest service this payer paid to this service",
+    "days",
+)
+def _elig_since_paid(f: Facts, fitted: Fitted) -> np.ndarray:
+    return f.claims["svc_day"] - fitted[LAST_PAID].lookup(f)
+
+
+@feature(
     "elig_payer_state_rate",
     "eligibility",
     "This payer's recent eligibility-denial rate for claims whose check said the same",
@@ -100,31 +112,47 @@ def _elig_member_id_changed(f: Facts, fitted: Fitted) -> np.ndarray:
 
 
 def evidence(view: ClaimView) -> list[str]:
-    claim, x = view.claim, view.values
-    check = claim.eligibility
     changed = []
-    if x["elig_member_id_changed"] == 1:
+    if view.values["elig_member_id_changed"] == 1:
         changed.append(
             f"the member id differs from the one this patient was last billed under at payer "
-            f"{claim.payer_id}: a new card, or a typo"
+            f"{view.claim.payer_id}: a new card, or a typo"
         )
+    return [*changed, *_check_evidence(view), *_history_evidence(view)]
+
+
+def _check_evidence(view: ClaimView) -> list[str]:
+    """What the claim's own check says."""
+    claim, x = view.claim, view.values
+    check = claim.eligibility
     if check is None:
-        return [*changed, "no eligibility check was sent with the claim"]
-    notes = changed
+        return ["no eligibility check was sent with the claim"]
     if x["elig_no_check"] == 1:
-        notes.append(
+        notes = [
             f"the eligibility check of {check.checked_on} is after submission "
             f"{claim.submission_date}: no check on file at submission"
-        )
+        ]
     else:
-        notes.append(
+        notes = [
             f"last eligibility check {check.checked_on} ({int(x['elig_check_age_days'])} "
             f"days before submission) said {check.status.replace('_', ' ')}"
-        )
+        ]
     if check.coverage_end and check.coverage_end < claim.service_date:
         notes.append(f"coverage ended {check.coverage_end}; service {claim.service_date}")
     if check.coverage_start and check.coverage_start > claim.service_date:
         notes.append(f"coverage starts {check.coverage_start}; service {claim.service_date}")
+    return notes
+
+
+def _history_evidence(view: ClaimView) -> list[str]:
+    """What the payer did with the member's earlier claims."""
+    claim, x = view.claim, view.values
+    notes = []
+    if x["elig_days_since_paid_service"] > UNPAID_WORTH_SAYING:
+        notes.append(
+            f"payer {claim.payer_id} last paid a service of this member "
+            f"{int(x['elig_days_since_paid_service'])} days before this one"
+        )
     if x["elig_member_prior_denials"] > 0:
         notes.append(
             f"{int(x['elig_member_prior_denials'])} earlier eligibility denial(s) for "

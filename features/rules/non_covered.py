@@ -5,13 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from features.facts import Facts
-from features.learned import DecayedRate
+from features.learned import DecayedRate, DenialCount
 from features.registry import Fitted
 from features.rules.base import ClaimView, Rule, carcs, feature, learner, line_rate_max, pct
 
 NONCOVERED_RATE = learner(
     "noncov_payer_code_rate", DecayedRate("non_covered", ("payer_id", "procedure_code"))
 )
+NONCOVERED_DENIALS = learner("noncov_member_denials", DenialCount("non_covered", "member_key"))
 
 
 @feature(
@@ -24,12 +25,28 @@ def _noncov_rate(f: Facts, fitted: Fitted) -> np.ndarray:
     return line_rate_max(f, fitted, NONCOVERED_RATE)
 
 
+@feature(
+    "noncov_member_prior_denials",
+    "non_covered",
+    "Earlier not-covered denials of this member at this payer",
+    "count",
+)
+def _noncov_member(f: Facts, fitted: Fitted) -> np.ndarray:
+    return fitted[NONCOVERED_DENIALS].lookup(f)
+
+
 def evidence(view: ClaimView) -> list[str]:
     claim, x = view.claim, view.values
-    return [
+    notes = [
         f"payer {claim.payer_id} recently denied {pct(x['noncov_payer_code_rate'])} of a "
         "billed code as not covered"
     ]
+    if x["noncov_member_prior_denials"] > 0:
+        notes.append(
+            f"{int(x['noncov_member_prior_denials'])} earlier not-covered denial(s) of this "
+            f"member at payer {claim.payer_id}"
+        )
+    return notes
 
 
 RULE = Rule(

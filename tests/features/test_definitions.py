@@ -1,5 +1,6 @@
 """Feature values on hand-built claims are what a biller would expect."""
 
+import datetime as dt
 import math
 
 import numpy as np
@@ -231,3 +232,33 @@ def test_diagnosis_billable_follows_the_code_set(code: str, billable: bool):
 def test_a_subdivided_code_no_longer_supports_the_procedure():
     assert codes.diagnosis_supports("70553", ("G35A",))
     assert not codes.diagnosis_supports("70553", ("G35",))
+
+
+def _day(date: str) -> int:
+    return dt.date.fromisoformat(date).toordinal() - dt.date(1970, 1, 1).toordinal()
+
+
+def test_the_members_history_at_the_payer_as_of_submission():
+    """The payer's latest payment for the member and the member's not-covered denials count
+    from their adjudication day on, for this member at this payer only."""
+    history = [
+        claim(claim_id="H1", service_date="2026-01-10", submission_date="2026-01-12"),
+        claim(claim_id="H2", service_date="2026-03-02", submission_date="2026-03-04"),
+        claim(claim_id="H3", service_date="2026-04-01", submission_date="2026-04-03"),
+        claim(claim_id="H4", service_date="2026-05-01", submission_date="2026-05-03"),
+        claim(claim_id="H5", service_date="2026-06-01", submission_date="2026-06-03",
+              member_id="OTHER1"),
+    ]  # fmt: skip
+    outcomes = Outcomes(
+        np.array([_day(d) for d in ("2026-02-01", "2026-03-20", "2026-10-20", "2026-05-20",
+                                    "2026-06-20")]),
+        np.array([False, True, False, True, False]),
+        np.array([None, "non_covered", None, "non_covered", None], dtype=object),
+    )  # fmt: skip
+    state = fit_state(build_facts(batch_from_requests(history)), outcomes)
+    request = claim(service_date="2026-10-02", submission_date="2026-10-05")
+    x = compute_features(build_facts(batch_from_requests([request])), state).iloc[0]
+    # H3 was paid after the request's submission and H5 is another member's
+    assert x["elig_days_since_paid_service"] == _day("2026-10-02") - _day("2026-01-10")
+    assert x["noncov_member_prior_denials"] == 2
+    assert math.isnan(one()["elig_days_since_paid_service"])  # never paid: unknown

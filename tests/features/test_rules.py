@@ -165,9 +165,11 @@ def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
 
 # The feature matrix of one simulated world: the rules' move into their modules left it as it
 # was at c9f7be6 (38bee457...); it changed on purpose when the identity features were added,
-# and when elig_member_id_changed was (the other columns kept their 0ada2e58... digest).
-# Refactors of the feature code must leave it identical; a change of features updates it here.
-GOLDEN_SHA = "72be5a4d90ccbe813a6bd591a991f2db6754f7c9516b0d182355b6209f3b38fa"
+# and when elig_member_id_changed was (the other columns kept their 0ada2e58... digest), and
+# when elig_days_since_paid_service and noncov_member_prior_denials were (the others kept
+# 72be5a4d...). Refactors of the feature code must leave it identical; a change of features
+# updates it here.
+GOLDEN_SHA = "83736685fe218e5bb7fcee410ccfdb8108d5d6b6acb50826de4b053cd6ed031d"
 
 
 def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
@@ -187,3 +189,15 @@ def test_eligibility_evidence_names_a_changed_member_id():
     assert not any("member id differs" in note for note in RULES["eligibility"].evidence(view))
     view.values["elig_member_id_changed"] = 1.0  # learned from earlier submissions
     assert "member id differs" in RULES["eligibility"].evidence(view)[0]
+
+
+def test_evidence_names_what_the_payer_did_with_the_members_earlier_claims():
+    view = view_of(claim())
+    assert not any("last paid" in note for note in RULES["eligibility"].evidence(view))
+    view.values["elig_days_since_paid_service"] = 400.0  # learned from the history
+    assert (
+        "last paid a service of this member 400 days before"
+        in RULES["eligibility"].evidence(view)[-1]
+    )
+    view.values["noncov_member_prior_denials"] = 2.0
+    assert "2 earlier not-covered denial(s)" in RULES["non_covered"].evidence(view)[-1]

@@ -23,8 +23,9 @@ from scoring.scorer import Scorer
 # the learned rates no longer fade for requests after the history's last outcome (with the
 # old decay put back, the answers give e7b85f0a…, checked). And again: a request that sends
 # other context but no eligibility is scored as a claim without a check (with the old rule
-# put back, the answers give 3a0625d1…, checked).
-GOLDEN_ANSWERS = "eadeab0baeeefa888c876a834b2a1bac4a91baa5169b68f58abcf47317df0da3"
+# put back, the answers give 3a0625d1…, checked). And with two features of the member's
+# history at the payer (elig_days_since_paid_service, noncov_member_prior_denials).
+GOLDEN_ANSWERS = "96cb93daaf561e6fa4a0eb1d7be21baa8e7f66ec0f8727be4fb460d2ef2a6cf2"
 
 
 @pytest.fixture(scope="module")

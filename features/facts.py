@@ -237,6 +237,24 @@ def _age_conflict(code: np.ndarray, age: np.ndarray) -> np.ndarray:
     )  # fmt: skip
 
 
+def _line_patterns(
+    code: np.ndarray, modifiers: np.ndarray, units: np.ndarray, position: np.ndarray
+) -> np.ndarray:
+    """Per line, as one text: its units, its modifiers and the other codes of its claim
+    (what a payer's code edits look at: unit limits, modifiers, pairs of codes)."""
+    codes_of: dict[int, list[str]] = {}
+    for pos, c in zip(position.tolist(), code, strict=True):
+        codes_of.setdefault(pos, []).append(c)
+    patterns = np.empty(len(code), dtype=object)
+    for row, (pos, c, mods, n) in enumerate(
+        zip(position.tolist(), code, modifiers, units.tolist(), strict=True)
+    ):
+        others = sorted(codes_of[pos])
+        others.remove(c)
+        patterns[row] = f"{n:g}|{','.join(sorted(mods))}|{','.join(others)}"
+    return patterns
+
+
 def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
     lines = batch.lines
     position = lines["claim_pos"]
@@ -252,6 +270,7 @@ def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
         "payer_id": claim["payer_id"][position],
         "procedure_code": code,
         "units": lines["units"],
+        "line_pattern": _line_patterns(code, modifiers, lines["units"], position),
         "line_charge": lines["line_charge"],
         "line_day": line_day,
         "is_em": _isin(code, codes.EM_CODES),

@@ -26,6 +26,10 @@ from features.rules.base import (
 CODING_RATE = learner(
     "coding_payer_code_rate", DecayedRate("coding", ("payer_id", "procedure_code"))
 )
+PATTERN_RATE = learner(
+    "coding_payer_pattern_rate",
+    DecayedRate("coding", ("payer_id", "procedure_code", "line_pattern")),
+)
 
 
 @feature(
@@ -102,6 +106,17 @@ def _coding_rate(f: Facts, fitted: Fitted) -> np.ndarray:
     return line_rate_max(f, fitted, CODING_RATE)
 
 
+@feature(
+    "coding_payer_pattern_rate",
+    "coding",
+    "Highest recent coding-denial rate of this payer for a billed code with the same units, "
+    "modifiers and other codes on the claim",
+    "rate",
+)
+def _coding_pattern_rate(f: Facts, fitted: Fitted) -> np.ndarray:
+    return line_rate_max(f, fitted, PATTERN_RATE)
+
+
 def _sex_notes(view: ClaimView) -> list[str]:
     """The lines the sex fact flags (the patient's sex another one, or not known)."""
     sex = view.claim.patient_sex or "unknown"
@@ -156,6 +171,23 @@ def evidence(view: ClaimView) -> list[str]:
         notes.append(
             f"payer {claim.payer_id} recently denied {pct(x['coding_payer_code_rate'])} "
             "of a billed code for coding edits"
+        )
+    return notes + _pattern_notes(view)
+
+
+def _pattern_notes(view: ClaimView) -> list[str]:
+    """The lines billed the way this payer recently denied for coding edits."""
+    rates, lines = view.batch.lookup(PATTERN_RATE), view.facts.lines
+    notes = []
+    for line, line_in in zip(view.lines(), view.claim.lines, strict=True):
+        if rates[line] < RATE_WORTH_SAYING:
+            continue
+        others = [other.procedure_code for other in view.claim.lines if other is not line_in]
+        modifiers = ", ".join(line_in.modifiers) or "no modifier"
+        notes.append(
+            f"payer {view.claim.payer_id} recently denied {pct(rates[line])} of "
+            f"{lines['procedure_code'][line]} billed as here ({line_in.units:g} units, "
+            f"{modifiers}, with {', '.join(others) or 'no other code'}) for coding edits"
         )
     return notes
 

@@ -4,6 +4,7 @@ fix clearing them; a new rule is one module; the refactor left the feature matri
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 
 import numpy as np
@@ -167,9 +168,9 @@ def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
 # was at c9f7be6 (38bee457...); it changed on purpose when the identity features were added,
 # and when elig_member_id_changed was (the other columns kept their 0ada2e58... digest), and
 # when elig_days_since_paid_service and noncov_member_prior_denials were (the others kept
-# 72be5a4d...). Refactors of the feature code must leave it identical; a change of features
-# updates it here.
-GOLDEN_SHA = "83736685fe218e5bb7fcee410ccfdb8108d5d6b6acb50826de4b053cd6ed031d"
+# 72be5a4d...), and coding_payer_pattern_rate (the others kept 83736685...). Refactors of the
+# feature code must leave it identical; a change of features updates it here.
+GOLDEN_SHA = "a04737aa1ad18052441a48367fe9c13b69a36cd55ddfe9850ffbc28447b92167"
 
 
 def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
@@ -201,3 +202,39 @@ def test_evidence_names_what_the_payer_did_with_the_members_earlier_claims():
     )
     view.values["noncov_member_prior_denials"] = 2.0
     assert "2 earlier not-covered denial(s)" in RULES["non_covered"].evidence(view)[-1]
+
+
+def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
+    """Lines billed alike (code, units, modifiers, the claim's other codes) share a learned
+    coding-denial rate; the evidence names the line and how it was billed."""
+    visit, imaging = EXAMPLE["lines"]
+    two_units = [visit, {**imaging, "units": 2}]
+    history = [
+        claim(claim_id=f"H{i}", patient_id=f"P{i}", lines=two_units if i % 2 else [imaging],
+              service_date="2026-03-02", submission_date="2026-03-04")
+        for i in range(40)
+    ]  # fmt: skip
+    denied = np.arange(40) % 2 == 1
+    adjudicated = dt.date(2026, 3, 20).toordinal() - dt.date(1970, 1, 1).toordinal()
+    outcomes = Outcomes(
+        np.full(40, adjudicated), denied, np.where(denied, "coding", None).astype(object)
+    )
+    facts = build_facts(batch_from_requests(history))
+    assert facts.lines["line_pattern"][:3].tolist() == ["1||", "1|25|72148", "2||99214"]
+    state = fit_state(facts, outcomes)
+
+    def view(request: ClaimIn) -> ClaimView:
+        facts = build_facts(batch_from_requests([request]))
+        row = feature_matrix(facts, state)[0].tolist()
+        values = dict(zip(state.feature_names, row, strict=True))
+        return ClaimView(request, ScoredBatch(facts, state.fitted), 0, values)
+
+    same, alone = view(claim(lines=two_units)), view(claim(lines=[imaging]))
+    assert (
+        same.values["coding_payer_pattern_rate"] > 0.5 > alone.values["coding_payer_pattern_rate"]
+    )
+    assert (
+        "payer 60054 recently denied 98% of 72148 billed as here (2 units, no modifier, "
+        "with 99214) for coding edits" in RULES["coding"].evidence(same)
+    )
+    assert not any("billed as here" in note for note in RULES["coding"].evidence(alone))

@@ -24,8 +24,9 @@ from scoring.scorer import Scorer
 # old decay put back, the answers give e7b85f0a…, checked). And again: a request that sends
 # other context but no eligibility is scored as a claim without a check (with the old rule
 # put back, the answers give 3a0625d1…, checked). And with two features of the member's
-# history at the payer (elig_days_since_paid_service, noncov_member_prior_denials).
-GOLDEN_ANSWERS = "96cb93daaf561e6fa4a0eb1d7be21baa8e7f66ec0f8727be4fb460d2ef2a6cf2"
+# history at the payer (elig_days_since_paid_service, noncov_member_prior_denials), and with
+# coding_payer_pattern_rate.
+GOLDEN_ANSWERS = "afb8d95d2466ad83ebc3a2e64f084e6dc09e058748f6c6c0f450cedb34f41708"
 
 
 @pytest.fixture(scope="module")

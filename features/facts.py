@@ -294,14 +294,17 @@ def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
     diagnoses = batch.claims["diagnosis_codes"][position]
     supported = np.empty(len(code), dtype=bool)
     bad_pointer = np.empty(len(code), dtype=bool)
+    pointed_dx = np.empty(len(code), dtype=object)
     for row, (procedure, dx, points) in enumerate(
         zip(code, diagnoses, lines["diagnosis_pointers"], strict=True)
     ):
         pointed = tuple(dx[p - 1] for p in points if p <= len(dx))
         bad_pointer[row] = len(pointed) < len(points)
         supported[row] = codes.diagnosis_supports(procedure, pointed)
+        pointed_dx[row] = ",".join(sorted(set(pointed)))
     facts["pointer_out_of_range"] = bad_pointer
     facts["dx_unsupported"] = ~supported
+    facts["pointed_dx"] = pointed_dx
     facts["attachment_missing"] = claim["attachment_missing"][position]
     for name in ("member_id", "payer_id", "context_owner"):  # a line's are its claim's
         hashes["line", name] = hashes["claim", name][position]

@@ -48,8 +48,9 @@ class Outcomes:
     denied: np.ndarray
     category: np.ndarray  # object array of category names or None
 
-    def denied_in(self, category: str) -> np.ndarray:
-        return self.denied & (self.category == category)
+    def denied_in(self, category: str | tuple[str, ...]) -> np.ndarray:
+        categories = (category,) if isinstance(category, str) else category
+        return self.denied & np.logical_or.reduce([self.category == c for c in categories])
 
 
 def _level(facts: Facts, level: str) -> Table:
@@ -71,7 +72,7 @@ class DecayedRate:
     from and applied to.
     """
 
-    category: Category
+    category: Category | tuple[Category, ...]
     key: tuple[str, ...]
     level: Literal["line", "claim"] = "line"
     where: str | None = None

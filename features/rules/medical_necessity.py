@@ -7,11 +7,26 @@ import numpy as np
 from features.facts import Facts
 from features.learned import DecayedRate
 from features.registry import Fitted
-from features.rules.base import ClaimView, Rule, carcs, feature, learner, line_rate_max
+from features.rules.base import (
+    RATE_WORTH_SAYING,
+    ClaimView,
+    Rule,
+    carcs,
+    feature,
+    learner,
+    line_rate_max,
+    pct,
+)
 
 NECESSITY_RATE = learner(
     "medn_unsupported_rate",
     DecayedRate("medical_necessity", ("payer_id", "procedure_code"), where="dx_unsupported"),
+)
+# A payer files a diagnosis that does not support the procedure as medical necessity (CO-50)
+# or as coding (CO-11): both count, and the payer's category map says which its reasons are.
+DIAGNOSIS_RATE = learner(
+    "medn_payer_diagnosis_rate",
+    DecayedRate(("medical_necessity", "coding"), ("payer_id", "procedure_code", "pointed_dx")),
 )
 
 
@@ -35,20 +50,38 @@ def _medn_rate(f: Facts, fitted: Fitted) -> np.ndarray:
     return line_rate_max(f, fitted, NECESSITY_RATE)
 
 
+@feature(
+    "medn_payer_diagnosis_rate",
+    "medical_necessity",
+    "Highest recent rate of this payer's medical-necessity or coding denials of a billed "
+    "code for the same pointed diagnoses",
+    "rate",
+)
+def _medn_diagnosis_rate(f: Facts, fitted: Fitted) -> np.ndarray:
+    return line_rate_max(f, fitted, DIAGNOSIS_RATE)
+
+
 def evidence(view: ClaimView) -> list[str]:
-    """The lines the support fact flags, with the diagnoses they point to."""
+    """The lines the support fact flags, with the diagnoses they point to, and the lines this
+    payer recently denied for the same diagnoses."""
     claim = view.claim
+    rates = view.batch.lookup(DIAGNOSIS_RATE)
     notes = []
-    for line, unsupported in zip(claim.lines, view.line_fact("dx_unsupported"), strict=True):
-        if unsupported:
-            pointed = [
-                claim.diagnosis_codes[p - 1]
-                for p in line.diagnosis_pointers
-                if p <= len(claim.diagnosis_codes)
-            ]
+    for line, row in zip(claim.lines, view.lines(), strict=True):
+        pointed = ", ".join(
+            claim.diagnosis_codes[p - 1]
+            for p in line.diagnosis_pointers
+            if p <= len(claim.diagnosis_codes)
+        )
+        if view.facts.lines["dx_unsupported"][row]:
             notes.append(
-                f"{line.procedure_code}: pointed diagnoses {', '.join(pointed)} do not "
-                "support it under common policy"
+                f"{line.procedure_code}: pointed diagnoses {pointed} do not support it under "
+                "common policy"
+            )
+        if rates[row] >= RATE_WORTH_SAYING:
+            notes.append(
+                f"payer {claim.payer_id} recently denied {pct(rates[row])} of "
+                f"{line.procedure_code} pointed at {pointed or 'no diagnosis'}"
             )
     return notes
 

@@ -168,9 +168,10 @@ def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
 # was at c9f7be6 (38bee457...); it changed on purpose when the identity features were added,
 # and when elig_member_id_changed was (the other columns kept their 0ada2e58... digest), and
 # when elig_days_since_paid_service and noncov_member_prior_denials were (the others kept
-# 72be5a4d...), and coding_payer_pattern_rate (the others kept 83736685...). Refactors of the
-# feature code must leave it identical; a change of features updates it here.
-GOLDEN_SHA = "a04737aa1ad18052441a48367fe9c13b69a36cd55ddfe9850ffbc28447b92167"
+# 72be5a4d...), coding_payer_pattern_rate (the others kept 83736685...) and
+# medn_payer_diagnosis_rate (the others kept a04737aa...). Refactors of the feature code must
+# leave it identical; a change of features updates it here.
+GOLDEN_SHA = "dcc29667ef04e9a4e0454cdaffdfa7a59d6ba26c3e553c734210979e692c964f"
 
 
 def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
@@ -222,14 +223,8 @@ def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
     facts = build_facts(batch_from_requests(history))
     assert facts.lines["line_pattern"][:3].tolist() == ["1||", "1|25|72148", "2||99214"]
     state = fit_state(facts, outcomes)
-
-    def view(request: ClaimIn) -> ClaimView:
-        facts = build_facts(batch_from_requests([request]))
-        row = feature_matrix(facts, state)[0].tolist()
-        values = dict(zip(state.feature_names, row, strict=True))
-        return ClaimView(request, ScoredBatch(facts, state.fitted), 0, values)
-
-    same, alone = view(claim(lines=two_units)), view(claim(lines=[imaging]))
+    same = _learned_view(claim(lines=two_units), state)
+    alone = _learned_view(claim(lines=[imaging]), state)
     assert (
         same.values["coding_payer_pattern_rate"] > 0.5 > alone.values["coding_payer_pattern_rate"]
     )
@@ -238,3 +233,40 @@ def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
         "with 99214) for coding edits" in RULES["coding"].evidence(same)
     )
     assert not any("billed as here" in note for note in RULES["coding"].evidence(alone))
+
+
+def _learned_view(request: ClaimIn, state: FeatureState) -> ClaimView:
+    """The request as its rules see it, with learners fitted on a given history."""
+    facts = build_facts(batch_from_requests([request]))
+    values = dict(zip(state.feature_names, feature_matrix(facts, state)[0].tolist(), strict=True))
+    return ClaimView(request, ScoredBatch(facts, state.fitted), 0, values)
+
+
+def test_a_payers_diagnosis_policy_is_learned_from_the_pointed_diagnoses():
+    """A code denied for its pointed diagnoses (as medical necessity or as coding, whichever
+    the payer says) is risky again with the same diagnoses, not with others."""
+    imaging = EXAMPLE["lines"][1]  # points at M54.50 and M51.26
+    history = [
+        claim(claim_id=f"H{i}", patient_id=f"P{i}", service_date="2026-03-02",
+              submission_date="2026-03-04",
+              lines=[{**imaging, "diagnosis_pointers": [1] if i % 2 else [2]}])
+        for i in range(40)
+    ]  # fmt: skip
+    denied = np.arange(40) % 2 == 1
+    adjudicated = dt.date(2026, 3, 20).toordinal() - dt.date(1970, 1, 1).toordinal()
+    category = np.where(np.arange(40) % 4 == 1, "coding", "medical_necessity")
+    outcomes = Outcomes(
+        np.full(40, adjudicated), denied, np.where(denied, category, None).astype(object)
+    )
+    facts = build_facts(batch_from_requests(history))
+    assert facts.lines["pointed_dx"][:2].tolist() == ["M5126", "M5450"]
+    state = fit_state(facts, outcomes)
+    first = _learned_view(claim(lines=[{**imaging, "diagnosis_pointers": [1]}]), state)
+    second = _learned_view(claim(lines=[{**imaging, "diagnosis_pointers": [2]}]), state)
+    assert (
+        first.values["medn_payer_diagnosis_rate"] > 0.5 > second.values["medn_payer_diagnosis_rate"]
+    )
+    assert "payer 60054 recently denied 98% of 72148 pointed at M5450" in RULES[
+        "medical_necessity"
+    ].evidence(first)
+    assert not any("recently denied" in n for n in RULES["medical_necessity"].evidence(second))

@@ -25,8 +25,8 @@ from scoring.scorer import Scorer
 # other context but no eligibility is scored as a claim without a check (with the old rule
 # put back, the answers give 3a0625d1…, checked). And with two features of the member's
 # history at the payer (elig_days_since_paid_service, noncov_member_prior_denials), and with
-# coding_payer_pattern_rate.
-GOLDEN_ANSWERS = "afb8d95d2466ad83ebc3a2e64f084e6dc09e058748f6c6c0f450cedb34f41708"
+# coding_payer_pattern_rate, and with medn_payer_diagnosis_rate.
+GOLDEN_ANSWERS = "66e5c2c4bd4b15791292a9fd82c9240a95d4d7997690acf5679a452aacec390a"
 
 
 @pytest.fixture(scope="module")

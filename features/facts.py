@@ -3,7 +3,9 @@
 Per claim: day numbers, the eligibility check that applies (the latest on or before
 submission), the provider's latest enrollment on file. Per line: the best authorization on file
 for its code (valid / units short / other provider / outside dates / none), diagnosis support,
-modifiers and unit edits. Feature functions read these columns; nothing here is learned.
+modifiers and unit edits, and as text keys for learned rates how it was billed (units,
+modifiers, the claim's other codes: ``line_pattern``) and what it points at (``pointed_dx``).
+Feature functions read these columns; nothing here is learned.
 All columns are numpy arrays (see ``features.batch`` for encodings).
 """
 

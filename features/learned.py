@@ -9,6 +9,7 @@ so a history row sees what a request would have seen on that day, and no later o
   shrunk towards the same key across payers, then the global rate, so rare payer x code pairs
   borrow strength instead of reading 0/1 as certainty.
 - ``DenialCount``: earlier denials in one category for the same member, patient or provider.
+- ``LastPaidService``: the latest date of service a payer paid for the member.
 - ``FilingLimit``: per payer, the shortest lag that drew a timely-filing denial and the longest
   lag that was paid.
 - ``SubmissionLog``: what earlier submissions sharing a key showed (no outcome needed):
@@ -211,9 +212,12 @@ class DenialCount:
 @dataclass(frozen=True)
 class LastPaidService:
     """Per member at a payer: the latest date of service the payer paid, as of each claim
-    (a payment is known from its adjudication day): coverage was active then."""
+    (a payment is known from its adjudication day): coverage was active then. ``last_day`` is
+    the history's last adjudication: a request scored later is measured from it, as the
+    training rows were (no payment after it is known, though many come)."""
 
     table: AsOfTable | None = None
+    last_day: int = -1
 
     def fit(self, facts: Facts, outcomes: Outcomes) -> LastPaidService:
         paid = (outcomes.adj_day >= 0) & ~outcomes.denied
@@ -221,16 +225,25 @@ class LastPaidService:
         table = AsOfTable.build(
             facts.claims["member_key"][paid], outcomes.adj_day[paid], values, {"service_day": "max"}
         )
-        return replace(self, table=table)
+        return replace(self, table=table, last_day=int(outcomes.adj_day.max(initial=-1)))
 
     @staticmethod
     def merge(parts: Sequence[LastPaidService]) -> LastPaidService:
-        return replace(parts[0], table=AsOfTable.merge([_fitted(p.table) for p in parts]))
+        return replace(
+            parts[0],
+            table=AsOfTable.merge([_fitted(p.table) for p in parts]),
+            last_day=max(p.last_day for p in parts),
+        )
 
     def lookup(self, facts: Facts) -> np.ndarray:
         """Per claim: the day of service last paid, NaN where none yet."""
         keys, days = facts.claims["member_key"], facts.claims["sub_day"]
         return _fitted(self.table).lookup(keys, days)[:, 0]
+
+    def days_since(self, facts: Facts) -> np.ndarray:
+        """Per claim: days from the service last paid to this one's date of service, or to
+        the history's last adjudication when that is earlier."""
+        return np.minimum(facts.claims["svc_day"], self.last_day) - self.lookup(facts)
 
 
 @dataclass(frozen=True)

@@ -26,9 +26,11 @@ from features.rules.base import (
 CODING_RATE = learner(
     "coding_payer_code_rate", DecayedRate("coding", ("payer_id", "procedure_code"))
 )
+# Keyed pattern first: a pattern the payer has not shown borrows from the payer's own rate
+# for the code (the shrinkage parent drops the first key column), then the global rate.
 PATTERN_RATE = learner(
     "coding_payer_pattern_rate",
-    DecayedRate("coding", ("payer_id", "procedure_code", "line_pattern")),
+    DecayedRate("coding", ("line_pattern", "payer_id", "procedure_code")),
 )
 
 
@@ -180,14 +182,15 @@ def _pattern_notes(view: ClaimView) -> list[str]:
     rates, lines = view.batch.lookup(PATTERN_RATE), view.facts.lines
     notes = []
     for line, line_in in zip(view.lines(), view.claim.lines, strict=True):
-        if rates[line] < RATE_WORTH_SAYING:
+        if not rates[line] >= RATE_WORTH_SAYING:
             continue
         others = [other.procedure_code for other in view.claim.lines if other is not line_in]
         modifiers = ", ".join(line_in.modifiers) or "no modifier"
         notes.append(
-            f"payer {view.claim.payer_id} recently denied {pct(rates[line])} of "
-            f"{lines['procedure_code'][line]} billed as here ({line_in.units:g} units, "
-            f"{modifiers}, with {', '.join(others) or 'no other code'}) for coding edits"
+            f"line {line_in.line_number}: payer {view.claim.payer_id} recently denied "
+            f"{pct(rates[line])} of {lines['procedure_code'][line]} billed as here "
+            f"({line_in.units:g} units, {modifiers}, with {', '.join(others) or 'no other code'})"
+            " for coding edits"
         )
     return notes
 

@@ -14,6 +14,7 @@ from features.rules.base import (
     Rule,
     carcs,
     claim_rate,
+    date,
     feature,
     flag,
     learner,
@@ -77,7 +78,7 @@ def _elig_before_start(f: Facts, _: Fitted) -> np.ndarray:
     "days",
 )
 def _elig_since_paid(f: Facts, fitted: Fitted) -> np.ndarray:
-    return f.claims["svc_day"] - fitted[LAST_PAID].lookup(f)
+    return fitted[LAST_PAID].days_since(f)
 
 
 @feature(
@@ -149,9 +150,10 @@ def _history_evidence(view: ClaimView) -> list[str]:
     claim, x = view.claim, view.values
     notes = []
     if x["elig_days_since_paid_service"] > UNPAID_WORTH_SAYING:
+        paid = date(view.batch.lookup(LAST_PAID)[view.row])
         notes.append(
-            f"payer {claim.payer_id} last paid a service of this member "
-            f"{int(x['elig_days_since_paid_service'])} days before this one"
+            f"the latest service of this member that payer {claim.payer_id} paid is dated "
+            f"{paid}; service {claim.service_date}"
         )
     if x["elig_member_prior_denials"] > 0:
         notes.append(

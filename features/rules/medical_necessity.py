@@ -80,8 +80,9 @@ def evidence(view: ClaimView) -> list[str]:
             )
         if rates[row] >= RATE_WORTH_SAYING:
             notes.append(
-                f"payer {claim.payer_id} recently denied {pct(rates[row])} of "
-                f"{line.procedure_code} pointed at {pointed or 'no diagnosis'}"
+                f"line {line.line_number}: payer {claim.payer_id} recently denied "
+                f"{pct(rates[row])} of {line.procedure_code} pointed at "
+                f"{pointed or 'no diagnosis'}"
             )
     return notes
 

@@ -11,7 +11,8 @@ NM109 against the 271's NM1*IL / NM1*PR and the 278's NM1*IL / NM1*X3):
   the contract's 100, latest first).
 
 A claim whose member has no 271 (or 278) in the body keeps the context absent, and the answer
-says the category could not be checked, as for an 837P alone.
+says the category could not be checked, as for an 837P alone. As for any request, a claim with
+a 278 authorization and no 271 is scored as having no eligibility check on file.
 """
 
 from __future__ import annotations

@@ -170,8 +170,10 @@ def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
 # when elig_days_since_paid_service and noncov_member_prior_denials were (the others kept
 # 72be5a4d...), coding_payer_pattern_rate (the others kept 83736685...) and
 # medn_payer_diagnosis_rate (the others kept a04737aa...). Refactors of the feature code must
-# leave it identical; a change of features updates it here.
-GOLDEN_SHA = "dcc29667ef04e9a4e0454cdaffdfa7a59d6ba26c3e553c734210979e692c964f"
+# leave it identical; a change of features updates it here (and did when the pattern rate's
+# shrinkage parent became payer x code and the days since a paid service stopped at the
+# history's last adjudication).
+GOLDEN_SHA = "b3c0e9da85777e18ee964b89f458122a5db3a3eb9f0fa842b611c3182d205153"
 
 
 def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
@@ -194,15 +196,31 @@ def test_eligibility_evidence_names_a_changed_member_id():
 
 
 def test_evidence_names_what_the_payer_did_with_the_members_earlier_claims():
-    view = view_of(claim())
-    assert not any("last paid" in note for note in RULES["eligibility"].evidence(view))
-    view.values["elig_days_since_paid_service"] = 400.0  # learned from the history
-    assert (
-        "last paid a service of this member 400 days before"
-        in RULES["eligibility"].evidence(view)[-1]
+    history = [
+        claim(claim_id="H1", service_date="2025-06-01", submission_date="2025-06-03"),
+        claim(claim_id="H2", service_date="2025-07-01", submission_date="2025-07-03"),
+        claim(claim_id="H3", member_id="OTHER1", service_date="2026-09-01",
+              submission_date="2026-09-03"),
+    ]  # fmt: skip
+    adjudicated = [
+        dt.date.fromisoformat(d).toordinal() - dt.date(1970, 1, 1).toordinal()
+        for d in ("2025-07-01", "2025-08-01", "2026-09-30")
+    ]
+    outcomes = Outcomes(
+        np.array(adjudicated),
+        np.array([False, True, False]),
+        np.array([None, "non_covered", None], dtype=object),
     )
-    view.values["noncov_member_prior_denials"] = 2.0
-    assert "2 earlier not-covered denial(s)" in RULES["non_covered"].evidence(view)[-1]
+    state = fit_state(build_facts(batch_from_requests(history)), outcomes)
+    view = _learned_view(claim(), state)
+    # measured to the history's last adjudication (2026-09-30), not to the service
+    assert view.values["elig_days_since_paid_service"] == 486
+    assert (
+        "the latest service of this member that payer 60054 paid is dated 2025-06-01; "
+        "service 2026-10-02" in RULES["eligibility"].evidence(view)
+    )
+    assert "1 earlier not-covered denial(s)" in RULES["non_covered"].evidence(view)[-1]
+    assert not any("paid is dated" in n for n in RULES["eligibility"].evidence(view_of(claim())))
 
 
 def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
@@ -213,12 +231,12 @@ def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
     history = [
         claim(claim_id=f"H{i}", patient_id=f"P{i}", lines=two_units if i % 2 else [imaging],
               service_date="2026-03-02", submission_date="2026-03-04")
-        for i in range(40)
+        for i in range(80)
     ]  # fmt: skip
-    denied = np.arange(40) % 2 == 1
+    denied = np.arange(80) % 2 == 1
     adjudicated = dt.date(2026, 3, 20).toordinal() - dt.date(1970, 1, 1).toordinal()
     outcomes = Outcomes(
-        np.full(40, adjudicated), denied, np.where(denied, "coding", None).astype(object)
+        np.full(80, adjudicated), denied, np.where(denied, "coding", None).astype(object)
     )
     facts = build_facts(batch_from_requests(history))
     assert facts.lines["line_pattern"][:3].tolist() == ["1||", "1|25|72148", "2||99214"]
@@ -229,7 +247,7 @@ def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
         same.values["coding_payer_pattern_rate"] > 0.5 > alone.values["coding_payer_pattern_rate"]
     )
     assert (
-        "payer 60054 recently denied 98% of 72148 billed as here (2 units, no modifier, "
+        "line 2: payer 60054 recently denied 95% of 72148 billed as here (2 units, no modifier, "
         "with 99214) for coding edits" in RULES["coding"].evidence(same)
     )
     assert not any("billed as here" in note for note in RULES["coding"].evidence(alone))
@@ -266,7 +284,7 @@ def test_a_payers_diagnosis_policy_is_learned_from_the_pointed_diagnoses():
     assert (
         first.values["medn_payer_diagnosis_rate"] > 0.5 > second.values["medn_payer_diagnosis_rate"]
     )
-    assert "payer 60054 recently denied 98% of 72148 pointed at M5450" in RULES[
+    assert "line 2: payer 60054 recently denied 98% of 72148 pointed at M5450" in RULES[
         "medical_necessity"
     ].evidence(first)
     assert not any("recently denied" in n for n in RULES["medical_necessity"].evidence(second))

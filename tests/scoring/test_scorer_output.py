@@ -26,7 +26,7 @@ from scoring.scorer import Scorer
 # put back, the answers give 3a0625d1…, checked). And with two features of the member's
 # history at the payer (elig_days_since_paid_service, noncov_member_prior_denials), and with
 # coding_payer_pattern_rate, and with medn_payer_diagnosis_rate.
-GOLDEN_ANSWERS = "66e5c2c4bd4b15791292a9fd82c9240a95d4d7997690acf5679a452aacec390a"
+GOLDEN_ANSWERS = "34a97c61230fafd6acfb40b5dc4008d0f4b94541b9ff552203bd7fa2362a82c3"
 
 
 @pytest.fixture(scope="module")

@@ -172,9 +172,10 @@ class ClaimIn(ClaimBase):
 
     Absent context (``None``) means "not known": the answer names the reasons it could not
     check. An absent ``eligibility`` beside other context is scored as no check on file (see
-    ``features.batch``): the contract has no other way to say so. Context that contradicts itself (an authorization or coverage that ends before it
-    starts, a check dated after submission) is accepted: it is what the payer will see, and
-    the model scores it (such an authorization covers no date).
+    ``features.batch``): the contract has no other way to say so. Context that contradicts
+    itself (an authorization or coverage that ends before it starts, a check dated after
+    submission) is accepted: it is what the payer will see, and the model scores it (such an
+    authorization covers no date).
     """
 
     lines: Annotated[list[ClaimLineIn], Field(min_length=1, max_length=50)]

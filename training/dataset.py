@@ -69,13 +69,18 @@ def build_dataset(history: History) -> Dataset:
 def with_context_dropout(
     dataset: Dataset, rows: np.ndarray, share: float, seed: int = 0
 ) -> Dataset:
-    """The dataset with ``share`` of ``rows`` (each context kind independently) recomputed as
-    if that context had not been sent, so the model learns what a request without it means.
-    Only training rows should get it: evaluation must see claims as they are."""
+    """The dataset with some of ``rows`` recomputed as requests without context would be, so
+    the model learns what such a request means: ``share`` of them with no context at all (an
+    837P alone, an upload: eligibility unknown), and ``share`` more, each kind independently,
+    without their authorizations or their enrollment. A request that sends other context and
+    no eligibility says no check is on file (``features.batch``), as the history's claims
+    without a check already show, so eligibility is never dropped alone. Only training rows
+    should get it: evaluation must see claims as they are."""
     rng = np.random.default_rng(seed)
     batch = dataset.batch
+    alone = rows & (rng.random(len(batch)) < share)
     dropped = {
-        context: rows & (rng.random(len(batch)) < share)
+        context: alone | (rows & (rng.random(len(batch)) < share) & (context != "eligibility"))
         for context in CONTEXTS
         if batch.known[context].any()
     }

@@ -26,11 +26,12 @@ from features.rules.base import (
 CODING_RATE = learner(
     "coding_payer_code_rate", DecayedRate("coding", ("payer_id", "procedure_code"))
 )
-# Keyed pattern first: a pattern the payer has not shown borrows from the payer's own rate
-# for the code (the shrinkage parent drops the first key column), then the global rate.
+# Code edits (unit limits, code pairs) are largely national: a pattern the payer has shown
+# little borrows from the same pattern at all payers (the shrinkage parent drops the first key
+# column), which measured far better than borrowing from the payer's rate for the code.
 PATTERN_RATE = learner(
     "coding_payer_pattern_rate",
-    DecayedRate("coding", ("line_pattern", "payer_id", "procedure_code")),
+    DecayedRate("coding", ("payer_id", "procedure_code", "line_pattern")),
 )
 
 
@@ -187,10 +188,10 @@ def _pattern_notes(view: ClaimView) -> list[str]:
         others = [other.procedure_code for other in view.claim.lines if other is not line_in]
         modifiers = ", ".join(line_in.modifiers) or "no modifier"
         notes.append(
-            f"line {line_in.line_number}: payer {view.claim.payer_id} recently denied "
-            f"{pct(rates[line])} of {lines['procedure_code'][line]} billed as here "
+            f"line {line_in.line_number}: {lines['procedure_code'][line]} billed as here "
             f"({line_in.units:g} units, {modifiers}, with {', '.join(others) or 'no other code'})"
-            " for coding edits"
+            f" drew coding denials on {pct(rates[line])} of recent lines (at payer "
+            f"{view.claim.payer_id}, and at other payers where it has few)"
         )
     return notes
 

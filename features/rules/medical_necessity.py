@@ -62,8 +62,8 @@ def _medn_diagnosis_rate(f: Facts, fitted: Fitted) -> np.ndarray:
 
 
 def evidence(view: ClaimView) -> list[str]:
-    """The lines the support fact flags, with the diagnoses they point to, and the lines this
-    payer recently denied for the same diagnoses."""
+    """The lines the support fact flags, with the diagnoses they point to, and the lines
+    recently denied for the same diagnoses."""
     claim = view.claim
     rates = view.batch.lookup(DIAGNOSIS_RATE)
     notes = []
@@ -80,9 +80,10 @@ def evidence(view: ClaimView) -> list[str]:
             )
         if rates[row] >= RATE_WORTH_SAYING:
             notes.append(
-                f"line {line.line_number}: payer {claim.payer_id} recently denied "
-                f"{pct(rates[row])} of {line.procedure_code} pointed at "
-                f"{pointed or 'no diagnosis'}"
+                f"line {line.line_number}: {line.procedure_code} pointed at "
+                f"{pointed or 'no diagnosis'} drew medical-necessity or coding denials on "
+                f"{pct(rates[row])} of recent lines (at payer {claim.payer_id}, and at other "
+                "payers where it has few)"
             )
     return notes
 

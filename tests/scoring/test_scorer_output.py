@@ -27,7 +27,7 @@ from scoring.scorer import Scorer
 # history at the payer (elig_days_since_paid_service, noncov_member_prior_denials), and with
 # coding_payer_pattern_rate, and with medn_payer_diagnosis_rate; and with the training's
 # context dropout dropping eligibility only with all context.
-GOLDEN_ANSWERS = "37c9437e0705c59b51be4b72cfb8519113efbe13316a91ca37c16c0c01bc0789"
+GOLDEN_ANSWERS = "dcf69dfe74b8327428058844088ae64e61df743ee6af0ccb5a4cb6eec6a79561"
 
 
 @pytest.fixture(scope="module")

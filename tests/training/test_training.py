@@ -9,11 +9,14 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import shap
 
+from features.history import History
 from scoring.artifact import ClaimRiskModel
 from scoring.calibration import Calibrator, logit
 from tests.history_requests import request_for
+from training.dataset import build_dataset, with_context_dropout
 from training.model import choose_calibration
 from training.train import TrainResult
 
@@ -181,3 +184,23 @@ def test_a_clean_claim_scores_low(trained: TrainResult, history):
     requests = [request_for(history, c) for c in rows["claim_id"].head(50)]
     probability, _ = _score(trained.model, requests)
     assert np.median(probability) < 0.1
+
+
+def test_dropout_hides_eligibility_only_with_all_context(history: History):
+    """A request that sends other context and no eligibility says no check is on file, so
+    training hides eligibility only together with every other context (an 837P alone, an
+    upload); authorizations and enrollments also go missing on their own."""
+    dataset = build_dataset(history)
+    everyone = np.ones(len(dataset.label), dtype=bool)
+    dropped = with_context_dropout(dataset, everyone, 0.2).features
+    unknown = {
+        "eligibility": dropped["elig_no_check"].isna().to_numpy(),
+        "authorizations": dropped["auth_no_valid_auth_rate"].isna().to_numpy(),
+        "provider_enrollment": dropped["cred_not_enrolled_on_service_date"].isna().to_numpy(),
+    }
+    assert not dataset.features["elig_no_check"].isna().any()
+    assert unknown["eligibility"].mean() == pytest.approx(0.2, abs=0.02)
+    every_other = unknown["authorizations"] & unknown["provider_enrollment"]
+    assert every_other[unknown["eligibility"]].all()
+    for context in ("authorizations", "provider_enrollment"):
+        assert (unknown[context] & ~unknown["eligibility"]).mean() > 0.1

@@ -35,3 +35,8 @@ def resent(claims: list[ClaimIn], days: int, suffix: str) -> list[ClaimIn]:
         )
         for c in claims
     ]
+
+
+def day_number(date: str) -> int:
+    """An ISO date as the feature code's day number (days since 1970-01-01)."""
+    return dt.date.fromisoformat(date).toordinal() - dt.date(1970, 1, 1).toordinal()

@@ -1,6 +1,5 @@
 """Feature values on hand-built claims are what a biller would expect."""
 
-import datetime as dt
 import math
 
 import numpy as np
@@ -12,7 +11,7 @@ from features.facts import build_facts
 from features.learned import Outcomes
 from features.pipeline import compute_features, fit_state
 from features.rules import REGISTRY
-from tests.claims import EXAMPLE, claim
+from tests.claims import EXAMPLE, claim, day_number
 
 AUTH = EXAMPLE["authorizations"][0]
 
@@ -234,10 +233,6 @@ def test_a_subdivided_code_no_longer_supports_the_procedure():
     assert not codes.diagnosis_supports("70553", ("G35",))
 
 
-def _day(date: str) -> int:
-    return dt.date.fromisoformat(date).toordinal() - dt.date(1970, 1, 1).toordinal()
-
-
 def test_the_members_history_at_the_payer_as_of_submission():
     """The payer's latest payment for the member and the member's not-covered denials count
     from their adjudication day on, for this member at this payer only."""
@@ -250,7 +245,7 @@ def test_the_members_history_at_the_payer_as_of_submission():
               member_id="OTHER1"),
     ]  # fmt: skip
     outcomes = Outcomes(
-        np.array([_day(d) for d in ("2026-02-01", "2026-03-20", "2026-10-20", "2026-05-20",
+        np.array([day_number(d) for d in ("2026-02-01", "2026-03-20", "2026-10-20", "2026-05-20",
                                     "2026-06-20")]),
         np.array([False, True, False, True, False]),
         np.array([None, "non_covered", None, "non_covered", None], dtype=object),
@@ -259,6 +254,6 @@ def test_the_members_history_at_the_payer_as_of_submission():
     request = claim(service_date="2026-10-02", submission_date="2026-10-05")
     x = compute_features(build_facts(batch_from_requests([request])), state).iloc[0]
     # H3 was paid after the request's submission and H5 is another member's
-    assert x["elig_days_since_paid_service"] == _day("2026-10-02") - _day("2026-01-10")
+    assert x["elig_days_since_paid_service"] == day_number("2026-10-02") - day_number("2026-01-10")
     assert x["noncov_member_prior_denials"] == 2
     assert math.isnan(one()["elig_days_since_paid_service"])  # never paid: unknown

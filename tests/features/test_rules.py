@@ -4,7 +4,6 @@ fix clearing them; a new rule is one module; the refactor left the feature matri
 from __future__ import annotations
 
 import dataclasses
-import datetime as dt
 import hashlib
 
 import numpy as np
@@ -18,7 +17,7 @@ from features.learned import Outcomes
 from features.pipeline import FeatureState, feature_matrix, fit_state
 from features.registry import Feature, Fitted
 from features.rules import REGISTRY, RULES, ClaimView, ScoredBatch
-from tests.claims import EXAMPLE, claim
+from tests.claims import EXAMPLE, claim, day_number
 
 
 def _state(facts: Facts) -> FeatureState:
@@ -29,10 +28,7 @@ def _state(facts: Facts) -> FeatureState:
 
 def view_of(request: ClaimIn) -> ClaimView:
     """The claim as a rule's evidence and fix see it, with learners fitted on nothing."""
-    facts = build_facts(batch_from_requests([request]))
-    state = _state(facts)
-    values = dict(zip(state.feature_names, feature_matrix(facts, state)[0].tolist(), strict=True))
-    return ClaimView(request, ScoredBatch(facts, state.fitted), 0, values)
+    return _learned_view(request, _state(build_facts(batch_from_requests([request]))))
 
 
 def test_every_category_is_one_rule_and_every_feature_has_its_rule():
@@ -200,10 +196,7 @@ def test_evidence_names_what_the_payer_did_with_the_members_earlier_claims():
         claim(claim_id="H3", member_id="OTHER1", service_date="2026-09-01",
               submission_date="2026-09-03"),
     ]  # fmt: skip
-    adjudicated = [
-        dt.date.fromisoformat(d).toordinal() - dt.date(1970, 1, 1).toordinal()
-        for d in ("2025-07-01", "2025-08-01", "2026-09-30")
-    ]
+    adjudicated = [day_number(d) for d in ("2025-07-01", "2025-08-01", "2026-09-30")]
     outcomes = Outcomes(
         np.array(adjudicated),
         np.array([False, True, False]),
@@ -232,7 +225,7 @@ def test_a_payers_coding_edit_is_learned_from_how_its_lines_were_billed():
         for i in range(80)
     ]  # fmt: skip
     denied = np.arange(80) % 2 == 1
-    adjudicated = dt.date(2026, 3, 20).toordinal() - dt.date(1970, 1, 1).toordinal()
+    adjudicated = day_number("2026-03-20")
     outcomes = Outcomes(
         np.full(80, adjudicated), denied, np.where(denied, "coding", None).astype(object)
     )
@@ -270,7 +263,7 @@ def test_a_payers_diagnosis_policy_is_learned_from_the_pointed_diagnoses():
         for i in range(40)
     ]  # fmt: skip
     denied = np.arange(40) % 2 == 1
-    adjudicated = dt.date(2026, 3, 20).toordinal() - dt.date(1970, 1, 1).toordinal()
+    adjudicated = day_number("2026-03-20")
     category = np.where(np.arange(40) % 4 == 1, "coding", "medical_necessity")
     outcomes = Outcomes(
         np.full(40, adjudicated), denied, np.where(denied, category, None).astype(object)

@@ -99,29 +99,29 @@ class DecayedRate:
         rows = self._rows(facts) & (outcomes.adj_day[claim] >= 0)
         days = outcomes.adj_day[claim][rows]
         ref_day = int(days.min()) if len(days) else 0
-        last_day = int(days.max()) if len(days) else 0
         weight = np.exp((days - ref_day) / self.tau_days)
         denied = outcomes.denied_in(self.category)[claim][rows]
-        values = {"n": weight, "d": weight * denied}
+        values = {"n": weight, "d": weight * denied, "last": days}
         tables = tuple(
-            AsOfTable.build(keys[rows], days, values, {"n": "sum", "d": "sum"})
+            AsOfTable.build(keys[rows], days, values, {"n": "sum", "d": "sum", "last": "max"})
             for keys in self._keys(facts)
         )
-        return FittedRate(self, tables, ref_day, last_day)
+        return FittedRate(self, tables, ref_day)
 
 
 @dataclass(frozen=True)
 class FittedRate:
-    """The decayed counts of a ``DecayedRate``. Outcomes are weighted by their age on the
-    looked-up day, but no later than ``last_day``, the last outcome the history holds: a
-    request scored months after the history weighs that evidence as the history's last day
-    did, instead of watching every rate fade towards its parent while no newer outcome came
-    (the features it was trained on never faded that way)."""
+    """The decayed counts of a ``DecayedRate``, and each key's latest outcome day.
+
+    A key's outcomes are weighted by their age at the key's own latest outcome, not at the
+    looked-up day: newer outcomes outweigh older ones, but evidence nothing newer replaced
+    keeps its strength against the parent. A seasonal code (a flu shot billed each autumn)
+    or a request scored months after the history still reads last season's denials, instead
+    of watching the rate fade towards its parent while no newer outcome came."""
 
     spec: DecayedRate
-    tables: tuple[AsOfTable, ...]  # full key, parent key, global
+    tables: tuple[AsOfTable, ...]  # full key, parent key, global; columns n, d, last
     ref_day: int
-    last_day: int
 
     @staticmethod
     def merge(parts: Sequence[FittedRate]) -> FittedRate:
@@ -134,31 +134,33 @@ class FittedRate:
             AsOfTable.merge(
                 [
                     replace(p.tables[level], values=p.tables[level].values
-                            * np.exp((p.ref_day - ref_day) / tau))
+                            * np.array([np.exp((p.ref_day - ref_day) / tau)] * 2 + [1.0]))
                     for p in learned
                 ]
             )
             for level in range(len(learned[0].tables))
         )  # fmt: skip
-        return FittedRate(learned[0].spec, tables, ref_day, max(p.last_day for p in learned))
+        return FittedRate(learned[0].spec, tables, ref_day)
 
     def lookup(self, facts: Facts) -> np.ndarray:
         """The shrunk rate per row of the spec's level; NaN for rows outside ``where``."""
         spec = self.spec
         days = facts.claims["sub_day"][_claim_of(facts, spec.level)]
-        decay = np.exp(-(np.minimum(days, self.last_day) - self.ref_day) / spec.tau_days)
         keys = spec._keys(facts)
-        rate = self._after_history(keys, days, decay) if len(days) <= FEW else None
+        rate = self._after_history(keys, days) if len(days) <= FEW else None
         if rate is None:
             rate = np.full(len(days), BASE_RATE)
             for table, level_keys in zip(reversed(self.tables), reversed(keys), strict=True):
-                counts = zero_nan(table.lookup(level_keys, days))
-                rate = _shrunk(counts[:, 0], counts[:, 1], rate, decay, spec.prior_weight)
+                n, d, last = table.lookup(level_keys, days).T
+                rate = _shrunk(zero_nan(n), zero_nan(d), rate, self._decay(last), spec.prior_weight)
         return np.where(spec._rows(facts), rate, np.nan)
 
-    def _after_history(
-        self, keys: list[np.ndarray], days: np.ndarray, decay: np.ndarray
-    ) -> np.ndarray | None:
+    def _decay(self, last: Any) -> Any:
+        """The factor that gives a key's latest outcome (on day ``last``; NaN for a key without
+        outcomes) weight 1."""
+        return np.exp(-(np.nan_to_num(last, nan=self.ref_day) - self.ref_day) / self.spec.tau_days)
+
+    def _after_history(self, keys: list[np.ndarray], days: np.ndarray) -> np.ndarray | None:
         """The same rates in plain floats for a few rows dated after the history (requests:
         numpy's per-call cost would dominate); None when a row needs the as-of search."""
         day_list = day_numbers(days).tolist()
@@ -171,11 +173,11 @@ class FittedRate:
                 return None
             levels.append(level)
         rates = []
-        for row, row_decay in enumerate(decay.tolist()):
+        for row in range(len(day_list)):
             rate = BASE_RATE
             for level in reversed(levels):
-                n, d = level[row] or (0.0, 0.0)
-                rate = _shrunk(n, d, rate, row_decay, self.spec.prior_weight)
+                n, d, last = level[row] or (0.0, 0.0, float(self.ref_day))
+                rate = _shrunk(n, d, rate, float(self._decay(last)), self.spec.prior_weight)
             rates.append(rate)
         return np.array(rates, dtype=float)
 

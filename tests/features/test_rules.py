@@ -165,9 +165,10 @@ def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
 # and when elig_member_id_changed was (the other columns kept their 0ada2e58... digest), and
 # when elig_days_since_paid_service and noncov_member_prior_denials were (the others kept
 # 72be5a4d...), coding_payer_pattern_rate (the others kept 83736685...) and
-# medn_payer_diagnosis_rate (the others kept a04737aa...). Refactors of the feature code must
-# leave it identical; a change of features updates it here.
-GOLDEN_SHA = "dcc29667ef04e9a4e0454cdaffdfa7a59d6ba26c3e553c734210979e692c964f"
+# medn_payer_diagnosis_rate (the others kept a04737aa...), and when a learned rate's outcomes
+# were weighted by their age at the key's latest outcome (the rate columns only). Refactors of
+# the feature code must leave it identical; a change of features updates it here.
+GOLDEN_SHA = "6bea7c007622636d8b23ddc86fb705b22e5eacd430206d8f9739bdd50f652ea7"
 
 
 def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
@@ -282,3 +283,29 @@ def test_a_payers_diagnosis_policy_is_learned_from_the_pointed_diagnoses():
         in RULES["medical_necessity"].evidence(first)
     )
     assert not any("drew" in n for n in RULES["medical_necessity"].evidence(second))
+
+
+def test_a_seasonal_codes_rate_keeps_last_seasons_denials():
+    """Denials nothing newer replaced keep their weight against the code's rate at other
+    payers (a flu shot's edit read a year later); newer outcomes still outweigh them."""
+    shot = {**EXAMPLE["lines"][0], "procedure_code": "90471", "modifiers": []}
+
+    def billed(i: int, payer: str, day: str) -> ClaimIn:
+        return claim(claim_id=f"H{i}", patient_id=f"P{i}", payer_id=payer, lines=[shot],
+                     service_date=day, submission_date=day)  # fmt: skip
+
+    last_season = [billed(i, "60054", "2025-10-06") for i in range(20)]
+    elsewhere = [billed(20 + i, "77027", "2026-08-03") for i in range(200)]
+    paid_since = [billed(220 + i, "60054", "2026-08-03") for i in range(20)]
+
+    def rate(history: list[ClaimIn]) -> float:
+        denied = np.arange(len(history)) < 20
+        adjudicated = [day_number(c.submission_date.isoformat()) + 15 for c in history]
+        outcomes = Outcomes(
+            np.array(adjudicated), denied, np.where(denied, "coding", None).astype(object)
+        )
+        state = fit_state(build_facts(batch_from_requests(history)), outcomes)
+        return _learned_view(claim(lines=[shot]), state).values["coding_payer_code_rate"]
+
+    assert rate(last_season + elsewhere) > 0.75
+    assert rate(last_season + elsewhere + paid_since) < 0.25

@@ -26,8 +26,9 @@ from scoring.scorer import Scorer
 # put back, the answers give 3a0625d1…, checked). And with two features of the member's
 # history at the payer (elig_days_since_paid_service, noncov_member_prior_denials), and with
 # coding_payer_pattern_rate, and with medn_payer_diagnosis_rate; and with the training's
-# context dropout dropping eligibility only with all context.
-GOLDEN_ANSWERS = "dcf69dfe74b8327428058844088ae64e61df743ee6af0ccb5a4cb6eec6a79561"
+# context dropout dropping eligibility only with all context; and with the learned rates
+# weighing outcomes by their age at the key's latest outcome.
+GOLDEN_ANSWERS = "78158e2b0ed045b6ed0e1fe51975cc804165c9dcc1b518d6e343bf98ed908122"
 
 
 @pytest.fixture(scope="module")

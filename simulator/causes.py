@@ -178,6 +178,21 @@ class CauseMatrix:
     category: dict[int, np.ndarray] = field(default_factory=dict)  # category index per claim
 
 
+def _earlier_this_year(enc: Encounters, code: int) -> np.ndarray:
+    """Per encounter: the patient's encounters with ``code`` on earlier days of the same
+    calendar year (0 for encounters without the code)."""
+    rows = np.flatnonzero((np.asarray(enc.code) == code).any(axis=1))
+    year = enc.service[rows].astype("datetime64[D]").astype("datetime64[Y]").astype(np.int64)
+    group = enc.patient[rows].astype(np.int64) * 1000 + year  # years since 1970, below 1000
+    stamp = np.sort(group * 100_000 + enc.service[rows])  # day numbers below 100,000
+    earlier = np.searchsorted(stamp, group * 100_000 + enc.service[rows]) - np.searchsorted(
+        stamp, group * 100_000
+    )
+    counts = np.zeros(len(enc), np.int64)
+    counts[rows] = earlier
+    return counts
+
+
 def cause_matrix(
     world: World, enc: Encounters, reg: Registration, eauth: EncounterAuth,
     enrolled_from: np.ndarray, claims: Claims,
@@ -240,6 +255,13 @@ def cause_matrix(
     put("auth_number_missing", P["auth_number_missing"], clean_auth & unmatched, req)
 
     excluded = has & _NON_COVERED[payer[:, None], safe]
+    for rule in world.dialect.rules_of("frequency_limit"):
+        on = (payer == PAYER_INDEX[rule.payer_id]) & (
+            service >= rule.effective(world.start, world.end)
+        )
+        limited = C.CODE_INDEX[rule.procedure_code]
+        beyond = _earlier_this_year(enc, limited)[e] >= rule.limit
+        excluded |= (on & beyond)[:, None] & has & (code == limited)
     put("non_covered_service", P["non_covered_service"], excluded.any(1), excluded)
     sex = claims.sex[:, None]
     code_sex = C.CODE_SEX[safe]  # 1 F-only, 2 M-only

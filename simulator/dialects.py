@@ -35,7 +35,9 @@ from typing import Literal
 
 import numpy as np
 
-RuleKind = Literal["prior_authorization_required", "units_limit", "modifier_25_required"]
+RuleKind = Literal[
+    "prior_authorization_required", "units_limit", "modifier_25_required", "frequency_limit"
+]
 _STREAMS = (
     "plan_mix", "reversed_auth_dates", "auth_number_typos", "missing_context", "stale_checks",
     "reversed_coverage", "credential_lapses", "missing_auth_units",
@@ -50,13 +52,17 @@ class RuleChange:
     practice's auth log never covers it (it obtains none). ``units_limit``: the payer pays at
     most ``limit`` units of the code per line (CARC 151). ``modifier_25_required``: the payer
     denies every E/M of the code billed with a minor procedure without modifier 25 (CARC 97).
+    ``frequency_limit``: the payer covers at most ``limit`` services of the code per patient
+    per calendar year; later ones are not covered (the payer's not-covered CARC). Services
+    are counted from the patient's encounters of the year, paid or not (the simulator
+    adjudicates claims all at once).
     """
 
     payer_id: str
     procedure_code: str
     kind: RuleKind
     at: float = 0.6  # share of the history elapsed on the day it starts
-    limit: int = 0  # units_limit only
+    limit: int = 0  # units_limit and frequency_limit only
 
     def effective(self, start: int, end: int) -> int:
         """The day (days since 1970-01-01) the rule starts."""
@@ -70,7 +76,7 @@ class RuleChange:
             "kind": self.kind,
             "effective": day.isoformat(),
         }
-        if self.kind == "units_limit":
+        if self.kind in ("units_limit", "frequency_limit"):
             doc["limit"] = self.limit
         return doc
 

@@ -65,13 +65,16 @@ def unknown_auth_rule() -> Dialect:
 @_register
 def new_limits() -> Dialect:
     """Payers add edits mid-history: Evergreen pays at most 2 units of 97110 per line,
-    Medicaid 1 unit of 97140, and Keystone (lax until then) denies every 99213 billed with a
-    minor procedure without modifier 25."""
+    Medicaid 1 unit of 97140, Keystone (lax until then) denies every 99213 billed with a
+    minor procedure without modifier 25, and Summit and Evergreen cover one 99396 preventive
+    visit per patient per calendar year."""
     return Dialect(
         rules=(
             RuleChange("60054", "97110", "units_limit", at=0.5, limit=2),
             RuleChange("77027", "97140", "units_limit", at=0.6, limit=1),
             RuleChange("62308", "99213", "modifier_25_required", at=0.55),
+            RuleChange("87726", "99396", "frequency_limit", at=0.4, limit=1),
+            RuleChange("60054", "99396", "frequency_limit", at=0.45, limit=1),
         )
     )
 

@@ -8,7 +8,9 @@ SHAP is summed into is learned: among the history's denied claims on which the f
 toward denial most (by at least the reason floor), the category of their denial CARCs: per
 payer where the payer has enough such denials, over all payers otherwise, the rule's own
 category when the history shows nothing. A learned category must hold a majority of those
-denials, counting ``PRIOR_DENIALS`` for the fallback.
+denials, counting ``PRIOR_DENIALS`` for the fallback. A payer's word is also learned for a
+rule's features together (their denials pooled), so a payer that files a diagnosis mismatch
+as CO-11 moves every diagnosis feature to coding, though each saw only a few of its denials.
 
 An identity feature (a level of the payer, the plan, a code or a code pair) predicts different
 denials at each level, so its weight goes where the denials it drove at that level went (levels
@@ -40,6 +42,20 @@ def _choose(counts: np.ndarray, fallback: np.ndarray) -> np.ndarray:
     winner = np.argmax(scores, axis=1)
     majority = scores.max(axis=1) > scores.sum(axis=1) / 2
     return np.where(majority, winner, fallback)
+
+
+def _payer_words(counts: np.ndarray, own: np.ndarray, overall: np.ndarray) -> np.ndarray:
+    """Per feature, what a payer's own choice falls back to: the category the payer's denials
+    went to that the features of the feature's rule drove together (a payer that files a
+    diagnosis mismatch as CO-11 does so whichever feature saw it), where that category is not
+    the rule's own; the category over all payers otherwise. The catch-all rule ``other``
+    (payer and identity features, which drive denials of every kind) is not pooled."""
+    rules = np.unique(own)
+    together = np.array([counts[own == rule].sum(axis=0) for rule in rules])
+    word = dict(zip(rules.tolist(), _choose(together, rules).tolist(), strict=True))
+    word[CATEGORIES.index("other")] = CATEGORIES.index("other")
+    said = np.array([word[rule] for rule in own.tolist()])
+    return np.where(said != own, said, overall)
 
 
 def _level_key(value: float) -> str:
@@ -175,7 +191,8 @@ class CategoryMap:
             rows = payers == payer
             if rows.sum() < min_payer_denials:
                 continue
-            mine = _choose(pushed[rows].T.astype(float) @ onehot[rows], overall)
+            counts = pushed[rows].T.astype(float) @ onehot[rows]
+            mine = _choose(counts, _payer_words(counts, own, overall))
             differs = {n: CATEGORIES[c] for n, c, o in zip(names, mine, overall, strict=True)
                        if c != o}  # fmt: skip
             if differs:

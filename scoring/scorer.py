@@ -208,9 +208,14 @@ class Scorer:
         return self.model.categories.features_in(category, payer)
 
     def _strongest_feature(self, category: Category, view: ClaimView, shap: list[float]) -> str:
-        """Evidence of last resort: the reason's feature that pushed hardest, in words."""
-        names = self.model.feature_names
-        best = max(self._mapped(category, view.claim.payer_id), key=lambda i: (shap[i], names[i]))
+        """Evidence of last resort: the reason's feature that pushed hardest, in words; where
+        the payer's map sums no feature into the category (its weight came from identity
+        features), the category's own rule's feature."""
+        names, rules = self.model.feature_names, self.model.state.categories
+        features = self._mapped(category, view.claim.payer_id) or [
+            i for i, name in enumerate(names) if rules[name] == category
+        ]
+        best = max(features, key=lambda i: (shap[i], names[i]))
         name = names[best]
         feature = REGISTRY.features[name]
         value = view.values[name]

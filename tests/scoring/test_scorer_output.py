@@ -27,8 +27,9 @@ from scoring.scorer import Scorer
 # history at the payer (elig_days_since_paid_service, noncov_member_prior_denials), and with
 # coding_payer_pattern_rate, and with medn_payer_diagnosis_rate; and with the training's
 # context dropout dropping eligibility only with all context; and with the learned rates
-# weighing outcomes by their age at the key's latest outcome.
-GOLDEN_ANSWERS = "78158e2b0ed045b6ed0e1fe51975cc804165c9dcc1b518d6e343bf98ed908122"
+# weighing outcomes by their age at the key's latest outcome; and with a payer's category
+# learned for a rule's features together.
+GOLDEN_ANSWERS = "25de0fef728cf6abad696dfb368ca1e6be25ea66594b2f85bb9e7fea000ec957"
 
 
 @pytest.fixture(scope="module")

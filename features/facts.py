@@ -11,7 +11,7 @@ All columns are numpy arrays (see ``features.batch`` for encodings).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 import numpy as np
@@ -46,6 +46,10 @@ class Facts:
         if cache_key not in self._hashes:
             self._hashes[cache_key] = combine_hashes([self.key(level, (c,)) for c in columns])
         return self._hashes[cache_key]
+
+    def with_lines(self, **columns: np.ndarray) -> Facts:
+        """The same facts with more line columns (sharing the hash cache)."""
+        return replace(self, lines={**self.lines, **columns})
 
     @cached_property
     def n_claims(self) -> int:
@@ -257,6 +261,12 @@ def _line_patterns(
     return patterns
 
 
+def _year(days: np.ndarray) -> np.ndarray:
+    """Calendar year of day numbers (days since 1970-01-01)."""
+    dates = np.nan_to_num(days).astype(np.int64).astype("datetime64[D]")
+    return dates.astype("datetime64[Y]").astype(np.int64) + 1970
+
+
 def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
     lines = batch.lines
     position = lines["claim_pos"]
@@ -293,6 +303,11 @@ def _line_facts(batch: ClaimBatch, claim: Table, hashes: Hashes) -> Table:
             ]
         ),
     }
+    member_code = combine_hashes(
+        [claim["member_key"][position], _hash_once(hashes, "line", "procedure_code", code)]
+    )
+    facts["member_code_key"] = member_code
+    facts["member_code_year_key"] = combine_hashes([member_code, column_hash(_year(line_day))])
     diagnoses = batch.claims["diagnosis_codes"][position]
     supported = np.empty(len(code), dtype=bool)
     bad_pointer = np.empty(len(code), dtype=bool)

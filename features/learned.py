@@ -155,6 +155,14 @@ class FittedRate:
                 rate = _shrunk(zero_nan(n), zero_nan(d), rate, self._decay(last), spec.prior_weight)
         return np.where(spec._rows(facts), rate, np.nan)
 
+    def root(self, facts: Facts) -> np.ndarray:
+        """Per row of the spec's level: the rate over all keys (the shrinkage's root)."""
+        days = facts.claims["sub_day"][_claim_of(facts, self.spec.level)]
+        n, d, last = self.tables[-1].lookup(np.zeros(len(days), np.uint64), days).T
+        return _shrunk(
+            zero_nan(n), zero_nan(d), BASE_RATE, self._decay(last), self.spec.prior_weight
+        )
+
     def _decay(self, last: Any) -> Any:
         """The factor that gives a key's latest outcome (on day ``last``; NaN for a key without
         outcomes) weight 1."""
@@ -246,6 +254,93 @@ class LastPaidService:
         """Per claim: days from the service last paid to this one's date of service, or to
         the history's last adjudication when that is earlier."""
         return np.minimum(facts.claims["svc_day"], self.last_day) - self.lookup(facts)
+
+
+@dataclass(frozen=True)
+class RepeatRate:
+    """A payer's ``category`` denial rate for lines that repeat a service it paid for the same
+    member: frequency limits (a preventive visit once a calendar year, a wellness visit once in
+    twelve months, a lab four times a year, a cap on therapy visits) deny the repeat, not the
+    first service.
+
+    A line's repeat level says how many services of its code the payer paid for the member in
+    the line's calendar year, as known before submission (levels 2, 3, 4, 5, ... for 1, 2,
+    3-4, 5-8, ... paid), or 1 when none this year but one within the 365 days before; 0 is no
+    repeat (and a paid service of the same day, a duplicate's business). The rate is learned
+    per payer x code x level from the history's repeats (``DecayedRate``, shrunk towards the
+    code x level across payers: frequency limits are often national), so a limit shows at the
+    level where the payer's denials begin."""
+
+    category: Category
+    paid_in_year: AsOfTable | None = None  # per member x code x calendar year: services paid
+    last_paid: AsOfTable | None = None  # per member x code: latest service day paid
+    rate: FittedRate | None = None
+
+    def fit(self, facts: Facts, outcomes: Outcomes) -> RepeatRate:
+        claim = facts.lines["claim_pos"]
+        paid = ((outcomes.adj_day >= 0) & ~outcomes.denied)[claim]
+        days = outcomes.adj_day[claim][paid]
+        lines = facts.lines
+        in_year = AsOfTable.build(
+            lines["member_code_year_key"][paid], days, {"n": np.ones(len(days))}, {"n": "sum"}
+        )
+        last = AsOfTable.build(
+            lines["member_code_key"][paid], days, {"day": lines["line_day"][paid]}, {"day": "max"}
+        )
+        learned = replace(self, paid_in_year=in_year, last_paid=last)
+        rate = self._spec().fit(learned._with_levels(facts), outcomes)
+        return replace(learned, rate=rate)
+
+    def _spec(self) -> DecayedRate:
+        return DecayedRate(
+            self.category, ("payer_id", "procedure_code", "repeat_level"), where="repeat_level"
+        )
+
+    @staticmethod
+    def merge(parts: Sequence[RepeatRate]) -> RepeatRate:
+        """Partitions hold whole members, so each part's levels were already exact."""
+        return replace(
+            parts[0],
+            paid_in_year=AsOfTable.merge([_fitted(p.paid_in_year) for p in parts]),
+            last_paid=AsOfTable.merge([_fitted(p.last_paid) for p in parts]),
+            rate=FittedRate.merge([p.rate for p in parts if p.rate is not None]),
+        )
+
+    def paid_before(self, facts: Facts) -> tuple[np.ndarray, np.ndarray]:
+        """Per line, as known before submission: services of its code the payer paid for the
+        member in the line's calendar year, and the latest such service day (NaN: none)."""
+        lines = facts.lines
+        days = facts.claims["sub_day"][lines["claim_pos"]]
+        in_year = _fitted(self.paid_in_year).lookup(lines["member_code_year_key"], days)[:, 0]
+        last = _fitted(self.last_paid).lookup(lines["member_code_key"], days)[:, 0]
+        return zero_nan(in_year), last
+
+    def levels(self, facts: Facts) -> np.ndarray:
+        """Per line: its repeat level (see the class)."""
+        in_year, last = self.paid_before(facts)
+        since = facts.lines["line_day"] - last
+        by_count = 2.0 + np.ceil(np.log2(np.maximum(in_year, 1.0)))
+        level = np.where(in_year >= 1, by_count, np.where((since >= 1) & (since <= 365), 1.0, 0.0))
+        return np.where(since == 0, 0.0, level)
+
+    def _with_levels(self, facts: Facts) -> Facts:
+        return facts.with_lines(repeat_level=self.levels(facts))
+
+    def lookup(self, facts: Facts) -> np.ndarray:
+        """Per line: the rate at its repeat level; NaN for lines that repeat nothing."""
+        return self._fitted_rate().lookup(self._with_levels(facts))
+
+    def excess(self, facts: Facts) -> np.ndarray:
+        """Per line: how much the rate at its repeat level exceeds the rate of all repeats
+        (0 when it does not; NaN for lines that repeat nothing). Zero for a repeat nothing
+        more is known of, as for a line that repeats nothing: the excess tells a service a
+        payer limits from one it does not, not a returning patient from a new one."""
+        return np.maximum(self.lookup(facts) - self._fitted_rate().root(facts), 0.0)
+
+    def _fitted_rate(self) -> FittedRate:
+        if self.rate is None:
+            raise ValueError("repeat rate looked up before it was fitted")
+        return self.rate
 
 
 @dataclass(frozen=True)

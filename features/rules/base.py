@@ -38,7 +38,7 @@ class ScoredBatch:
 
     facts: Facts
     fitted: Fitted
-    _lookups: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _lookups: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @cached_property
     def line_positions(self) -> list[np.ndarray]:
@@ -50,9 +50,15 @@ class ScoredBatch:
 
     def lookup(self, learner_name: str) -> np.ndarray:
         """A fitted learner's values for the batch's lines or claims, looked up once."""
-        if learner_name not in self._lookups:
-            self._lookups[learner_name] = np.asarray(self.fitted[learner_name].lookup(self.facts))
-        return self._lookups[learner_name]
+        return self.once(
+            learner_name, lambda: np.asarray(self.fitted[learner_name].lookup(self.facts))
+        )
+
+    def once(self, name: str, compute: Callable[[], Any]) -> Any:
+        """What ``compute`` returns for the batch, computed once (evidence of many claims)."""
+        if name not in self._lookups:
+            self._lookups[name] = compute()
+        return self._lookups[name]
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ fix clearing them; a new rule is one module; the refactor left the feature matri
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import hashlib
 
 import numpy as np
@@ -166,9 +167,10 @@ def test_a_new_rule_is_one_module(monkeypatch: pytest.MonkeyPatch):
 # when elig_days_since_paid_service and noncov_member_prior_denials were (the others kept
 # 72be5a4d...), coding_payer_pattern_rate (the others kept 83736685...) and
 # medn_payer_diagnosis_rate (the others kept a04737aa...), and when a learned rate's outcomes
-# were weighted by their age at the key's latest outcome (the rate columns only). Refactors of
-# the feature code must leave it identical; a change of features updates it here.
-GOLDEN_SHA = "6bea7c007622636d8b23ddc86fb705b22e5eacd430206d8f9739bdd50f652ea7"
+# were weighted by their age at the key's latest outcome (the rate columns only), and when
+# noncov_repeat_excess was added (the others kept 6bea7c00...). Refactors of the feature code
+# must leave it identical; a change of features updates it here.
+GOLDEN_SHA = "ab19ebabbf5e810ee551a1d63689b979015cfd376f36ab566cd3bd877ef5a69c"
 
 
 def test_feature_matrix_is_unchanged_on_a_fixed_world(tmp_path):
@@ -309,3 +311,41 @@ def test_a_seasonal_codes_rate_keeps_last_seasons_denials():
 
     assert rate(last_season + elsewhere) > 0.75
     assert rate(last_season + elsewhere + paid_since) < 0.25
+
+
+def test_a_payers_frequency_limit_is_learned_from_denied_repeats():
+    """A code the payer paid for the member earlier in the year, then denied as not covered
+    when billed again, is risky the next time it repeats (more than repeats of other codes):
+    not for a member without one."""
+    wellness = {**EXAMPLE["lines"][0], "procedure_code": "99396", "modifiers": []}
+    visit = {**EXAMPLE["lines"][0], "modifiers": []}
+    first = [
+        claim(claim_id=f"F{i}", patient_id=f"P{i}", member_id=f"M{i}",
+              lines=[wellness if i < 30 else visit],
+              service_date="2026-02-02", submission_date="2026-02-03")
+        for i in range(60)
+    ]  # fmt: skip
+    repeat = [
+        c.model_copy(update={"claim_id": f"R{i}", "service_date": dt.date(2026, 5, 4),
+                             "submission_date": dt.date(2026, 5, 5)})
+        for i, c in enumerate(first)
+    ]  # fmt: skip
+    adjudicated = [day_number("2026-02-20")] * 60 + [day_number("2026-05-20")] * 60
+    denied = np.arange(120) >= 60
+    denied[90:] = False  # the visits' repeats were paid
+    outcomes = Outcomes(
+        np.array(adjudicated), denied, np.where(denied, "non_covered", None).astype(object)
+    )
+    state = fit_state(build_facts(batch_from_requests(first + repeat)), outcomes)
+    again = _learned_view(claim(patient_id="P3", member_id="M3", lines=[wellness]), state)
+    new = _learned_view(claim(patient_id="P99", member_id="M99", lines=[wellness]), state)
+    visit_again = _learned_view(claim(patient_id="P33", member_id="M33", lines=[visit]), state)
+    assert again.values["noncov_repeat_excess"] > 0.1
+    assert new.values["noncov_repeat_excess"] == 0
+    assert visit_again.values["noncov_repeat_excess"] < 0.1  # its repeats were paid
+    assert (
+        "line 1: payer 60054 already paid 99396 for this member (1 paid this calendar year, "
+        "the latest dated 2026-02-02) and recently denied 99% of such repeats"
+        in RULES["non_covered"].evidence(again)
+    )
+    assert not any("repeats" in note for note in RULES["non_covered"].evidence(new))

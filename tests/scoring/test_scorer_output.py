@@ -28,8 +28,8 @@ from scoring.scorer import Scorer
 # coding_payer_pattern_rate, and with medn_payer_diagnosis_rate; and with the training's
 # context dropout dropping eligibility only with all context; and with the learned rates
 # weighing outcomes by their age at the key's latest outcome; and with a payer's category
-# learned for a rule's features together.
-GOLDEN_ANSWERS = "25de0fef728cf6abad696dfb368ca1e6be25ea66594b2f85bb9e7fea000ec957"
+# learned for a rule's features together; and with noncov_repeat_excess.
+GOLDEN_ANSWERS = "58400aba1a6025e20b3d3606ee40f06148158efc5b5476c69803fe0acf8526d4"
 
 
 @pytest.fixture(scope="module")

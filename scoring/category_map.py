@@ -191,8 +191,8 @@ class CategoryMap:
             rows = payers == payer
             if rows.sum() < min_payer_denials:
                 continue
-            counts = pushed[rows].T.astype(float) @ onehot[rows]
-            mine = _choose(counts, _payer_words(counts, own, overall))
+            drove_at_payer = pushed[rows].T.astype(float) @ onehot[rows]
+            mine = _choose(drove_at_payer, _payer_words(drove_at_payer, own, overall))
             differs = {n: CATEGORIES[c] for n, c, o in zip(names, mine, overall, strict=True)
                        if c != o}  # fmt: skip
             if differs:

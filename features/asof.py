@@ -253,11 +253,22 @@ class AsOfTable:
         event_day[found] = self.composite[safe[found]] & ((1 << DAY_BITS) - 1)
         return result, event_day
 
+    def lookup_dated(self, keys: np.ndarray, days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``lookup``, and the day of the latest event each row read (-1: none)."""
+        return self._before(keys, day_numbers(days))
+
     def latest(self, keys: list[int], days: list[int]) -> list[tuple[float, ...] | None] | None:
         """``lookup`` for rows dated after their key's last event, as plain tuples (None: no
         event yet, or the day is unknown); None when a row is dated inside its key's history."""
+        dated = self.latest_dated(keys, days)
+        return None if dated is None else [None if row is None else row[1] for row in dated]
+
+    def latest_dated(
+        self, keys: list[int], days: list[int]
+    ) -> list[tuple[int, tuple[float, ...]] | None] | None:
+        """``latest``, each row with its key's last event day."""
         latest = self._latest
-        result: list[tuple[float, ...] | None] = []
+        result: list[tuple[int, tuple[float, ...]] | None] = []
         for key, day in zip(keys, days, strict=True):
             found = latest.get(key)
             if found is None or day < 0:
@@ -265,7 +276,7 @@ class AsOfTable:
             elif day <= found[0]:
                 return None  # dated inside the key's history: needs the as-of search
             else:
-                result.append(found[1])
+                result.append(found)
         return result
 
     def codes(self, keys: np.ndarray) -> np.ndarray:

@@ -101,9 +101,9 @@ class DecayedRate:
         ref_day = int(days.min()) if len(days) else 0
         weight = np.exp((days - ref_day) / self.tau_days)
         denied = outcomes.denied_in(self.category)[claim][rows]
-        values = {"n": weight, "d": weight * denied, "last": days}
+        values = {"n": weight, "d": weight * denied}
         tables = tuple(
-            AsOfTable.build(keys[rows], days, values, {"n": "sum", "d": "sum", "last": "max"})
+            AsOfTable.build(keys[rows], days, values, {"n": "sum", "d": "sum"})
             for keys in self._keys(facts)
         )
         return FittedRate(self, tables, ref_day)
@@ -111,7 +111,7 @@ class DecayedRate:
 
 @dataclass(frozen=True)
 class FittedRate:
-    """The decayed counts of a ``DecayedRate``, and each key's latest outcome day.
+    """The decayed counts of a ``DecayedRate``.
 
     A key's outcomes are weighted by their age at the key's own latest outcome, not at the
     looked-up day: newer outcomes outweigh older ones, but evidence nothing newer replaced
@@ -120,7 +120,7 @@ class FittedRate:
     of watching the rate fade towards its parent while no newer outcome came."""
 
     spec: DecayedRate
-    tables: tuple[AsOfTable, ...]  # full key, parent key, global; columns n, d, last
+    tables: tuple[AsOfTable, ...]  # full key, parent key, global; columns n, d
     ref_day: int
 
     @staticmethod
@@ -134,7 +134,7 @@ class FittedRate:
             AsOfTable.merge(
                 [
                     replace(p.tables[level], values=p.tables[level].values
-                            * np.array([np.exp((p.ref_day - ref_day) / tau)] * 2 + [1.0]))
+                            * np.exp((p.ref_day - ref_day) / tau))
                     for p in learned
                 ]
             )
@@ -151,22 +151,22 @@ class FittedRate:
         if rate is None:
             rate = np.full(len(days), BASE_RATE)
             for table, level_keys in zip(reversed(self.tables), reversed(keys), strict=True):
-                n, d, last = table.lookup(level_keys, days).T
-                rate = _shrunk(zero_nan(n), zero_nan(d), rate, self._decay(last), spec.prior_weight)
+                counts, last = table.lookup_dated(level_keys, days)
+                n, d = zero_nan(counts).T
+                rate = _shrunk(n, d, rate, self._decay(last), spec.prior_weight)
         return np.where(spec._rows(facts), rate, np.nan)
 
     def root(self, facts: Facts) -> np.ndarray:
         """Per row of the spec's level: the rate over all keys (the shrinkage's root)."""
         days = facts.claims["sub_day"][_claim_of(facts, self.spec.level)]
-        n, d, last = self.tables[-1].lookup(np.zeros(len(days), np.uint64), days).T
-        return _shrunk(
-            zero_nan(n), zero_nan(d), BASE_RATE, self._decay(last), self.spec.prior_weight
-        )
+        counts, last = self.tables[-1].lookup_dated(np.zeros(len(days), np.uint64), days)
+        n, d = zero_nan(counts).T
+        return _shrunk(n, d, BASE_RATE, self._decay(last), self.spec.prior_weight)
 
     def _decay(self, last: Any) -> Any:
-        """The factor that gives a key's latest outcome (on day ``last``; NaN for a key without
+        """The factor that gives a key's latest outcome (on day ``last``; -1 for a key without
         outcomes) weight 1."""
-        return np.exp(-(np.nan_to_num(last, nan=self.ref_day) - self.ref_day) / self.spec.tau_days)
+        return np.exp(-(np.maximum(last, self.ref_day) - self.ref_day) / self.spec.tau_days)
 
     def _after_history(self, keys: list[np.ndarray], days: np.ndarray) -> np.ndarray | None:
         """The same rates in plain floats for a few rows dated after the history (requests:
@@ -176,7 +176,7 @@ class FittedRate:
             return None
         levels = []
         for table, level_keys in zip(self.tables, keys, strict=True):
-            level = table.latest(level_keys.tolist(), day_list)
+            level = table.latest_dated(level_keys.tolist(), day_list)
             if level is None:
                 return None
             levels.append(level)
@@ -184,7 +184,7 @@ class FittedRate:
         for row in range(len(day_list)):
             rate = BASE_RATE
             for level in reversed(levels):
-                n, d, last = level[row] or (0.0, 0.0, float(self.ref_day))
+                last, (n, d) = level[row] or (self.ref_day, (0.0, 0.0))
                 rate = _shrunk(n, d, rate, float(self._decay(last)), self.spec.prior_weight)
             rates.append(rate)
         return np.array(rates, dtype=float)

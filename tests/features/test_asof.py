@@ -47,6 +47,9 @@ def test_lookup_sees_only_events_strictly_before_the_day():
     np.testing.assert_array_equal(found, [np.nan, 1, 1, 3, 1, np.nan])
     one = table.lookup(queries[3:4], np.array([13]))  # the one-request path: same answer
     np.testing.assert_array_equal(one[:, 0], [3])
+    found, day = table.lookup_dated(queries, np.array([10, 11, 12, 13, 12, 99]))
+    np.testing.assert_array_equal(day, [-1, 10, 10, 12, 11, -1])  # the latest event read
+    assert table.latest_dated([int(queries[3])], [13]) == [(12, (3.0,))]
 
 
 @pytest.mark.parametrize("how", ["sum", "min", "max"])

@@ -5,11 +5,14 @@ date, claims by submission date) and is looked up strictly before each claim's s
 so a history row sees what a request would have seen on that day, and no later outcome.
 
 - ``DecayedRate``: a payer's denial rate in one category for claims or lines sharing a key,
-  recency-weighted (half-life ``tau_days * ln 2``) so a policy change shows within weeks, and
-  shrunk towards the same key across payers, then the global rate, so rare payer x code pairs
-  borrow strength instead of reading 0/1 as certainty.
+  recency-weighted (half-life ``tau_days * ln 2``, counted back from the key's latest outcome)
+  so a policy change shows within weeks, and shrunk towards the same key across payers, then
+  the global rate, so rare payer x code pairs borrow strength instead of reading 0/1 as
+  certainty.
 - ``DenialCount``: earlier denials in one category for the same member, patient or provider.
 - ``LastPaidService``: the latest date of service a payer paid for the member.
+- ``RepeatRate``: a payer's denial rate for lines repeating services it already paid for the
+  member (frequency limits), per how often it paid them this year.
 - ``FilingLimit``: per payer, the shortest lag that drew a timely-filing denial and the longest
   lag that was paid.
 - ``SubmissionLog``: what earlier submissions sharing a key showed (no outcome needed):

@@ -42,6 +42,7 @@ from features.categories import Category
 from features.facts import Facts
 
 BASE_RATE = 0.01  # prior for the global rate before any outcome is known
+EXCESS_FLOOR = 1e-6  # a repeat rate's excess below this is rounding, not evidence
 
 
 @dataclass(frozen=True)
@@ -337,8 +338,11 @@ class RepeatRate:
         """Per line: how much the rate at its repeat level exceeds the rate of all repeats
         (0 when it does not; NaN for lines that repeat nothing). Zero for a repeat nothing
         more is known of, as for a line that repeats nothing: the excess tells a service a
-        payer limits from one it does not, not a returning patient from a new one."""
-        return np.maximum(self.lookup(facts) - self._fitted_rate().root(facts), 0.0)
+        payer limits from one it does not, not a returning patient from a new one. Below
+        ``EXCESS_FLOOR`` it is 0: the rounding of a rate shrunk all the way to the root is not
+        a value trees should split on."""
+        excess = self.lookup(facts) - self._fitted_rate().root(facts)
+        return np.where(excess < EXCESS_FLOOR, 0.0, excess)
 
     def _fitted_rate(self) -> FittedRate:
         if self.rate is None:

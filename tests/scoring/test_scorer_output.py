@@ -29,7 +29,7 @@ from scoring.scorer import Scorer
 # context dropout dropping eligibility only with all context; and with the learned rates
 # weighing outcomes by their age at the key's latest outcome; and with a payer's category
 # learned for a rule's features together; and with noncov_repeat_excess.
-GOLDEN_ANSWERS = "58400aba1a6025e20b3d3606ee40f06148158efc5b5476c69803fe0acf8526d4"
+GOLDEN_ANSWERS = "3a861dcfb0f0206df021f9b8fa6bca731326b86a07008ee427db2ecc4c24107e"
 
 
 @pytest.fixture(scope="module")

@@ -48,6 +48,7 @@ RULE_CATEGORY = {
     "prior_authorization_required": "authorization",
     "units_limit": "coding",
     "modifier_25_required": "coding",
+    "frequency_limit": "non_covered",
 }
 
 

@@ -122,6 +122,8 @@ def test_a_world_lists_its_injected_changes_and_can_have_none(tmp_path: Path):
         ("60054", "97110", "coding"),
         ("77027", "97140", "coding"),
         ("62308", "99213", "coding"),
+        ("87726", "99396", "non_covered"),
+        ("60054", "99396", "non_covered"),
     ]
     quiet = replace(world("new_limits"), policy_change=False, rules=())
     simulate(tmp_path / "quiet", 3000, seed=5, requests=0, months=18, dialect=quiet)

@@ -27,7 +27,11 @@ def test_distributed_model_is_as_good_as_single_process(
 ):
     loaded = load_partitioned(dask_client, partitioned_history, parts=4)
     result = train_distributed(loaded, truth=truth)
-    assert abs(result.metrics["lgbm_roc_auc"] - trained.metrics["lgbm_roc_auc"]) < 0.005
+    # Data-parallel LightGBM bags and bins rows per worker, and which partitions land on which
+    # worker varies between runs: on this test window (4,380 claims, 599 denials) the same code
+    # gave 0.9227 and 0.9173 against one process's 0.9222 at 28419a3, and 0.9214 and 0.9187
+    # against 0.9246 at 43c539c. Within 0.01 is as good, up to that layout.
+    assert abs(result.metrics["lgbm_roc_auc"] - trained.metrics["lgbm_roc_auc"]) < 0.01
     np.testing.assert_array_equal(result.test.claim_ids, trained.test.claim_ids)
     # The same shape, or one as good on validation (rates equal to 1e-6 can flip a near tie)
     shapes = {k: v for k, v in trained.metrics.items() if k.startswith("validation_auc_")}

@@ -48,8 +48,15 @@ class Facts:
         return self._hashes[cache_key]
 
     def with_lines(self, **columns: np.ndarray) -> Facts:
-        """The same facts with more line columns (sharing the hash cache)."""
-        return replace(self, lines={**self.lines, **columns})
+        """The same facts with more line columns. The hashes already computed carry over,
+        except any of those columns: they may come from fitted state (a repeat level), which
+        another state would give otherwise, so they never enter this batch's own cache."""
+        hashes = {
+            key: values
+            for key, values in self._hashes.items()
+            if key[0] != "line" or not columns.keys() & set(key[1:])
+        }
+        return replace(self, lines={**self.lines, **columns}, _hashes=hashes)
 
     @cached_property
     def n_claims(self) -> int:
